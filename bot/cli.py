@@ -81,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("ZHUCUN_DEBUG"):
             raise
-        return _fail(f"unexpected error: {type(exc).__name__}: {exc} (ZHUCUN_DEBUG=1 shows more)", 1)
+        return _fail(
+            f"unexpected error: {type(exc).__name__}: {exc} (ZHUCUN_DEBUG=1 shows more)", 1
+        )
 
 
 def entry() -> None:

@@ -1,0 +1,12 @@
+"""aiogram routers, one module per feature. Parse, call one service, render the reply."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def routers() -> list[Router]:
+    """Every router in the order they must see updates: features before the fallbacks."""
+    from handlers import common, fallback, registration, strangers
+
+    return [registration.router, common.router, fallback.router, strangers.router]

@@ -31,6 +31,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         else:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
+    # Errors must not carry row values (names, phones) into logs.
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 

@@ -23,7 +23,6 @@ from models.enums import (
 )
 from models.types import UTCDateTime
 
-
 # Named constraints, so alembic can drop and recreate them on SQLite (batch mode) too.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -36,7 +35,6 @@ SQLModel.metadata.naming_convention = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
 
 
 class DispatchingUnit(SQLModel, table=True):
@@ -96,7 +94,7 @@ class Person(SQLModel, table=True):
     name: str = Field(sa_type=String(40))
     phone: str = Field(sa_type=String(20), unique=True)
     telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
-    # None until chosen: then the Telegram client's language is used at first contact.
+    # None until known: set from the Telegram client at registration, then by /lang.
     language: str | None = Field(default=None, sa_type=String(8))
     registered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Hash of the command menu last set for this person's chat, so start-up only
@@ -146,7 +144,7 @@ class ApproverPost(SQLModel, table=True):
 
 
 class Household(SQLModel, table=True):
-    """A paired household. Deliberately minimal: no ID-card number, no address beyond the village."""
+    """A paired household. Deliberately minimal: no ID-card number, no address past the village."""
 
     __tablename__ = "households"
 
@@ -206,7 +204,9 @@ class InboxUpdate(SQLModel, table=True):
 
     __tablename__ = "inbox_updates"
 
-    update_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    update_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
     received_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -23,7 +23,7 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     """Write our column types as the plain types they store, so a migration never
     depends on today's Python enums."""
     if type_ == "type" and isinstance(obj, StrEnumType):
-        return f"sa.String(length={obj.impl.length})"
+        return f"sa.String(length={getattr(obj.impl, 'length', 40)})"
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

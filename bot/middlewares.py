@@ -1,0 +1,68 @@
+"""Outer middlewares: one unit of work per update, and who the sender is."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from locales import Catalogs, normalize_language
+from models.db import UnitOfWork
+from services.clock import Clock
+from services.identity import identify
+from services.inbox import record_update
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """Opens the update's one transaction and records its id in the inbox table.
+
+    The handler's effects and the inbox row commit together after the handler returns; a
+    reply the handler *returns* (an unsent Telegram method) is sent by aiogram only after
+    that commit, so nobody is told about something that did not happen. A re-delivered
+    update finds its id already recorded and is skipped.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        async with UnitOfWork(self.sessions) as uow:
+            if not await record_update(uow.session, event.update_id, self.clock.now()):
+                log.info("update %s was handled before; skipped", event.update_id)
+                return UNHANDLED
+            data["uow"] = uow
+            data["session"] = uow.session
+            result = await handler(event, data)
+            await uow.commit()
+            return result
+
+
+class IdentityMiddleware(BaseMiddleware):
+    """Puts ``identity`` (None for a stranger) and ``t`` (their translator) into the data."""
+
+    def __init__(self, catalogs: Catalogs) -> None:
+        self.catalogs = catalogs
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        identity = None
+        if user is not None and not user.is_bot:
+            identity = await identify(data["session"], user.id)
+        language = identity.language if identity and identity.language else None
+        if language is None:
+            language = normalize_language(user.language_code if user else None)
+        data["identity"] = identity
+        data["t"] = self.catalogs.get(language)
+        return await handler(event, data)

@@ -1,0 +1,72 @@
+"""The commands each person sees: one table feeds both /help and Telegram's command menu."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+
+from locales import LANGUAGES, N_, Catalogs, Translator
+from models.enums import Role
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    command: str
+    description: str  # msgid
+    # None: every registered person; otherwise anyone holding one of these roles.
+    roles: frozenset[Role] | None = None
+
+
+EVERYONE = None
+CADRES = frozenset({Role.CADRE})
+APPROVERS = frozenset({Role.APPROVER})
+
+# Features add their commands here; the order is the order people see.
+COMMANDS: tuple[MenuCommand, ...] = (
+    MenuCommand("help", N_("What I can do for you")),
+    MenuCommand("whoami", N_("Who I am registered as")),
+    MenuCommand("lang", N_("Language: 中文 / English")),
+)
+
+STRANGER_COMMANDS: tuple[MenuCommand, ...] = (
+    MenuCommand("start", N_("Register with your invitation link")),
+)
+
+
+def commands_for(roles: Iterable[Role]) -> list[MenuCommand]:
+    held = frozenset(roles)
+    return [c for c in COMMANDS if c.roles is None or c.roles & held]
+
+
+def menu_hash(roles: Iterable[Role], language: str) -> str:
+    """Fingerprint of a person's menu, so start-up only re-sends menus that changed."""
+    parts = [language] + [f"{c.command}:{c.description}" for c in commands_for(roles)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _bot_commands(commands: Iterable[MenuCommand], t: Translator) -> list[BotCommand]:
+    return [BotCommand(command=c.command, description=t(c.description)) for c in commands]
+
+
+async def set_person_menu(bot: Bot, chat_id: int, roles: Iterable[Role], t: Translator) -> None:
+    """The menu in one person's private chat, in their language, for their roles."""
+    await bot.set_my_commands(
+        _bot_commands(commands_for(roles), t), scope=BotCommandScopeChat(chat_id=chat_id)
+    )
+
+
+async def set_default_menus(bot: Bot, catalogs: Catalogs) -> None:
+    """What a stranger sees: only how to register. Chinese unless the client speaks English."""
+    scope = BotCommandScopeAllPrivateChats()
+    zh = catalogs.get("zh")
+    await bot.set_my_commands(_bot_commands(STRANGER_COMMANDS, zh), scope=scope)
+    for language in LANGUAGES:
+        await bot.set_my_commands(
+            _bot_commands(STRANGER_COMMANDS, catalogs.get(language)),
+            scope=scope,
+            language_code=language,
+        )

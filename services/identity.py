@@ -1,0 +1,190 @@
+"""Who is writing to the bot, and what the roster lets them do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import ApproverKind, Jurisdiction, Role, TeamRole, UnitLevel
+from models.tables import (
+    ApproverPost,
+    Cadre,
+    County,
+    DispatchingUnit,
+    Person,
+    Team,
+    Township,
+    Village,
+)
+from services.errors import DomainError
+
+
+@dataclass(frozen=True)
+class CadrePosting:
+    cadre_id: int
+    team_id: int
+    team_role: TeamRole
+    is_leader: bool
+    village: str
+    township: str
+    county: str
+    unit: str
+    dispatch_level: UnitLevel
+    term_start: date
+    term_end: date
+
+
+@dataclass(frozen=True)
+class Post:
+    post_id: int
+    kind: ApproverKind
+    jurisdiction: Jurisdiction
+    jurisdiction_key: str
+    place: str  # the village, township, county or unit it covers, by name
+
+
+@dataclass(frozen=True)
+class Identity:
+    person_id: int
+    name: str
+    phone: str
+    language: str | None
+    telegram_user_id: int | None
+    cadre: CadrePosting | None = None
+    posts: tuple[Post, ...] = field(default_factory=tuple)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        roles: set[Role] = set()
+        if self.cadre is not None:
+            roles.add(Role.CADRE)
+            if self.cadre.is_leader:
+                roles.add(Role.TEAM_LEADER)
+        if self.posts:
+            roles.add(Role.APPROVER)
+        return frozenset(roles)
+
+    @property
+    def masked_phone(self) -> str:
+        """Enough to recognise one's own number, not enough to call it."""
+        return self.phone[:3] + "****" + self.phone[-4:] if len(self.phone) >= 8 else "****"
+
+
+async def _posting(session: AsyncSession, person_id: int) -> CadrePosting | None:
+    row = (
+        await session.exec(
+            select(Cadre, Village, Township, County)
+            .join(Team, col(Team.id) == col(Cadre.team_id))
+            .join(Village, col(Village.id) == col(Team.village_id))
+            .join(Township, col(Township.id) == col(Village.township_id))
+            .join(County, col(County.id) == col(Township.county_id))
+            .where(col(Cadre.person_id) == person_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    cadre, village, township, county = row
+    unit = await session.get(DispatchingUnit, cadre.unit_id)
+    assert cadre.id is not None and unit is not None
+    return CadrePosting(
+        cadre_id=cadre.id,
+        team_id=cadre.team_id,
+        team_role=cadre.team_role,
+        is_leader=cadre.is_leader,
+        village=village.name,
+        township=township.name,
+        county=county.name,
+        unit=unit.name,
+        dispatch_level=cadre.dispatch_level,
+        term_start=cadre.term_start,
+        term_end=cadre.term_end,
+    )
+
+
+async def _place_name(session: AsyncSession, post: ApproverPost) -> str:
+    if post.village_id is not None:
+        village = await session.get(Village, post.village_id)
+        township = await session.get(Township, village.township_id) if village else None
+        return f"{township.name if township else ''}{village.name if village else ''}"
+    if post.township_id is not None:
+        township = await session.get(Township, post.township_id)
+        return township.name if township else ""
+    if post.county_id is not None:
+        county = await session.get(County, post.county_id)
+        return county.name if county else ""
+    if post.unit_id is not None:
+        unit = await session.get(DispatchingUnit, post.unit_id)
+        return unit.name if unit else ""
+    return ""
+
+
+async def _identity(session: AsyncSession, person: Person) -> Identity:
+    assert person.id is not None
+    posts = (
+        await session.exec(
+            select(ApproverPost)
+            .where(ApproverPost.person_id == person.id)
+            .order_by(col(ApproverPost.id))
+        )
+    ).all()
+    return Identity(
+        person_id=person.id,
+        name=person.name,
+        phone=person.phone,
+        language=person.language,
+        telegram_user_id=person.telegram_user_id,
+        cadre=await _posting(session, person.id),
+        posts=tuple(
+            [
+                Post(
+                    p.id or 0,
+                    p.kind,
+                    p.jurisdiction,
+                    p.jurisdiction_key,
+                    await _place_name(session, p),
+                )
+                for p in posts
+            ]
+        ),
+    )
+
+
+async def identify(session: AsyncSession, telegram_user_id: int) -> Identity | None:
+    """The registered person behind a Telegram account, or None for a stranger."""
+    person = (
+        await session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    ).first()
+    return None if person is None else await _identity(session, person)
+
+
+async def identity_of(session: AsyncSession, person_id: int) -> Identity:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise DomainError("person_unknown", person_id=person_id)
+    return await _identity(session, person)
+
+
+async def set_language(session: AsyncSession, person_id: int, language: str, now: datetime) -> None:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise DomainError("person_unknown", person_id=person_id)
+    person.language = language
+    person.updated_at = now
+    session.add(person)
+
+
+async def record_menu(session: AsyncSession, person_id: int, menu_hash: str) -> None:
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.menu_hash = menu_hash
+        session.add(person)
+
+
+async def registered_people(session: AsyncSession) -> list[Person]:
+    result = await session.exec(
+        select(Person).where(col(Person.telegram_user_id).is_not(None)).order_by(col(Person.id))
+    )
+    return list(result.all())
