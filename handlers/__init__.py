@@ -9,4 +9,9 @@ def routers() -> list[Router]:
     """Every router in the order they must see updates: features before the fallbacks."""
     from handlers import common, fallback, registration, strangers
 
-    return [registration.router, common.router, fallback.router, strangers.router]
+    return [
+        registration.build_router(),
+        common.build_router(),
+        fallback.build_router(),
+        strangers.build_router(),
+    ]

@@ -20,10 +20,6 @@ from services import identity as identities
 from services.clock import Clock
 from services.identity import Identity
 
-router = Router(name="common")
-router.message.filter(Registered(), F.chat.type == ChatType.PRIVATE)
-router.callback_query.filter(Registered())
-
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 LANGUAGE_ALIASES = {"zh": "zh", "cn": "zh", "中文": "zh", "汉语": "zh", "en": "en", "english": "en"}
 
@@ -32,7 +28,6 @@ class LanguageChoice(CallbackData, prefix="lang"):
     language: str
 
 
-@router.message(Command("help"))
 async def show_help(message: Message, identity: Identity, t: Translator) -> Any:
     # The list separator is translated too: "、" in Chinese, ", " in English.
     roles = t(", ").join(t(ROLES[r]) for r in sorted(identity.roles))
@@ -41,7 +36,6 @@ async def show_help(message: Message, identity: Identity, t: Translator) -> Any:
     return message.answer("\n".join(lines))
 
 
-@router.message(Command("whoami"))
 async def whoami(message: Message, identity: Identity, t: Translator) -> Any:
     lines = [
         t("Name: {name}", name=identity.name),
@@ -72,7 +66,6 @@ async def _switch(
     return t
 
 
-@router.message(Command("lang"))
 async def choose_language(
     message: Message,
     command: CommandObject,
@@ -101,7 +94,6 @@ async def choose_language(
     return message.answer(t("Language set: English."))
 
 
-@router.callback_query(LanguageChoice.filter())
 async def language_pressed(
     query: CallbackQuery,
     callback_data: LanguageChoice,
@@ -123,3 +115,15 @@ async def language_pressed(
     if query.message is not None and hasattr(query.message, "edit_text"):
         await query.message.edit_text(t("Language set: English."))
     return None
+
+
+def build_router() -> Router:
+    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
+    router = Router(name="common")
+    router.message.filter(Registered(), F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(Registered())
+    router.message.register(show_help, Command("help"))
+    router.message.register(whoami, Command("whoami"))
+    router.message.register(choose_language, Command("lang"))
+    router.callback_query.register(language_pressed, LanguageChoice.filter())
+    return router

@@ -20,9 +20,6 @@ from services.clock import Clock
 from services.errors import DomainError
 from services.identity import Identity
 
-router = Router(name="registration")
-router.message.filter(F.chat.type == ChatType.PRIVATE)
-
 INVITE_ERRORS = {
     "invite_invalid": N_(
         "This invitation link is not valid. Please ask your county office for a new one."
@@ -41,7 +38,6 @@ INVITE_ERRORS = {
 }
 
 
-@router.message(CommandStart(deep_link=True))
 async def start_with_invite(
     message: Message,
     command: CommandObject,
@@ -74,10 +70,18 @@ async def start_with_invite(
     return message.answer(greeting(identity, their_t))
 
 
-@router.message(CommandStart())
 async def start_plain(
     message: Message, identity: Identity | None, t: Translator, catalogs: Catalogs
 ) -> Any:
     if identity is None:
         return message.answer(refusal(t, catalogs))
     return message.answer(greeting(identity, t))
+
+
+def build_router() -> Router:
+    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
+    router = Router(name="registration")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(start_with_invite, CommandStart(deep_link=True))
+    router.message.register(start_plain, CommandStart())
+    return router

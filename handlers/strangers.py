@@ -10,8 +10,6 @@ from aiogram.types import CallbackQuery, Message
 
 from locales import N_, Catalogs, Translator
 
-router = Router(name="strangers")
-
 REFUSAL = N_(
     "Sorry, this assistant serves registered village-resident cadres and their "
     "supervisors only. If you should have access, ask your county office for an "
@@ -25,11 +23,17 @@ def refusal(t: Translator, catalogs: Catalogs) -> str:
     return f"{t(REFUSAL)}\n\n{other(REFUSAL)}"
 
 
-@router.message(F.chat.type == ChatType.PRIVATE)
 async def refuse_message(message: Message, t: Translator, catalogs: Catalogs) -> Any:
     return message.answer(refusal(t, catalogs))
 
 
-@router.callback_query()
 async def refuse_press(query: CallbackQuery, t: Translator) -> Any:
     return query.answer(t(REFUSAL), show_alert=True)
+
+
+def build_router() -> Router:
+    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
+    router = Router(name="strangers")
+    router.message.register(refuse_message, F.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(refuse_press)
+    return router

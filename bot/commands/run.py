@@ -18,13 +18,13 @@ NO_TOKEN = (
 
 
 async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
+    if ctx.settings.token is None:
+        raise CliError(NO_TOKEN)
+    # aiogram takes seconds to import; nobody should wait that long to hear "set the token".
     from aiogram.exceptions import TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError
 
     from bot.runtime import BotRuntime
-
-    if ctx.settings.token is None:
-        raise CliError(NO_TOKEN)
     logging.getLogger().setLevel(logging.INFO)
     await ctx.engine()  # create and migrate before the first update arrives
     try:
