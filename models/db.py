@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import models.tables  # noqa: F401  (registers every table on the metadata)
+import models.registry  # noqa: F401  (registers every table on the metadata)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -86,3 +86,41 @@ class Role(StrEnum):
     CADRE = "cadre"
     TEAM_LEADER = "team_leader"
     APPROVER = "approver"
+
+
+class LeaveKind(StrEnum):
+    PERSONAL = "personal"  # 事假
+    SICK = "sick"  # 病假
+    ANNUAL = "annual"  # 年假
+    BUSINESS = "business"  # 公差
+    MEETING = "meeting"  # 会议
+    TRAINING = "training"  # 培训
+
+
+class LeaveState(StrEnum):
+    """The life of a leave request.
+
+    pending → approved | rejected | withdrawn; approved → closed (returned, 销假) | withdrawn
+    (before it starts); an emergency leave starts as to_complete (in effect at once, written
+    request still owed, 补办) → approved | rejected.
+    """
+
+    PENDING = "pending"
+    TO_COMPLETE = "to_complete"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+class VisitMode(StrEnum):
+    IN_PERSON = "in_person"  # 入户
+    PHONE = "phone"  # 电话
+    ONLINE = "online"  # 线上
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"  # Telegram refused it for good (400/403); the reason is kept
+    UNCERTAIN = "uncertain"  # timed out with no answer: may or may not have arrived

@@ -97,6 +97,8 @@ class Person(SQLModel, table=True):
     # None until known: set from the Telegram client at registration, then by /lang.
     language: str | None = Field(default=None, sa_type=String(8))
     registered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when Telegram answered 403 (the person blocked the bot): nobody keeps trying.
+    blocked_bot_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Hash of the command menu last set for this person's chat, so start-up only
     # re-sends menus that changed.
     menu_hash: str | None = Field(default=None, sa_type=String(16))
@@ -151,6 +153,9 @@ class Household(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(sa_type=String(40), unique=True)
     head_name: str = Field(sa_type=String(40))
+    # The head's name in pinyin, every reading of a polyphonic surname, for name search;
+    # computed once when the household is written.
+    name_pinyin: str = Field(default="", sa_type=String(255))
     village_id: int = Field(foreign_key="villages.id", index=True)
     category: HouseholdCategory = Field(sa_type=StrEnumType(HouseholdCategory))
     size: int | None = None

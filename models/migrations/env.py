@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401
+import models.registry  # noqa: F401
 from models.enum_type import StrEnumType
 from models.types import UTCDateTime
 

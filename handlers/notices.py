@@ -1,0 +1,57 @@
+"""How outbox messages look: one renderer per template, in the recipient's language.
+
+Services enqueue a template name and plain parameters; the relay calls ``render`` when it
+sends, so a message reads in the language its recipient chose, not the sender's.
+Feature modules register their renderers with ``@notice("template.name")``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+
+from locales import Translator
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+Renderer = Callable[[Translator, dict[str, Any]], Rendered]
+_RENDERERS: dict[str, Renderer] = {}
+
+# Modules holding @notice renderers; imported on first use.
+NOTICE_MODULES: tuple[str, ...] = ()
+
+
+def notice(template: str) -> Callable[[Renderer], Renderer]:
+    def register(fn: Renderer) -> Renderer:
+        if template in _RENDERERS and _RENDERERS[template] is not fn:
+            raise ValueError(f"two renderers for outbox template {template!r}")
+        _RENDERERS[template] = fn
+        return fn
+
+    return register
+
+
+def _load() -> None:
+    for module in NOTICE_MODULES:
+        importlib.import_module(module)
+
+
+def render(template: str, t: Translator, params: dict[str, Any]) -> Rendered:
+    """The message for an outbox row. KeyError for a template nobody renders."""
+    if template not in _RENDERERS:
+        _load()
+    return _RENDERERS[template](t, params)
+
+
+def templates() -> set[str]:
+    _load()
+    return set(_RENDERERS)

@@ -1,0 +1,8 @@
+"""Imports every table module, so the metadata (and alembic) sees the whole schema."""
+
+from __future__ import annotations
+
+import models.tables
+import models.workflow
+
+__all__ = ["models"]
