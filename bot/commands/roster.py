@@ -1,9 +1,111 @@
-"""Placeholder: being written."""
+"""``zhucun import``: load the roster (花名册) from a workbook or a folder of CSV files,
+or write its blank template.
+
+Problems are printed one per line as ``工作表 第N行 列: 问题``; with any error nothing is
+written and the exit status is 1.
+"""
 
 from __future__ import annotations
 
-from bot.commands.base import Subparsers
+import argparse
+import sys
+from pathlib import Path
+
+from bot.commands.base import CliError, Subparsers, add
+from bot.context import AppContext
+from services.policy import load_pack
+from services.roster import (
+    ImportResult,
+    Problem,
+    import_roster,
+    write_template,
+)
+
+EXIT_PROBLEMS = 1
+
+_ENTITY_NAMES = {
+    "units": "派出单位",
+    "counties": "县",
+    "townships": "乡镇",
+    "villages": "村",
+    "teams": "工作队",
+    "people": "人员",
+    "cadres": "工作队员",
+    "approver_posts": "审批岗位",
+    "households": "农户",
+    "pairings": "结对",
+}
+
+
+def _min_team_members(ctx: AppContext) -> int:
+    # The policy pack in force sets the smallest team (central-2017 二(二), ganzhou Art.7).
+    return load_pack(ctx.settings.policy).team.min_members
+
+
+async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
+    path = Path(args.path)
+    if args.template:
+        return _write_template(path, force=args.force)
+    now = ctx.clock.now()
+    async with await ctx.uow() as uow:
+        result = await import_roster(
+            uow.session,
+            path,
+            now=now,
+            min_team_members=_min_team_members(ctx),
+            today=now.astimezone(ctx.settings.zone).date(),
+        )
+        if result.ok and not args.dry_run:
+            await uow.commit()
+    if not result.ok:
+        for problem in result.errors:
+            print(problem.line(), file=sys.stderr)
+        _print_warnings(result.warnings)
+        print(f"未导入：共{len(result.errors)}个错误，数据库未改动", file=sys.stderr)
+        return EXIT_PROBLEMS
+    _print_warnings(result.warnings)
+    _print_summary(path, result, dry_run=args.dry_run)
+    return 0
+
+
+def _write_template(path: Path, *, force: bool) -> int:
+    if path.exists() and not force:
+        raise CliError(f"{path} 已存在；如要覆盖请加 --force")
+    if path.is_dir():
+        raise CliError(f"{path} 是文件夹；请给出 .xlsx 文件名")
+    write_template(path)
+    print(f"已写入模板 {path}")
+    return 0
+
+
+def _print_warnings(warnings: list[Problem]) -> None:
+    for problem in warnings:
+        print(f"警告：{problem.line()}", file=sys.stderr)
+
+
+def _print_summary(path: Path, result: ImportResult, *, dry_run: bool) -> None:
+    head = f"试运行（未写入）{path}" if dry_run else f"已导入 {path}"
+    print(head + (f"，{len(result.warnings)}条警告" if result.warnings else ""))
+    for key, counts in result.counts.items():
+        if counts.created or counts.updated or counts.unchanged:
+            name = _ENTITY_NAMES.get(key, key)
+            print(
+                f"  {name}：新增 {counts.created}，更新 {counts.updated}，未变 {counts.unchanged}"
+            )
 
 
 def register(sub: Subparsers) -> None:
-    return None
+    parser = add(
+        sub,
+        "import",
+        _import,
+        "import the roster (花名册) from an .xlsx workbook or a folder of CSV files",
+    )
+    parser.add_argument("path", metavar="PATH", help="roster.xlsx, or a folder of 村.csv etc.")
+    parser.add_argument(
+        "--template", action="store_true", help="write a blank roster workbook to PATH instead"
+    )
+    parser.add_argument("--force", action="store_true", help="with --template: overwrite PATH")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="check and report, but write nothing"
+    )
