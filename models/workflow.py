@@ -35,6 +35,8 @@ class LeaveRequest(SQLModel, table=True):
     routed_to: ApproverKind = Field(sa_type=StrEnumType(ApproverKind))
     waiting_on: ApproverKind = Field(sa_type=StrEnumType(ApproverKind))
     route_key: str = Field(sa_type=String(40))  # jurisdiction_key of the post it waits on
+    # Since when it waits on ``waiting_on``: reminders and escalation count from here.
+    waiting_since: datetime = Field(sa_type=UTCDateTime)
     replacement_required: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
     # When the written request exists: at once normally, later for an emergency (补办).

@@ -36,8 +36,39 @@ class Roster:
     households: dict[str, Household]
 
 
+def _post(
+    kind: ApproverKind,
+    person: Person,
+    *,
+    village: Village | None = None,
+    township: Township | None = None,
+    county: County | None = None,
+    unit: DispatchingUnit | None = None,
+) -> ApproverPost:
+    assert person.id is not None
+    if village is not None:
+        scope, ident = Jurisdiction.VILLAGE, village.id
+    elif township is not None:
+        scope, ident = Jurisdiction.TOWNSHIP, township.id
+    elif county is not None:
+        scope, ident = Jurisdiction.COUNTY, county.id
+    else:
+        assert unit is not None
+        scope, ident = Jurisdiction.UNIT, unit.id
+    return ApproverPost(
+        kind=kind,
+        person_id=person.id,
+        jurisdiction=scope,
+        jurisdiction_key=f"{scope.value}:{ident}",
+        village_id=village.id if village else None,
+        township_id=township.id if township else None,
+        county_id=county.id if county else None,
+        unit_id=unit.id if unit else None,
+    )
+
+
 async def seed_roster(session: AsyncSession, now: datetime) -> Roster:
-    """赣县区 / 江口镇 / 下寨村: a team of three and a township approver."""
+    """赣县区 / 江口镇 / 下寨村: a team of three, and a holder for every approver post."""
     county = County(name="赣县区")
     session.add(county)
     await session.flush()
@@ -64,6 +95,11 @@ async def seed_roster(session: AsyncSession, now: datetime) -> Roster:
         ("李强", "13800000002"),
         ("张伟", "13800000003"),
         ("刘洋", "13900000001"),
+        ("陈静", "13900000002"),
+        ("赵敏", "13900000003"),
+        ("孙磊", "13900000004"),
+        ("周建国", "13900000005"),
+        ("吴海", "13900000006"),
     ]:
         people[name] = Person(name=name, phone=phone, created_at=now, updated_at=now)
     session.add_all(people.values())
@@ -88,16 +124,13 @@ async def seed_roster(session: AsyncSession, now: datetime) -> Roster:
             term_end=date(2027, 5, 31),
         )
     session.add_all(cadres.values())
-    approver_id = people["刘洋"].id
-    assert approver_id is not None
     posts = {
-        "乡镇党委": ApproverPost(
-            kind=ApproverKind.TOWNSHIP_PARTY_COMMITTEE,
-            person_id=approver_id,
-            jurisdiction=Jurisdiction.TOWNSHIP,
-            jurisdiction_key=f"township:{township.id}",
-            township_id=township.id,
-        )
+        "乡镇党委": _post(ApproverKind.TOWNSHIP_PARTY_COMMITTEE, people["刘洋"], township=township),
+        "县驻村办": _post(ApproverKind.COUNTY_LEADING_GROUP_OFFICE, people["陈静"], county=county),
+        "县驻村领导小组": _post(ApproverKind.COUNTY_LEADING_GROUP, people["赵敏"], county=county),
+        "县委组织部": _post(ApproverKind.COUNTY_ORG_DEPT, people["孙磊"], county=county),
+        "村党组织": _post(ApproverKind.VILLAGE_PARTY_ORG, people["周建国"], village=village),
+        "派出单位": _post(ApproverKind.DISPATCHING_UNIT, people["吴海"], unit=unit),
     }
     session.add_all(posts.values())
     households = {

@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("routed_to", sa.String(length=40), nullable=False),
         sa.Column("waiting_on", sa.String(length=40), nullable=False),
         sa.Column("route_key", sa.String(length=40), nullable=False),
+        sa.Column("waiting_since", sa.DateTime(timezone=True), nullable=False),
         sa.Column("replacement_required", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("written_at", sa.DateTime(timezone=True), nullable=True),
