@@ -7,11 +7,24 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Every router in the order they must see updates: features before the fallbacks."""
-    from handlers import common, fallback, registration, strangers
+    from handlers import (
+        common,
+        coverage,
+        fallback,
+        leave,
+        leave_approval,
+        registration,
+        strangers,
+        visits,
+    )
 
     return [
         registration.build_router(),
         common.build_router(),
+        leave.build_router(),
+        leave_approval.build_router(),
+        visits.build_router(),
+        coverage.build_router(),
         fallback.build_router(),
         strangers.build_router(),
     ]

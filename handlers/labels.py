@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from locales import N_, Translator
-from models.enums import ApproverKind, HouseholdCategory, Role, TeamRole, UnitLevel
+from models.enums import (
+    ApproverKind,
+    HouseholdCategory,
+    LeaveKind,
+    LeaveState,
+    Role,
+    TeamRole,
+    UnitLevel,
+)
 
 TEAM_ROLES = {
     TeamRole.FIRST_SECRETARY: N_("first secretary"),
@@ -44,3 +52,22 @@ ROLES = {
 
 def label(t: Translator, table: dict[Any, str], value: Any) -> str:
     return t(table[value])
+
+
+LEAVE_KINDS = {
+    LeaveKind.PERSONAL: N_("personal leave"),
+    LeaveKind.SICK: N_("sick leave"),
+    LeaveKind.ANNUAL: N_("annual leave"),
+    LeaveKind.BUSINESS: N_("business trip"),
+    LeaveKind.MEETING: N_("meeting"),
+    LeaveKind.TRAINING: N_("training"),
+}
+
+LEAVE_STATES = {
+    LeaveState.PENDING: N_("waiting for approval"),
+    LeaveState.TO_COMPLETE: N_("in effect, written request owed"),
+    LeaveState.APPROVED: N_("approved"),
+    LeaveState.REJECTED: N_("rejected"),
+    LeaveState.WITHDRAWN: N_("withdrawn"),
+    LeaveState.CLOSED: N_("returned"),
+}

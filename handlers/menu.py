@@ -28,6 +28,14 @@ APPROVERS = frozenset({Role.APPROVER})
 # Features add their commands here; the order is the order people see.
 COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("help", N_("What I can do for you")),
+    MenuCommand("leave", N_("Ask for leave"), CADRES),
+    MenuCommand("myleave", N_("My leave requests"), CADRES),
+    MenuCommand("back", N_("Report back from leave"), CADRES),
+    MenuCommand("emergency", N_("Emergency leave, already away"), CADRES),
+    MenuCommand("pending", N_("Leave waiting for my decision"), APPROVERS),
+    MenuCommand("visit", N_("Log a visit to a paired household"), CADRES),
+    MenuCommand("mine", N_("My paired households"), CADRES),
+    MenuCommand("coverage", N_("This quarter's visit coverage"), CADRES | APPROVERS),
     MenuCommand("whoami", N_("Who I am registered as")),
     MenuCommand("lang", N_("Language: 中文 / English")),
 )

@@ -13,6 +13,8 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from babel.messages.mofile import write_mo
@@ -35,12 +37,20 @@ def normalize_language(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def _stale(mo: Traversable, po: Traversable) -> bool:
+    """A compiled catalog older than its source is not to be trusted (someone edited the
+    .po and did not rebuild); the source is compiled in memory instead."""
+    if isinstance(mo, Path) and isinstance(po, Path) and po.is_file():
+        return po.stat().st_mtime > mo.stat().st_mtime
+    return False
+
+
 def _load(language: str) -> gettext.NullTranslations:
     folder = resources.files("locales") / language / "LC_MESSAGES"
     mo = folder / f"{DOMAIN}.mo"
-    if mo.is_file():
-        return gettext.GNUTranslations(io.BytesIO(mo.read_bytes()))
     po = folder / f"{DOMAIN}.po"
+    if mo.is_file() and not _stale(mo, po):
+        return gettext.GNUTranslations(io.BytesIO(mo.read_bytes()))
     if not po.is_file():
         return gettext.NullTranslations()
     with po.open("rb") as fh:

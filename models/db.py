@@ -69,6 +69,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            # Detach first, so what was read stays readable after the block (a report
+            # built from rows read inside it), while anything uncommitted is discarded.
+            self.session.expunge_all()
             await self.session.rollback()
         finally:
             await self.session.close()

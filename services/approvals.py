@@ -54,6 +54,23 @@ async def may_decide(
     return False
 
 
+async def may_decide_id(
+    session: AsyncSession, pack: PolicyPack, leave_id: int, person_id: int
+) -> bool:
+    leave = await session.get(LeaveRequest, leave_id)
+    return leave is not None and await may_decide(session, pack, leave, person_id)
+
+
+async def leave_for_decider(
+    session: AsyncSession, pack: PolicyPack, leave_id: int, person_id: int | None
+) -> LeaveRequest | None:
+    """The request, if this person may decide it; None otherwise (nothing is revealed)."""
+    leave = await session.get(LeaveRequest, leave_id)
+    if leave is None or person_id is None or not await may_decide(session, pack, leave, person_id):
+        return None
+    return leave
+
+
 async def _decided(session: AsyncSession, leave: LeaveRequest) -> Decision:
     by = (
         await session.get(Person, leave.decided_by_person_id)

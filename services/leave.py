@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -187,21 +188,23 @@ async def plan(
     )
 
 
-def card_params(leave: LeaveRequest, leave_plan: LeavePlan) -> dict[str, object]:
-    """What an approver's card needs, frozen at the moment it is sent."""
+def card_params(leave_plan: LeavePlan, leave: LeaveRequest | None = None) -> dict[str, Any]:
+    """What a summary or an approver's card shows, frozen at the moment it is made: a
+    draft's when ``leave`` is None, else the stored request's."""
+    draft = leave_plan.draft
     return {
-        "leave_id": leave.id,
+        "leave_id": leave.id if leave else None,
         "cadre": leave_plan.cadre_name,
         "place": leave_plan.place_name,
-        "kind": leave.kind.value,
-        "start": leave.start_date.isoformat(),
-        "end": leave.end_date.isoformat(),
-        "days": leave.days,
-        "reason": leave.reason,
-        "emergency": leave.emergency,
-        "written": leave.written_at is not None,
-        "post": leave.waiting_on.value,
-        "replacement": leave.replacement_required,
+        "kind": draft.kind.value,
+        "start": draft.start.isoformat(),
+        "end": draft.end.isoformat(),
+        "days": leave_plan.days,
+        "reason": leave.reason if leave else draft.reason,
+        "emergency": draft.emergency,
+        "written": (leave.written_at is not None) if leave else not draft.emergency,
+        "post": (leave.waiting_on if leave else leave_plan.route.approver).value,
+        "replacement": leave_plan.route.replacement_required,
         "months": [
             {
                 "year": o.year,
@@ -235,7 +238,7 @@ async def send_cards(
             approver.person_id,
             key=f"leave-card:{leave.id}:{stage}:{approver.person_id}",
             template=template,
-            params=card_params(leave, leave_plan),
+            params=card_params(leave_plan, leave),
             now=now,
             ref=f"leave:{leave.id}",
         ):

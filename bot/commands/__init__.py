@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import calendar, db, invite, policy, roster, run
+from bot.commands import audit, calendar, db, invite, outbox, policy, report, roster, run
 
-COMMANDS: list[ModuleType] = [run, db, roster, invite, policy, calendar]
+COMMANDS: list[ModuleType] = [run, db, roster, invite, report, audit, policy, calendar, outbox]

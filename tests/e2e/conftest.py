@@ -18,7 +18,7 @@ import pytest
 from bot.config import Settings
 from bot.context import AppContext
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox
+from bot.sandbox import BotApiSandbox, FakeUser, SentMessage
 from models.tables import Person
 from services import invites
 from services.clock import FixedClock
@@ -43,6 +43,25 @@ class Harness:
             issued = await invites.issue(uow.session, person, self.clock.now())
             await uow.commit()
         return issued.token
+
+    async def register(self, name: str, language_code: str = "zh-hans") -> FakeUser:
+        """A roster person opens their invitation link and is greeted."""
+        token = await self.invite(name)
+        user = self.sandbox.user(first_name=name[-1], language_code=language_code)
+        sent = await user.send(f"/start {token}")
+        await self.sandbox.wait_for_message(
+            user.chat_id,
+            contains="您好" if language_code != "en" else "Hello",
+            after=sent["message_id"],
+        )
+        return user
+
+    async def say(self, user: FakeUser, text: str, *, contains: str | None = None) -> SentMessage:
+        """Send a message and return the bot's first answer to it."""
+        sent = await user.send(text)
+        return await self.sandbox.wait_for_message(
+            user.chat_id, contains=contains, after=sent["message_id"]
+        )
 
 
 @pytest.fixture

@@ -1,0 +1,40 @@
+"""``zhucun audit``: the recorded history of one leave request (who, when, from, to)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.commands.base import CliError, Subparsers, add
+from bot.context import AppContext
+from models.tables import Person
+from services import audit
+
+
+async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
+    return await _print_trail(ctx, "leave", args.id)
+
+
+async def _print_trail(ctx: AppContext, entity: str, entity_id: int) -> int:
+    zone = ctx.settings.zone
+    async with await ctx.uow() as uow:
+        events = await audit.trail(uow.session, entity, entity_id)
+        if not events:
+            raise CliError(f"no recorded history for {entity} {entity_id}")
+        for event in events:
+            who = "system"
+            if event.actor_person_id is not None:
+                person = await uow.session.get(Person, event.actor_person_id)
+                who = person.name if person else f"person {event.actor_person_id}"
+            moved = ""
+            if event.from_state or event.to_state:
+                moved = f" {event.from_state or '-'} → {event.to_state or '-'}"
+            note = f"  ({event.note})" if event.note else ""
+            print(f"{event.at.astimezone(zone):%Y-%m-%d %H:%M}  {who}  {event.action}{moved}{note}")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    parser = sub.add_parser("audit", help="show a record's audit trail", description=__doc__)
+    asub = parser.add_subparsers(dest="audit_kind", metavar="KIND", required=True)
+    leave = add(asub, "leave", _leave, "the history of a leave request")
+    leave.add_argument("id", type=int, help="the leave request's number (#id)")
