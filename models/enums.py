@@ -124,3 +124,37 @@ class OutboxState(StrEnum):
     SENT = "sent"
     DEAD = "dead"  # Telegram refused it for good (400/403); the reason is kept
     UNCERTAIN = "uncertain"  # timed out with no answer: may or may not have arrived
+
+
+class DayClass(StrEnum):
+    """How one day of one cadre is classed on the attendance sheet (考勤表)."""
+
+    IN_VILLAGE = "in_village"
+    OFFICIAL_BUSINESS = "official_business"  # approved business trip, meeting, training
+    PERSONAL_LEAVE = "personal_leave"
+    SICK_LEAVE = "sick_leave"
+    ANNUAL_LEAVE = "annual_leave"
+    ABSENT = "absent"  # unexplained absence (无故脱岗), confirmed
+    REST = "rest"  # weekend or holiday with no evidence of presence
+
+
+class CheckState(StrEnum):
+    """One cadre's part of a spot check (抽查)."""
+
+    ASKED = "asked"
+    FINE = "fine"  # inside the radius, or away on approved leave
+    SUSPECTED = "suspected"  # no answer in time, or outside the radius without leave
+    CONFIRMED = "confirmed"  # the approver confirmed an unexplained absence
+    CLEARED = "cleared"  # the approver accepted the explanation
+
+
+class RecallState(StrEnum):
+    PROPOSED = "proposed"  # by the township
+    APPROVED = "approved"  # by the county leading group; the unit is told to replace
+    REJECTED = "rejected"
+    REPLACED = "replaced"  # the dispatching unit has sent a replacement
+
+
+class SheetState(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"

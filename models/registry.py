@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import models.presence
 import models.tables
 import models.workflow
 
