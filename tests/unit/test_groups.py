@@ -1,0 +1,103 @@
+"""Binding a group: to one's own team, township or county, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import GroupScope
+from models.tables import GroupChat
+from services import groups
+from services.clock import FixedClock
+from services.errors import DomainError
+from services.identity import identity_of
+from tests.factories import Roster, seed_roster
+
+
+@pytest.fixture
+async def roster(session: AsyncSession, clock: FixedClock) -> Roster:
+    return await seed_roster(session, clock.now())
+
+
+@pytest.mark.parametrize(
+    ("name", "scope", "place"),
+    [
+        ("王芳", GroupScope.VILLAGE, "江口镇下寨村"),  # the team leader: her team's village
+        ("周建国", GroupScope.VILLAGE, "江口镇下寨村"),  # village party organisation
+        ("刘洋", GroupScope.TOWNSHIP, "江口镇"),
+        ("陈静", GroupScope.COUNTY, "赣县区"),
+        ("孙磊", GroupScope.COUNTY, "赣县区"),
+    ],
+)
+async def test_who_binds_what(
+    session: AsyncSession,
+    roster: Roster,
+    clock: FixedClock,
+    name: str,
+    scope: GroupScope,
+    place: str,
+) -> None:
+    person_id = roster.people[name].id
+    assert person_id is not None
+    who = await identity_of(session, person_id)
+    bound = await groups.bind(
+        session, who, chat_id=-1001, title="群", scope=scope, name="", now=clock.now()
+    )
+    assert bound.name == place
+    group = (await session.exec(select(GroupChat))).one()
+    assert group.scope == scope
+
+
+@pytest.mark.parametrize(
+    ("name", "scope"),
+    [
+        ("李强", GroupScope.VILLAGE),  # a member, not the leader
+        ("刘洋", GroupScope.COUNTY),  # a township approver cannot bind the county
+        ("吴海", GroupScope.TOWNSHIP),  # the dispatching unit binds nothing
+        ("王芳", GroupScope.TOWNSHIP),
+    ],
+)
+async def test_others_are_refused(
+    session: AsyncSession, roster: Roster, clock: FixedClock, name: str, scope: GroupScope
+) -> None:
+    person_id = roster.people[name].id
+    assert person_id is not None
+    who = await identity_of(session, person_id)
+    with pytest.raises(DomainError) as err:
+        await groups.bind(
+            session, who, chat_id=-1001, title="群", scope=scope, name="", now=clock.now()
+        )
+    assert err.value.code == "group_bind_not_allowed"
+
+
+async def test_rebind_moves_the_group_and_unbind_removes_it(
+    session: AsyncSession, roster: Roster, clock: FixedClock
+) -> None:
+    liu_id, chen_id = roster.people["刘洋"].id, roster.people["陈静"].id
+    assert liu_id and chen_id
+    liu, chen = await identity_of(session, liu_id), await identity_of(session, chen_id)
+    await groups.bind(
+        session,
+        liu,
+        chat_id=-1001,
+        title="江口镇",
+        scope=GroupScope.TOWNSHIP,
+        name="",
+        now=clock.now(),
+    )
+    await groups.bind(
+        session,
+        chen,
+        chat_id=-1001,
+        title="全县",
+        scope=GroupScope.COUNTY,
+        name="",
+        now=clock.now(),
+    )
+    (group,) = (await session.exec(select(GroupChat))).all()
+    assert group.scope == GroupScope.COUNTY and group.township_id is None
+    with pytest.raises(DomainError):  # a township approver may not unbind the county's group
+        await groups.unbind(session, liu, chat_id=-1001, now=clock.now())
+    assert await groups.unbind(session, chen, chat_id=-1001, now=clock.now())
+    assert not await groups.unbind(session, None, chat_id=-1001, now=clock.now())
