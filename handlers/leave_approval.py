@@ -81,6 +81,8 @@ async def _decide(
             await approvals.refuse_press(
                 uow.session, identity.person_id, leave_id, exc.code, clock.now()
             )
+            # The same words for an id that does not exist: a forger learns nothing.
+            return error_text(t, DomainError("not_your_decision")), REFUSED
         return error_text(t, exc), REFUSED
     if not decision.decided_now:
         return t(
