@@ -37,6 +37,8 @@ from models.tables import (
     Township,
     Village,
 )
+from services.household_search import backfill_search_keys
+from services.names import household_search_key
 
 VillageKey = tuple[str, str, str]  # county, township, village
 TownshipKey = tuple[str, str]  # county, township
@@ -413,6 +415,10 @@ class _Writer:
                 "size": plan.size,
             }
             household = self.snap.households.get(plan.code)
+            # Name search: the pinyin key is computed once, when the household is created or
+            # its head's name changes (services/names.py).
+            if household is None or household.head_name != plan.head:
+                values["name_pinyin"] = household_search_key(plan.head)
             if household is None:
                 household = Household.model_validate(
                     {"code": plan.code, **{k: v for k, v in values.items() if v is not KEEP}}
@@ -461,4 +467,6 @@ async def apply_plan(
     await writer.approvers(plan.approvers)
     await writer.households(plan.households)
     await writer.pairings(plan.pairings)
+    # Households written before name search existed get their pinyin key now.
+    await backfill_search_keys(session)
     return writer.counts
