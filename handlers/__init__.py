@@ -8,23 +8,34 @@ from aiogram import Router
 def routers() -> list[Router]:
     """Every router in the order they must see updates: features before the fallbacks."""
     from handlers import (
+        attendance,
         common,
         coverage,
         fallback,
+        groups,
         leave,
         leave_approval,
+        presence,
+        recall,
         registration,
+        spot_checks,
         strangers,
         visits,
     )
 
     return [
         registration.build_router(),
+        groups.build_router(),
         common.build_router(),
         leave.build_router(),
         leave_approval.build_router(),
         visits.build_router(),
         coverage.build_router(),
+        # Presence (issue #5): after visits, whose open card takes a location first.
+        presence.build_router(),
+        spot_checks.build_router(),
+        recall.build_router(),
+        attendance.build_router(),
         fallback.build_router(),
         strangers.build_router(),
     ]

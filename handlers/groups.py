@@ -34,11 +34,12 @@ SCOPE_NAMES = {
     GroupScope.TOWNSHIP: N_("township"),
     GroupScope.COUNTY: N_("county"),
 }
+NOT_ALLOWED = N_(
+    "Only the team leader or the village party organisation (for a village), a township "
+    "approver (for a township) or a county approver (for a county) can do that."
+)
 ERRORS = {
-    "group_bind_not_allowed": N_(
-        "Only the team leader or the village party organisation (for a village), a township "
-        "approver (for a township) or a county approver (for a county) can do that."
-    ),
+    "group_bind_not_allowed": NOT_ALLOWED,
     "group_bind_ambiguous": N_(
         "You cover several: {choices}. Add the name, e.g. /bind township 江口镇."
     ),
@@ -61,7 +62,7 @@ async def bind(
             t("Bind this group with /bind village, /bind township or /bind county.")
         )
     if identity is None:
-        return message.answer(t(ERRORS["group_bind_not_allowed"]))
+        return message.answer(t(NOT_ALLOWED))
     try:
         place = await groups.bind(
             uow.session,
@@ -94,7 +95,7 @@ async def unbind(
     message: Message, uow: UnitOfWork, identity: Identity | None, t: Translator, clock: Clock
 ) -> Any:
     if identity is None:
-        return message.answer(t(ERRORS["group_bind_not_allowed"]))
+        return message.answer(t(NOT_ALLOWED))
     try:
         removed = await groups.unbind(
             uow.session, identity, chat_id=message.chat.id, now=clock.now()

@@ -36,6 +36,13 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("visit", N_("Log a visit to a paired household"), CADRES),
     MenuCommand("mine", N_("My paired households"), CADRES),
     MenuCommand("coverage", N_("This quarter's visit coverage"), CADRES | APPROVERS),
+    MenuCommand("month", N_("My days in the village this month"), CADRES),
+    MenuCommand("here", N_("Share where I am now"), CADRES),
+    MenuCommand("trip", N_("Log a self-driven round trip"), CADRES),
+    MenuCommand("explain", N_("Explain a suspected absence"), CADRES),
+    MenuCommand("spotcheck", N_("Spot-check a cadre or a village"), APPROVERS),
+    MenuCommand("recall", N_("Propose recalling a cadre"), APPROVERS),
+    MenuCommand("fix", N_("Correct a day on the attendance sheet"), APPROVERS),
     MenuCommand("whoami", N_("Who I am registered as")),
     MenuCommand("lang", N_("Language: 中文 / English")),
 )

@@ -27,7 +27,11 @@ Renderer = Callable[[Translator, dict[str, Any]], Rendered]
 _RENDERERS: dict[str, Renderer] = {}
 
 # Modules holding @notice renderers; imported on first use.
-NOTICE_MODULES: tuple[str, ...] = ("handlers.leave_notices", "handlers.visit_notices")
+NOTICE_MODULES: tuple[str, ...] = (
+    "handlers.leave_notices",
+    "handlers.visit_notices",
+    "handlers.presence_notices",
+)
 
 
 def notice(template: str) -> Callable[[Renderer], Renderer]:

@@ -120,6 +120,9 @@ class AttendanceSheet(SQLModel, table=True):
     built_at: datetime = Field(sa_type=UTCDateTime)
     confirmed_by_person_id: int | None = Field(default=None, foreign_key="people.id")
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The figures as confirmed (JSON): what was stamped stays as stamped, whatever is
+    # recorded about the month later (migration 0004).
+    snapshot: str | None = Field(default=None, sa_type=Text)
 
 
 class Trip(SQLModel, table=True):

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import ApproverKind, GroupScope, LeaveState
 from models.tables import ApproverPost, GroupChat, Person
 from models.workflow import LeaveRequest, OutboxMessage
-from services import audit, outbox
+from services import audit, outbox, presence
 from services.errors import DomainError
 from services.jurisdiction import holders, holds, key_for, place_of_cadre
 from services.leave import cadre_name, cadre_person_id, transition
@@ -157,6 +157,10 @@ async def decide(
     )
     approver = await session.get(Person, person_id)
     await _tell_everyone(session, leave, approve, approver.name if approver else "", now)
+    if approve:
+        # Presence (issue #5): when this leave leaves a month unable to reach the pack's
+        # minimum, the cadre and the team leader are told, once per month.
+        await presence.warn_if_unreachable(session, pack, leave, now)
     return Decision(leave, True, approve, approver.name if approver else "", now)
 
 

@@ -33,20 +33,13 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from models.enums import ApproverKind
+# Day classes are the attendance sheet's own (models.enums.DayClass): a pack names which of
+# them count toward the monthly minimum and which earn the living allowance.
+from models.enums import ApproverKind, DayClass
 from services.calendar import WorkCalendar
 from services.errors import DomainError
 
 PACKAGE = "policies"
-
-
-class DayClass(StrEnum):
-    """How a cadre's day is classed on the attendance sheet (考勤表)."""
-
-    IN_VILLAGE = "in_village"
-    OFFICIAL_BUSINESS = "official_business"  # 因公出差、开会、培训: away, on duty
-    LEAVE = "leave"  # personal, sick or annual leave
-    ABSENT = "absent"  # 无故脱岗
 
 
 class VisitMode(StrEnum):
@@ -191,6 +184,18 @@ class PresenceRules(_Section):
     allowance_classes: list[DayClass] = Field(default_factory=list)
     radius_km: float = Field(gt=0)
     spot_check_deadline_minutes: PositiveInt
+
+    @model_validator(mode="after")
+    def _classes_make_sense(self) -> Self:
+        for name in ("counted_classes", "allowance_classes"):
+            classes = getattr(self, name)
+            dup = _first_duplicate(classes)
+            if dup is not None:
+                raise _rule_error(name, f"{dup} is listed twice")
+            # A confirmed unexplained absence (无故脱岗) never counts as time in the village.
+            if DayClass.ABSENT in classes:
+                raise _rule_error(name, "absent (无故脱岗) cannot count")
+        return self
 
 
 class VisitReminders(_Strict):

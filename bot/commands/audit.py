@@ -1,4 +1,5 @@
-"""``zhucun audit``: the recorded history of one leave request (who, when, from, to)."""
+"""``zhucun audit``: the recorded history of one leave request or recall (who, when, from,
+to)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from services import audit
 
 async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
     return await _print_trail(ctx, "leave", args.id)
+
+
+async def _recall(args: argparse.Namespace, ctx: AppContext) -> int:
+    return await _print_trail(ctx, "recall", args.id)
 
 
 async def _print_trail(ctx: AppContext, entity: str, entity_id: int) -> int:
@@ -38,3 +43,5 @@ def register(sub: Subparsers) -> None:
     asub = parser.add_subparsers(dest="audit_kind", metavar="KIND", required=True)
     leave = add(asub, "leave", _leave, "the history of a leave request")
     leave.add_argument("id", type=int, help="the leave request's number (#id)")
+    recall = add(asub, "recall", _recall, "the history of a recall (召回): proposal to replacement")
+    recall.add_argument("id", type=int, help="the recall's number (#id)")

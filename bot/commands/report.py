@@ -56,6 +56,6 @@ def register(sub: Subparsers) -> None:
 
 
 def _reports() -> list[ModuleType]:
-    from bot.commands import report_leave, report_visits
+    from bot.commands import report_attendance, report_leave, report_visits
 
-    return [report_leave, report_visits]
+    return [report_leave, report_visits, report_attendance]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from models.enums import ApproverKind, DayKind
+from models.enums import ApproverKind, DayClass, DayKind
 from services.calendar import WorkCalendar
 from services.errors import DomainError
 from services.policy import (
@@ -132,6 +132,14 @@ VALUES: list[tuple[str, str, Any, str]] = [
     ("guangdong-2016", "presence.min_days_per_month", 20, "ganzhou default"),
     ("ganzhou-2021", "presence.radius_km", 3, "project"),
     ("ganzhou-2021", "presence.spot_check_deadline_minutes", 30, "project"),
+    (
+        "ganzhou-2021",
+        "presence.counted_classes",
+        [DayClass.IN_VILLAGE, DayClass.OFFICIAL_BUSINESS],
+        "Art.16 含因公出差、开会和培训",
+    ),
+    ("ganzhou-2021", "presence.allowance_classes", [DayClass.IN_VILLAGE], "Art.27(二)"),
+    ("qinghai-2018", "presence.allowance_classes", [DayClass.IN_VILLAGE], "item 5 实际考勤天数"),
     ("ganzhou-2021", "visits.min_per_quarter", 1, "Art.12"),
     ("ganzhou-2021", "visits.households_per_cadre", 2, "Art.11"),
     ("guangdong-2016", "visits.households_per_cadre", 1, "002 二(四)2"),
@@ -254,6 +262,24 @@ BROKEN = [
         '"in_village", "official_business"]',
         '"in_village", "nap"]',
         "counted_classes[1]",
+    ),
+    (
+        "leave counted",
+        '"in_village", "official_business"]',
+        '"in_village", "leave"]',
+        "counted_classes[1]",
+    ),
+    (
+        "absence counted",
+        'allowance_classes = ["in_village"]',
+        'allowance_classes = ["in_village", "absent"]',
+        "presence.allowance_classes: absent",
+    ),
+    (
+        "class twice",
+        'allowance_classes = ["in_village"]',
+        'allowance_classes = ["in_village", "in_village"]',
+        "presence.allowance_classes: in_village is listed twice",
     ),
     (
         "bad cadence",

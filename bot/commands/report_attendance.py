@@ -1,0 +1,64 @@
+"""``zhucun report attendance``: the month's attendance sheets (考勤表) as XLSX, one printable
+sheet per township, from the presence ledger (confirmed townships as confirmed)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from bot.commands.base import CliError, Subparsers, add
+from bot.commands.report import resolve_scope, write_output
+from bot.context import AppContext
+from models.enums import SheetState
+from services.attendance import previous_month, sheets
+from services.attendance_sheet import workbook
+from services.calendar import load_calendar
+from services.policy import load_pack
+
+
+def _month(text: str | None, ctx: AppContext) -> tuple[int, int]:
+    if text is None:
+        return previous_month(ctx.clock.now().astimezone(ctx.settings.zone).date())
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise CliError(f"月份“{text}”应写成 2026-11 这样的形式")
+    return int(match[1]), int(match[2])
+
+
+async def _attendance(args: argparse.Namespace, ctx: AppContext) -> int:
+    year, month = _month(args.month, ctx)
+    output = Path(args.output)
+    pack = load_pack(ctx.settings.policy)
+    async with await ctx.uow() as uow:
+        scope, scope_name = await resolve_scope(uow.session, args.township, args.county)
+        calendar = await load_calendar(uow.session)
+        found = await sheets(uow.session, pack, calendar, scope, year, month, ctx.settings.zone)
+    write_output(output, workbook(found))
+    rows = [row for sheet in found for row in sheet.rows]
+    allowance = sum((r.allowance for r in rows), Decimal(0))
+    transport = sum((r.transport for r in rows), Decimal(0))
+    confirmed = sum(1 for s in found if s.state is SheetState.CONFIRMED)
+    print(
+        f"考勤表 {year}年{month}月（{scope_name}）：{len(found)} 个乡镇（已确认 {confirmed}），"
+        f"{len(rows)} 人，达到最低驻村天数 {sum(1 for r in rows if r.met)} 人；"
+        f"生活补助 {allowance} 元，交通费 {transport} 元；已写入 {output}"
+    )
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    parser = add(
+        sub,
+        "attendance",
+        _attendance,
+        "the month's attendance sheets (考勤表): days, allowance and transport per cadre",
+    )
+    parser.add_argument(
+        "--month", help="the month, e.g. 2026-11 (default: the month that just ended)"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--township", help="one township (乡镇, or 县/乡镇 when not unique)")
+    where.add_argument("--county", help="one county (县)")
+    parser.add_argument("-o", "--output", required=True, help="the XLSX file to write")
