@@ -162,7 +162,7 @@ class Coverage:
 
 
 def counted_modes(pack: PolicyPack) -> tuple[VisitMode, ...]:
-    return tuple(VisitMode(str(m)) for m in pack.visits.counted_modes)
+    return tuple(pack.visits.counted_modes)
 
 
 def _scope_filter(scope: Scope) -> ColumnElement[bool]:

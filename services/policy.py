@@ -35,17 +35,11 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 # Day classes are the attendance sheet's own (models.enums.DayClass): a pack names which of
 # them count toward the monthly minimum and which earn the living allowance.
-from models.enums import ApproverKind, DayClass
+from models.enums import ApproverKind, DayClass, VisitMode
 from services.calendar import WorkCalendar
 from services.errors import DomainError
 
 PACKAGE = "policies"
-
-
-class VisitMode(StrEnum):
-    IN_PERSON = "in_person"  # 走访
-    PHONE = "phone"  # 电话联络
-    ONLINE = "online"  # 网络社交媒体
 
 
 class Cadence(StrEnum):
