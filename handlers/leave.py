@@ -43,6 +43,7 @@ from services.calendar import load_calendar
 from services.clock import Clock
 from services.errors import DomainError
 from services.identity import Identity
+from services.leave_plan import LeaveDraft
 
 ONE_LINE_ERRORS = {
     "missing": N_(
@@ -89,7 +90,7 @@ async def start_leave(
     except OneLineError as exc:
         # These hints show <placeholders>: plain text, escaped for the HTML parse mode.
         return message.answer(escape(t(ONE_LINE_ERRORS[exc.part], text=exc.text)))
-    draft = leaves.LeaveDraft(line.kind, line.start, line.end, line.reason)
+    draft = LeaveDraft(line.kind, line.start, line.end, line.reason)
     text, keyboard = await summarise(state, uow, pack_of(settings), _cadre(identity), draft, t, day)
     return message.answer(text, reply_markup=keyboard)
 
@@ -132,7 +133,7 @@ async def _emergency(
     days = max(1, int(words[0].rstrip("天")))
     kind = parse_kind(words[1]) if len(words) > 1 else None
     reason = " ".join(words[2:] if kind else words[1:])
-    draft = leaves.LeaveDraft(
+    draft = LeaveDraft(
         kind or LeaveKind.PERSONAL, day, day + timedelta(days=days - 1), reason, emergency=True
     )
     text, keyboard = await summarise(state, uow, pack_of(settings), _cadre(identity), draft, t, day)

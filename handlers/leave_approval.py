@@ -27,7 +27,7 @@ from locales import Translator
 from models.db import UnitOfWork
 from models.enums import Role
 from services import approvals
-from services import leave as leaves
+from services import leave_plan as leave_plans
 from services.calendar import load_calendar
 from services.clock import Clock
 from services.errors import DomainError
@@ -212,8 +212,8 @@ async def _show_card(
     if leave is None:
         return query.answer(error_text(t, DomainError("not_your_decision")), show_alert=True)
     calendar = await load_calendar(uow.session)
-    leave_plan = await leaves.stored_plan(uow.session, pack, calendar, leave)
-    params = leaves.card_params(leave_plan, leave)
+    leave_plan = await leave_plans.stored_plan(uow.session, pack, calendar, leave)
+    params = leave_plans.card_params(leave_plan, leave)
     await query.answer()
     if query.message is not None:
         await query.message.answer(

@@ -24,9 +24,9 @@ from handlers.leave_render import error_text, summary_text
 from locales import Translator
 from models.db import UnitOfWork
 from models.enums import LeaveKind
-from services import leave as leaves
 from services.calendar import load_calendar
 from services.errors import DomainError
+from services.leave_plan import LeaveDraft, plan
 from services.policy import PolicyPack
 
 LENGTHS = (1, 2, 3, 5, 7)
@@ -93,9 +93,9 @@ def confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def draft_of(data: dict[str, Any]) -> leaves.LeaveDraft | None:
+def draft_of(data: dict[str, Any]) -> LeaveDraft | None:
     try:
-        return leaves.LeaveDraft(
+        return LeaveDraft(
             kind=LeaveKind(data["kind"]),
             start=date.fromisoformat(data["start"]),
             end=date.fromisoformat(data["end"]),
@@ -106,7 +106,7 @@ def draft_of(data: dict[str, Any]) -> leaves.LeaveDraft | None:
         return None
 
 
-def data_of(draft: leaves.LeaveDraft) -> dict[str, Any]:
+def data_of(draft: LeaveDraft) -> dict[str, Any]:
     return {
         "kind": draft.kind.value,
         "start": draft.start.isoformat(),
@@ -144,7 +144,7 @@ async def summarise(
     uow: UnitOfWork,
     pack: PolicyPack,
     cadre_id: int,
-    draft: leaves.LeaveDraft,
+    draft: LeaveDraft,
     t: Translator,
     today: date,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -152,7 +152,7 @@ async def summarise(
     await state.update_data(**data_of(draft))
     try:
         calendar = await load_calendar(uow.session)
-        leave_plan = await leaves.plan(uow.session, pack, calendar, cadre_id, draft, today)
+        leave_plan = await plan(uow.session, pack, calendar, cadre_id, draft, today)
     except DomainError as exc:
         text = error_text(t, exc)
         if exc.code in DATE_ERRORS and not draft.emergency:

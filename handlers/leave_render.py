@@ -14,7 +14,7 @@ from handlers.leave_callbacks import LeaveDecision
 from locales import N_, Translator
 from models.enums import ApproverKind, LeaveKind
 from services.errors import DomainError
-from services.leave import LeavePlan, card_params
+from services.leave_plan import LeavePlan, card_params
 
 ERRORS = {
     "leave_kind_unknown": N_("That kind of leave is not in the policy in force."),

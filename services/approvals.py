@@ -17,9 +17,10 @@ from models.enums import ApproverKind, GroupScope, LeaveState
 from models.tables import ApproverPost, GroupChat, Person
 from models.workflow import LeaveRequest, OutboxMessage
 from services import audit, outbox, presence
+from services.cadre_lookup import cadre_name, cadre_person_id
 from services.errors import DomainError
 from services.jurisdiction import holders, holds, key_for, place_of_cadre
-from services.leave import cadre_name, cadre_person_id, transition
+from services.leave import transition
 from services.policy import PolicyPack
 
 DECIDABLE = (LeaveState.PENDING, LeaveState.TO_COMPLETE)

@@ -1,4 +1,5 @@
-"""Finding cadres by name (or by village) among those an approver's posts cover."""
+"""Finding cadres: by name (or by village) among those an approver's posts cover, and the
+person behind a cadre id."""
 
 from __future__ import annotations
 
@@ -93,3 +94,14 @@ async def one_covered(
             "cadre_ambiguous", name=name, villages="、".join(f.village for f in found)
         )
     return found[0]
+
+
+async def cadre_person_id(session: AsyncSession, cadre_id: int) -> int:
+    cadre = await session.get(Cadre, cadre_id)
+    assert cadre is not None
+    return cadre.person_id
+
+
+async def cadre_name(session: AsyncSession, cadre_id: int) -> str:
+    person = await session.get(Person, await cadre_person_id(session, cadre_id))
+    return person.name if person else ""

@@ -18,9 +18,11 @@ from models.enums import ApproverKind, LeaveState
 from models.workflow import LeaveRequest
 from services import audit, outbox
 from services.approvals import DECIDABLE
+from services.cadre_lookup import cadre_name, cadre_person_id
 from services.calendar import WorkCalendar
 from services.jurisdiction import Place, holders, key_for, place_of_cadre
-from services.leave import cadre_name, cadre_person_id, send_cards, stored_plan, today_in
+from services.leave import send_cards
+from services.leave_plan import stored_plan, today_in
 from services.policy import PolicyPack, next_approver
 
 # Reminders to a cadre go out in the morning, not at midnight.

@@ -22,10 +22,9 @@ from models.enums import ApproverKind, RecallState
 from models.presence import Recall
 from models.tables import Person
 from services import audit, outbox, sanction_log
-from services.cadre_lookup import Found, one_covered
+from services.cadre_lookup import Found, cadre_name, cadre_person_id, one_covered
 from services.errors import DomainError
 from services.jurisdiction import holders, holds, key_for, place_of_cadre
-from services.leave import cadre_name, cadre_person_id
 from services.policy import PolicyPack
 
 OPEN = (RecallState.PROPOSED, RecallState.APPROVED)

@@ -21,8 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import ApproverKind, CheckState
 from models.presence import Sanction, SpotCheckTarget
 from services import outbox, recall
+from services.cadre_lookup import cadre_name
 from services.jurisdiction import holders, key_for, place_of_cadre
-from services.leave import cadre_name
 from services.policy import PolicyPack
 from services.sanction_log import NO_AWARD, NOTICE, RECALL_PROPOSAL, record
 

@@ -16,9 +16,9 @@ from models.enums import CheckState
 from models.presence import SpotCheck, SpotCheckTarget
 from models.tables import Person
 from services import audit, outbox, sanctions
+from services.cadre_lookup import cadre_name, cadre_person_id
 from services.errors import DomainError
 from services.jurisdiction import holds, key_for, place_of_cadre
-from services.leave import cadre_name, cadre_person_id
 from services.policy import PolicyPack
 from services.spot_checks import CHECKERS
 

@@ -24,9 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import ApproverKind, CheckState
 from models.presence import LocationReport, SpotCheck, SpotCheckTarget
 from services import audit, outbox
-from services.cadre_lookup import covered
+from services.cadre_lookup import cadre_name, cadre_person_id, covered
 from services.errors import DomainError
-from services.leave import cadre_name, cadre_person_id
 from services.policy import PolicyPack
 from services.presence import absences
 
