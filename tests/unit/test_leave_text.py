@@ -39,10 +39,16 @@ def test_parse_date(text: str, today: date, expected: date | None) -> None:
 
 @pytest.mark.parametrize(
     ("word", "kind"),
-    [("事假", LeaveKind.PERSONAL), ("Sick", LeaveKind.SICK), ("出差", LeaveKind.BUSINESS),
-     ("开会", LeaveKind.MEETING), ("培训", LeaveKind.TRAINING), ("年休假", LeaveKind.ANNUAL),
-     ("度假", None)],
-)  # fmt: skip
+    [
+        ("事假", LeaveKind.PERSONAL),
+        ("Sick", LeaveKind.SICK),
+        ("出差", LeaveKind.BUSINESS),
+        ("开会", LeaveKind.MEETING),
+        ("培训", LeaveKind.TRAINING),
+        ("年休假", LeaveKind.ANNUAL),
+        ("度假", None),
+    ],
+)
 def test_parse_kind(word: str, kind: LeaveKind | None) -> None:
     assert parse_kind(word) == kind
 
@@ -50,12 +56,30 @@ def test_parse_kind(word: str, kind: LeaveKind | None) -> None:
 @pytest.mark.parametrize(
     ("args", "start", "end", "kind", "reason"),
     [
-        ("12-01 12-03 事假 家中有事", date(2026, 12, 1), date(2026, 12, 3), LeaveKind.PERSONAL, "家中有事"),
-        ("12月1日 12月3日 培训 省委党校 第二期", date(2026, 12, 1), date(2026, 12, 3), LeaveKind.TRAINING, "省委党校 第二期"),
+        (
+            "12-01 12-03 事假 家中有事",
+            date(2026, 12, 1),
+            date(2026, 12, 3),
+            LeaveKind.PERSONAL,
+            "家中有事",
+        ),
+        (
+            "12月1日 12月3日 培训 省委党校 第二期",
+            date(2026, 12, 1),
+            date(2026, 12, 3),
+            LeaveKind.TRAINING,
+            "省委党校 第二期",
+        ),
         ("12-01 病假 复查", date(2026, 12, 1), date(2026, 12, 1), LeaveKind.SICK, "复查"),
-        ("2026-12-01 2026-12-02 meeting", date(2026, 12, 1), date(2026, 12, 2), LeaveKind.MEETING, ""),
+        (
+            "2026-12-01 2026-12-02 meeting",
+            date(2026, 12, 1),
+            date(2026, 12, 2),
+            LeaveKind.MEETING,
+            "",
+        ),
     ],
-)  # fmt: skip
+)
 def test_one_line(args: str, start: date, end: date, kind: LeaveKind, reason: str) -> None:
     line = parse_one_line(args, TODAY)
     assert (line.start, line.end, line.kind, line.reason) == (start, end, kind, reason)
