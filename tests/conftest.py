@@ -1,9 +1,24 @@
-"""Fixtures shared by every test: a real database, migrated by the real migrations."""
+"""Fixtures shared by every test: a real database, migrated by the real migrations.
+
+Every test that uses a database (``engine``, ``sessions``, ``session``, ``database_url``,
+``empty_database_url``, or a fixture built on them such as the e2e ``harness``) runs once per
+backend, and its id says which: ``test_x[sqlite]``, ``test_x[postgresql]``.
+
+- SQLite always.
+- PostgreSQL when ``ZHUCUN_TEST_POSTGRES_URL`` names a maintenance database on a server the
+  tests may create databases on (``.ci/run`` sets it when the local server answers). If that
+  server cannot be reached, the postgresql variants are skipped, with the reason.
+
+Markers: ``sqlite_only`` (a test about SQLite itself: never run on PostgreSQL) and
+``postgresql_only`` (a test about PostgreSQL itself, e.g. locking: skipped unless PostgreSQL
+is configured).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -12,13 +27,112 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import migrate
 from models.db import create_engine, session_factory
 from services.clock import FixedClock
+from tests.pg.server import ENV, PostgresServer, configured_url
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: run on SQLite only, never on PostgreSQL")
+    config.addinivalue_line(
+        "markers", f"postgresql_only: run on PostgreSQL only (skipped unless {ENV} is set)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give every test that needs a database one variant per backend."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("postgresql_only"):
+        backends = [POSTGRESQL]
+    elif metafunc.definition.get_closest_marker("sqlite_only") or configured_url() is None:
+        backends = [SQLITE]
+    else:
+        backends = [SQLITE, POSTGRESQL]
+    metafunc.parametrize("backend", backends, indirect=True, ids=backends)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    """This session's PostgreSQL server (None when not configured); its databases are
+    dropped when the session ends."""
+    url = configured_url()
+    if url is None:
+        yield None
+        return
+    server = PostgresServer(url)
+    try:
+        yield server
+    finally:
+        server.cleanup()  # connects only if the session made a database
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[AsyncEngine]:
-    """An in-memory SQLite database at the newest schema."""
-    eng = create_engine("sqlite+aiosqlite:///:memory:")
-    await migrate.upgrade(eng)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgresql``: which database this variant of the test runs on.
+    Skips the postgresql variant when the server is not configured or not reachable."""
+    name: str = getattr(request, "param", SQLITE)
+    if name == POSTGRESQL:
+        server: PostgresServer | None = request.getfixturevalue("postgres")
+        if server is None:
+            pytest.skip(f"PostgreSQL only: set {ENV} to run it")
+        problem = server.unreachable()
+        if problem is not None:
+            pytest.skip(problem)
+    return name
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database of this test's backend, for code that opens its own engines (the
+    app, a second process, a second connection).
+
+    PostgreSQL: the session's working database, at head and empty (emptied again after
+    the test; see ``tests/pg/server.py``). ``engine`` is on this same database.
+    SQLite: a new file under ``tmp_path``, created on first connect; whoever opens it
+    migrates it (the app does, through ``migrate.ensure_migrated``). Note that on SQLite
+    ``engine`` is a different, in-memory database.
+    """
+    if backend == SQLITE:
+        tmp_path: Path = request.getfixturevalue("tmp_path")
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = server.lend()
+    try:
+        yield server.url_for(name)
+    finally:
+        server.give_back(name)
+
+
+@pytest.fixture
+def empty_database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database with no tables at all (for the migration tests). SQLite: in memory, so
+    each engine made from it starts empty."""
+    if backend == SQLITE:
+        yield "sqlite+aiosqlite:///:memory:"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = server.create_empty()
+    try:
+        yield server.url_for(name)
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture
+async def engine(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """A database at the newest schema.
+
+    SQLite: in memory, one connection shared by every session (as the tests always had).
+    PostgreSQL: this test's own database (``database_url``), a pool of real connections.
+    """
+    if backend == SQLITE:
+        eng = create_engine("sqlite+aiosqlite:///:memory:")
+        await migrate.upgrade(eng)
+    else:
+        eng = create_engine(request.getfixturevalue("database_url"))
     yield eng
     await eng.dispose()
 

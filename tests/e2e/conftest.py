@@ -1,6 +1,7 @@
 """The real runtime (aiogram polling over HTTP) against the Bot API emulator.
 
-Each test gets a fresh emulator, a fresh SQLite file and a running bot. At the end every
+Each test gets a fresh emulator, a fresh database (an SQLite file; PostgreSQL too when
+configured, see ``tests/conftest.py``) and a running bot. At the end every
 Bot API call the bot made must have passed the spec check, and every button press must have
 been answered.
 """
@@ -76,20 +77,25 @@ async def sandbox() -> AsyncIterator[BotApiSandbox]:
     await box.stop()
 
 
-def settings_for(sandbox: BotApiSandbox, database: Path) -> Settings:
+def settings_for(sandbox: BotApiSandbox, database: Path | str) -> Settings:
+    """Settings for the bot under test. ``database``: an SQLite file (a Path), or a whole
+    database URL (a str, e.g. the ``database_url`` fixture's PostgreSQL database)."""
+    url = f"sqlite+aiosqlite:///{database}" if isinstance(database, Path) else database
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=sandbox.token,
         bot_api_url=sandbox.base_url,
-        database_url=f"sqlite+aiosqlite:///{database}",
+        database_url=url,
         bot_username=None,
     )
 
 
 @pytest.fixture
-async def harness(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(sandbox: BotApiSandbox, database_url: str) -> AsyncIterator[Harness]:
+    # database_url (tests/conftest.py) runs each e2e test once per backend: a fresh SQLite
+    # file, and on the postgresql leg the session's PostgreSQL database, emptied per test.
     clock = FixedClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
-    ctx = AppContext(settings=settings_for(sandbox, tmp_path / "e2e.db"), clock=clock)
+    ctx = AppContext(settings=settings_for(sandbox, database_url), clock=clock)
     async with await ctx.uow() as uow:
         roster = await seed_roster(uow.session, clock.now())
         await uow.commit()
