@@ -171,7 +171,7 @@ async def draft_sheets(
     )
     made = 0
     for township_id in sorted(await _posted_townships(session, year, month) - have):
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         result = await session.exec(
             insert(AttendanceSheet)
