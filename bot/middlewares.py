@@ -32,9 +32,17 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     update finds its id already recorded and is skipped.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        # The outbox relay's wake(): outbox rows the handler wrote go out right after the
+        # commit instead of at the relay's next poll.
+        self.wake = wake
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -46,6 +54,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             data["session"] = uow.session
             result = await handler(event, data)
             await uow.commit()
+            if self.wake is not None:
+                self.wake()
             return result
 
 

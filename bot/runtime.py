@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -16,6 +17,7 @@ from aiogram.types import ErrorEvent, Update
 import handlers
 from bot.context import AppContext
 from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
+from bot.relay import Relay, RelaySettings
 from handlers.menu import menu_hash, set_default_menus, set_person_menu
 from locales import Catalogs, Translator
 from services import identity as identities
@@ -53,7 +55,10 @@ async def _on_error(event: ErrorEvent, catalogs: Catalogs, **data: Any) -> bool:
     return True
 
 
-async def build_dispatcher(ctx: AppContext, catalogs: Catalogs) -> Dispatcher:
+async def build_dispatcher(
+    ctx: AppContext, catalogs: Catalogs, wake: Callable[[], None] | None = None
+) -> Dispatcher:
+    """``wake`` (the outbox relay's) is called after each update's commit."""
     sessions = await ctx.sessions()
     dp = Dispatcher(
         settings=ctx.settings,
@@ -61,7 +66,7 @@ async def build_dispatcher(ctx: AppContext, catalogs: Catalogs) -> Dispatcher:
         catalogs=catalogs,
         sessions=sessions,
     )
-    dp.update.outer_middleware(UnitOfWorkMiddleware(sessions, ctx.clock))
+    dp.update.outer_middleware(UnitOfWorkMiddleware(sessions, ctx.clock, wake))
     dp.update.outer_middleware(IdentityMiddleware(catalogs))
     dp.errors.register(_on_error)
     dp.include_routers(*handlers.routers())
@@ -100,6 +105,9 @@ class BotRuntime:
         self.catalogs = catalogs or Catalogs()
         self.bot = build_bot(token, ctx.settings.bot_api_url)
         self.dp: Dispatcher | None = None
+        # The outbox relay runs beside polling (started in run_polling, stopped in stop()).
+        self.relay: Relay | None = None
+        self._relay_task: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
 
     async def prepare(self) -> str:
@@ -108,13 +116,21 @@ class BotRuntime:
         await self.bot.delete_webhook(drop_pending_updates=False)
         changed = await sync_menus(self.bot, self.ctx, self.catalogs)
         log.info("bot @%s ready; %d personal menus updated", me.username, changed)
-        self.dp = await build_dispatcher(self.ctx, self.catalogs)
+        self.relay = Relay(
+            await self.ctx.sessions(),
+            self.bot,
+            self.catalogs,
+            self.ctx.clock,
+            RelaySettings.from_settings(self.ctx.settings),
+        )
+        self.dp = await build_dispatcher(self.ctx, self.catalogs, wake=self.relay.wake)
         return me.username or ""
 
     async def run_polling(self, *, polling_timeout: int = POLLING_TIMEOUT) -> None:
         if self.dp is None:
             await self.prepare()
-        assert self.dp is not None
+        assert self.dp is not None and self.relay is not None
+        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         try:
             # handle_as_tasks=False: an update is confirmed to Telegram (by the next
             # offset) only after it was handled and committed.
@@ -127,7 +143,16 @@ class BotRuntime:
                 close_bot_session=False,
             )
         finally:
+            await self._stop_relay()
             self._stopped.set()
+
+    async def _stop_relay(self) -> None:
+        # Graceful: answers in flight are recorded, held rows given back.
+        if self.relay is not None:
+            await self.relay.stop()
+        if self._relay_task is not None:
+            await self._relay_task
+            self._relay_task = None
 
     async def stop(self) -> None:
         if self.dp is not None:
@@ -135,4 +160,5 @@ class BotRuntime:
                 await self.dp.stop_polling()
             except RuntimeError:  # polling never started
                 pass
+        await self._stop_relay()  # before the session closes under its requests
         await self.bot.session.close()

@@ -25,6 +25,9 @@ Behaviour worth knowing, mostly Telegram's own and chosen to catch bot mistakes 
 * Lengths are counted in UTF-16 code units, Telegram's unit for text and entity offsets.
 * Webhooks are pushed for real, but only to loopback URLs (others must be HTTPS, as on
   Telegram, and then cannot be reached offline anyway).
+* Flood limits (1 message a second per chat, 20 a minute per group, 30 a second overall)
+  are enforced only after ``enforce_rate_limits()``; refused sends get 429 with
+  ``retry_after`` and are listed in ``rate_limited``.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ import copy
 import itertools
 import json
 import logging
+import math
 import mimetypes
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -64,6 +69,10 @@ _MAX_UPLOAD = 50 * 1024 * 1024
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
+)
+# Methods that post a message, which is what Telegram's flood limits count.
+_SENDING_METHODS = frozenset(
+    {"sendMessage", "sendDocument", "sendPhoto", "sendLocation", "copyMessage", "forwardMessage"}
 )
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
@@ -129,6 +138,7 @@ class RecordedCall:
     status: int | None = None
     response: dict[str, Any] | None = None
     violations: list[str] = field(default_factory=list)
+    limited_by: str | None = None  # which flood limit refused it (enforce_rate_limits)
 
     @property
     def done(self) -> bool:
@@ -229,6 +239,15 @@ class SentMessage:
     def __repr__(self) -> str:
         text = self.text if len(self.text) <= 60 else self.text[:59] + "…"
         return f"<SentMessage chat={self.chat_id} id={self.message_id} {text!r}>"
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's flood limits as the sandbox enforces them (see ``enforce_rate_limits``)."""
+
+    per_chat_per_second: int = 1
+    group_per_minute: int = 20
+    global_per_second: int = 30
 
 
 @dataclass
@@ -502,6 +521,10 @@ class BotApiSandbox:
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
         self._faults: list[_Fault] = []
+        self.rate_limits: RateLimits | None = None
+        self.rate_limited: list[RecordedCall] = []  # sends refused by enforce_rate_limits
+        self._recent_sends: deque[float] = deque()  # monotonic times, for the limits
+        self._recent_by_chat: dict[int, deque[float]] = {}
         self._changed = asyncio.Event()
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -813,6 +836,57 @@ class BotApiSandbox:
             _Fault(method.lower(), error_code, description, retry_after, chat_id, times, stall)
         )
 
+    def enforce_rate_limits(
+        self,
+        *,
+        per_chat_per_second: int = 1,
+        group_per_minute: int = 20,
+        global_per_second: int = 30,
+    ) -> None:
+        """Answer 429 (with ``retry_after``) to a send beyond Telegram's flood limits.
+
+        Off by default. Limits are sliding windows over accepted sends, measured when the
+        sandbox receives them: at most ``per_chat_per_second`` per chat in any second,
+        ``group_per_minute`` per group in any minute, ``global_per_second`` overall in any
+        second. Refused calls are listed in :attr:`rate_limited`, so a test can prove a
+        client paced itself (injected ``fail_next`` faults are not listed there).
+        """
+        self.rate_limits = RateLimits(per_chat_per_second, group_per_minute, global_per_second)
+
+    def _check_rate(self, call: RecordedCall) -> None:
+        assert self.rate_limits is not None
+        limits = self.rate_limits
+        now = asyncio.get_running_loop().time()
+        chat_id = call.params.get("chat_id")
+        chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
+        windows: list[tuple[str, deque[float], float, int]] = [
+            ("global", self._recent_sends, 1.0, limits.global_per_second)
+        ]
+        if chat is not None:
+            recent = self._recent_by_chat.setdefault(chat.id, deque())
+            windows.append(("chat", recent, 1.0, limits.per_chat_per_second))
+            if isinstance(chat, FakeGroup):
+                windows.append(("group", recent, 60.0, limits.group_per_minute))
+        for _, times, _, _ in windows:
+            keep = 1.0 if times is self._recent_sends else 60.0
+            while times and times[0] <= now - keep:
+                times.popleft()  # older than any window that deque serves
+        wait = 0.0
+        for name, times, span, limit in windows:
+            inside = [t for t in times if t > now - span]
+            if len(inside) >= limit and inside[-limit] + span - now > wait:
+                wait = inside[-limit] + span - now
+                call.limited_by = name
+        if wait > 0:
+            self.rate_limited.append(call)
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+            )
+        self._recent_sends.append(now)
+        if chat is not None:
+            self._recent_by_chat[chat.id].append(now)
+
     # ------------------------------------------------------------------ HTTP
 
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -860,6 +934,8 @@ class BotApiSandbox:
             if violations and self.strict:
                 raise ApiError(400, "Bad Request: " + violations[0].split(": ", 1)[1])
             await self._apply_fault(name, call.params)
+            if self.rate_limits is not None and name in _SENDING_METHODS:
+                self._check_rate(call)
             handler = self._handlers.get(name)
             if handler is None:
                 self._violate(call, f"{name}: not emulated by the sandbox")

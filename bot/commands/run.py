@@ -25,6 +25,7 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     from aiogram.utils.token import TokenValidationError
 
     from bot.runtime import BotRuntime
+
     logging.getLogger().setLevel(logging.INFO)
     await ctx.engine()  # create and migrate before the first update arrives
     try:
