@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
+    # The outbox relay's pacing (bot/relay.py, RelaySettings): None keeps its default.
+    relay_per_chat_interval: float | None = None
+    relay_group_per_minute: int | None = None
+    relay_global_per_second: float | None = None
+    relay_poll_interval: float | None = None
+    relay_lease_seconds: float | None = None
+    relay_request_timeout: float | None = None
+    relay_max_backoff: float | None = None
+    relay_max_attempts: int | None = None
+    relay_max_in_flight: int | None = None
 
     @field_validator("timezone")
     @classmethod
