@@ -12,6 +12,7 @@ from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.fsm import UPDATE_SESSION
 from locales import Catalogs, normalize_language
 from models.db import UnitOfWork
 from services.clock import Clock
@@ -52,7 +53,12 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return UNHANDLED
             data["uow"] = uow
             data["session"] = uow.session
-            result = await handler(event, data)
+            # The conversation state is written in this same transaction (bot/fsm.py).
+            token = UPDATE_SESSION.set(uow.session)
+            try:
+                result = await handler(event, data)
+            finally:
+                UPDATE_SESSION.reset(token)
             await uow.commit()
             if self.wake is not None:
                 self.wake()

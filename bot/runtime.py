@@ -16,6 +16,7 @@ from aiogram.types import ErrorEvent, Update
 
 import handlers
 from bot.context import AppContext
+from bot.fsm import DatabaseStorage
 from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
 from bot.relay import Relay, RelaySettings
 from handlers.menu import menu_hash, set_default_menus, set_person_menu
@@ -61,6 +62,8 @@ async def build_dispatcher(
     """``wake`` (the outbox relay's) is called after each update's commit."""
     sessions = await ctx.sessions()
     dp = Dispatcher(
+        # Guided flows live in the database: shared by replicas, kept across restarts.
+        storage=DatabaseStorage(sessions, ctx.clock),
         settings=ctx.settings,
         clock=ctx.clock,
         catalogs=catalogs,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enum_type import StrEnumType
@@ -215,6 +215,18 @@ class InboxUpdate(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ConversationState(SQLModel, table=True):
+    """Where a person is in a guided flow (aiogram FSM), shared by every bot replica and
+    kept across restarts; ``data`` is the flow's JSON draft."""
+
+    __tablename__ = "conversation_states"
+
+    key: str = Field(sa_type=String(200), primary_key=True)
+    state: str | None = Field(default=None, sa_type=String(100))
+    data: str = Field(default="{}", sa_type=Text)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class CalendarOverride(SQLModel, table=True):
     """An administrator's word on one day: a holiday or a make-up working day (调休)."""
 
@@ -230,6 +242,7 @@ __all__ = [
     "ApproverPost",
     "Cadre",
     "CalendarOverride",
+    "ConversationState",
     "County",
     "DispatchingUnit",
     "GroupChat",
