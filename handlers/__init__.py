@@ -20,6 +20,8 @@ def routers() -> list[Router]:
         registration,
         spot_checks,
         strangers,
+        team_reports,
+        training,
         visits,
     )
 
@@ -36,6 +38,8 @@ def routers() -> list[Router]:
         spot_checks.build_router(),
         recall.build_router(),
         attendance.build_router(),
+        training.build_router(),
+        team_reports.build_router(),
         fallback.build_router(),
         strangers.build_router(),
     ]

@@ -24,6 +24,7 @@ class MenuCommand:
 EVERYONE = None
 CADRES = frozenset({Role.CADRE})
 APPROVERS = frozenset({Role.APPROVER})
+TEAM_LEADERS = frozenset({Role.TEAM_LEADER})
 
 # Features add their commands here; the order is the order people see.
 COMMANDS: tuple[MenuCommand, ...] = (
@@ -43,6 +44,9 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("spotcheck", N_("Spot-check a cadre or a village"), APPROVERS),
     MenuCommand("recall", N_("Propose recalling a cadre"), APPROVERS),
     MenuCommand("fix", N_("Correct a day on the attendance sheet"), APPROVERS),
+    MenuCommand("training", N_("Record a training attended"), CADRES | APPROVERS),
+    MenuCommand("mytraining", N_("My trainings this term"), CADRES),
+    MenuCommand("halfyear", N_("Submit the team's half-year work report"), TEAM_LEADERS),
     MenuCommand("whoami", N_("Who I am registered as")),
     MenuCommand("lang", N_("Language: 中文 / English")),
 )

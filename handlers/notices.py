@@ -31,6 +31,9 @@ NOTICE_MODULES: tuple[str, ...] = (
     "handlers.leave_notices",
     "handlers.visit_notices",
     "handlers.presence_notices",
+    "handlers.schedule_notices",
+    "handlers.visit_due_notices",
+    "handlers.dispatch_notices",
 )
 
 

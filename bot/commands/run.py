@@ -1,4 +1,10 @@
-"""``zhucun run``: the bot (long polling)."""
+"""``zhucun run``: the bot (long polling), the outbox relay and the scheduler.
+
+``--role all`` (the default) runs everything in one process. ``--role bot`` runs polling
+and the relay; ``--role worker`` the scheduler's ticks and a relay (a relay must run
+somewhere; two share the outbox safely). Of several workers only the one holding the
+PostgreSQL worker lock ticks (bot/worker.py); an SQLite deployment runs one.
+"""
 
 from __future__ import annotations
 
@@ -7,48 +13,103 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
+
+if TYPE_CHECKING:
+    from bot.runtime import BotRuntime
+    from bot.worker import Worker
 
 NO_TOKEN = (
     "ZHUCUN_BOT_TOKEN is not set: put the token from @BotFather in the environment "
     "or in .env (see README, 'Running for real')"
 )
+ROLES = ("all", "bot", "worker")
+
+
+async def _serve(runtime: BotRuntime | None, worker: Worker | None) -> None:
+    """Run the parts until one of them ends (a stop, or a failure), then stop the other."""
+    tasks = []
+    if runtime is not None:
+        tasks.append(asyncio.create_task(runtime.run_polling(), name="polling"))
+    if worker is not None:
+        tasks.append(asyncio.create_task(worker.run(), name="worker"))
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    if worker is not None:
+        await worker.stop()
+    if runtime is not None:
+        await runtime.stop()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        task.result()  # a part that failed fails the command
 
 
 async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     if ctx.settings.token is None:
-        raise CliError(NO_TOKEN)
+        raise CliError(NO_TOKEN)  # every role sends: the relay runs in each
     # aiogram takes seconds to import; nobody should wait that long to hear "set the token".
     from aiogram.exceptions import TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError
 
     from bot.runtime import BotRuntime
+    from bot.worker import Worker
 
     logging.getLogger().setLevel(logging.INFO)
     await ctx.engine()  # create and migrate before the first update arrives
+    runtime: BotRuntime | None = None
+    worker: Worker | None = None
     try:
-        runtime = BotRuntime(ctx)
+        if args.role in ("all", "bot"):
+            runtime = BotRuntime(ctx)
+        if args.role == "worker":
+            worker = Worker(ctx, own_relay=True)
     except TokenValidationError as exc:
         raise CliError(
             "ZHUCUN_BOT_TOKEN is malformed: expected 123456:ABC... from @BotFather"
         ) from exc
+
+    async def stop() -> None:
+        if worker is not None:
+            await worker.stop()
+        if runtime is not None:
+            await runtime.stop()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(runtime.stop()))
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))
     try:
-        await runtime.prepare()
-        await runtime.run_polling()
+        if runtime is not None:
+            await runtime.prepare()
+            if args.role == "all":  # the scheduler beside the bot: wake the bot's relay
+                assert runtime.relay is not None
+                worker = Worker(ctx, runtime.catalogs, wake=runtime.relay.wake)
+        if worker is not None:
+            await worker.prepare()
+        await _serve(runtime, worker)
     except TelegramUnauthorizedError as exc:
         raise CliError(
             "Telegram refused ZHUCUN_BOT_TOKEN (401 Unauthorized): check the token"
         ) from exc
     finally:
-        await runtime.stop()
+        await stop()
     return 0
 
 
 def register(sub: Subparsers) -> None:
-    add(sub, "run", _run, "run the bot (the default when zhucun is called with no command)")
+    parser = add(
+        sub,
+        "run",
+        _run,
+        "run the bot (the default when zhucun is called with no command): polling, the "
+        "outbox relay and the scheduler",
+    )
+    parser.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: everything in one process (default); bot: polling and the relay; "
+        "worker: the scheduler and the relay (one worker ticks at a time)",
+    )

@@ -1,0 +1,57 @@
+"""``zhucun tick``: run every sweep once, as of now or of a given instant.
+
+For operators (catch up by hand, see what a day would send) and tests. It only queues
+messages in the outbox: the relay of a running bot or worker sends them. Rows queued "as
+of" a future instant wait until then (their not-before is that instant).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from bot.commands.base import CliError, Subparsers, add
+from bot.context import AppContext
+from services.clock import FixedClock
+from services.policy import load_pack
+from services.schedule import FAILED, run_all
+
+EXAMPLE = "2026-12-20T09:00+08:00"
+
+
+def parse_instant(text: str, ctx: AppContext) -> datetime:
+    """An ISO 8601 date and time; without an offset, in the deployment's zone."""
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise CliError(f"--at {text!r}: expected a date and time such as {EXAMPLE}") from exc
+    return at if at.tzinfo is not None else at.replace(tzinfo=ctx.settings.zone)
+
+
+async def _tick(args: argparse.Namespace, ctx: AppContext) -> int:
+    at = parse_instant(args.at, ctx) if args.at is not None else ctx.clock.now()
+    clock = FixedClock(at)
+    pack = load_pack(ctx.settings.policy)
+    counts = await run_all(await ctx.sessions(), pack, clock.now(), ctx.settings.zone)
+    local = clock.now().astimezone(ctx.settings.zone)
+    print(f"tick as of {local.isoformat(timespec='minutes')} ({ctx.settings.timezone})")
+    width = max(len(name) for name in counts)
+    for name, count in counts.items():
+        print(f"{name:<{width}}  {'failed (see the log)' if count == FAILED else count}")
+    return 1 if FAILED in counts.values() else 0
+
+
+def register(sub: Subparsers) -> None:
+    parser = add(
+        sub,
+        "tick",
+        _tick,
+        "run every scheduled sweep once (reminders, escalations, sheets, the dispatch "
+        "check) and print what each did; messages are queued for the running bot to send",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="WHEN",
+        help=f"as of this instant, e.g. {EXAMPLE} (no offset: the deployment's time zone); "
+        "default: now",
+    )
