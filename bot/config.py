@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Where the webhook server listens (bot/webhook.py); the path defaults to the URL's.
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+    webhook_path: str | None = None
     log_level: str = "INFO"
     # The outbox relay's pacing (bot/relay.py, RelaySettings): None keeps its default.
     relay_per_chat_interval: float | None = None
@@ -45,7 +49,9 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("bot_token", "webhook_url", "webhook_secret", "bot_username", mode="before")
+    @field_validator(
+        "bot_token", "webhook_url", "webhook_secret", "webhook_path", "bot_username", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import InboxUpdate
 
 
 async def record_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """Note ``update_id`` in the current transaction; False when it was handled before.
+    """Claim ``update_id`` in the current transaction; False when it was handled before.
 
-    The row commits or rolls back together with the update's effects, so an update whose
-    handling failed is not marked as handled. Two replicas racing on one update meet at
-    the primary key when they commit: one wins, the other's transaction fails whole.
+    The row commits or rolls back with the update's effects, so an update whose handling
+    failed is not marked as handled. The claim is an insert that does nothing on conflict,
+    made before anything else: when two replicas get the same update at once, the second
+    waits on the first's row (PostgreSQL) and, once that commits, finds it and skips
+    quietly, instead of handling the update again and failing at commit.
     """
-    if await session.get(InboxUpdate, update_id) is not None:
-        return False
-    session.add(InboxUpdate(update_id=update_id, received_at=now))
-    return True
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = await session.exec(
+        insert(InboxUpdate)
+        .values(update_id=update_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    return bool(result.rowcount)

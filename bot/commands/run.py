@@ -20,6 +20,7 @@ from bot.context import AppContext
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime
+    from bot.webhook import WebhookServer
     from bot.worker import Worker
 
 NO_TOKEN = (
@@ -29,11 +30,15 @@ NO_TOKEN = (
 ROLES = ("all", "bot", "worker")
 
 
-async def _serve(runtime: BotRuntime | None, worker: Worker | None) -> None:
+async def _serve(
+    runtime: BotRuntime | None, worker: Worker | None, webhook: WebhookServer | None = None
+) -> None:
     """Run the parts until one of them ends (a stop, or a failure), then stop the other."""
     tasks = []
     if runtime is not None:
         tasks.append(asyncio.create_task(runtime.run_polling(), name="polling"))
+    if webhook is not None:
+        tasks.append(asyncio.create_task(webhook.run(), name="webhook"))
     if worker is not None:
         tasks.append(asyncio.create_task(worker.run(), name="worker"))
     done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -41,6 +46,8 @@ async def _serve(runtime: BotRuntime | None, worker: Worker | None) -> None:
         await worker.stop()
     if runtime is not None:
         await runtime.stop()
+    if webhook is not None:
+        await webhook.stop()
     await asyncio.gather(*tasks, return_exceptions=True)
     for task in done:
         task.result()  # a part that failed fails the command
@@ -50,18 +57,24 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     if ctx.settings.token is None:
         raise CliError(NO_TOKEN)  # every role sends: the relay runs in each
     # aiogram takes seconds to import; nobody should wait that long to hear "set the token".
-    from aiogram.exceptions import TelegramUnauthorizedError
+    from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError
 
     from bot.runtime import BotRuntime
+    from bot.webhook import WebhookConfigError, WebhookServer
     from bot.worker import Worker
 
     logging.getLogger().setLevel(logging.INFO)
     await ctx.engine()  # create and migrate before the first update arrives
     runtime: BotRuntime | None = None
     worker: Worker | None = None
+    webhook: WebhookServer | None = None
     try:
-        if args.role in ("all", "bot"):
+        if args.role in ("all", "bot") and ctx.settings.webhook_url:
+            # Webhook mode (bot/webhook.py). Its replicas send no outbox: a worker does,
+            # or this process itself with --role all.
+            webhook = WebhookServer(ctx, run_relay=args.role == "all")
+        elif args.role in ("all", "bot"):
             runtime = BotRuntime(ctx)
         if args.role == "worker":
             worker = Worker(ctx, own_relay=True)
@@ -69,12 +82,16 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
         raise CliError(
             "ZHUCUN_BOT_TOKEN is malformed: expected 123456:ABC... from @BotFather"
         ) from exc
+    except WebhookConfigError as exc:
+        raise CliError(str(exc)) from exc
 
     async def stop() -> None:
         if worker is not None:
             await worker.stop()
         if runtime is not None:
             await runtime.stop()
+        if webhook is not None:
+            await webhook.stop()
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -86,13 +103,17 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
             if args.role == "all":  # the scheduler beside the bot: wake the bot's relay
                 assert runtime.relay is not None
                 worker = Worker(ctx, runtime.catalogs, wake=runtime.relay.wake)
+        if webhook is not None and args.role == "all":
+            worker = Worker(ctx, webhook.catalogs, wake=webhook.wake)
         if worker is not None:
             await worker.prepare()
-        await _serve(runtime, worker)
+        await _serve(runtime, worker, webhook)
     except TelegramUnauthorizedError as exc:
         raise CliError(
             "Telegram refused ZHUCUN_BOT_TOKEN (401 Unauthorized): check the token"
         ) from exc
+    except TelegramBadRequest as exc:  # setWebhook refused the URL
+        raise CliError(f"Telegram refused ZHUCUN_WEBHOOK_URL: {exc.message}") from exc
     finally:
         await stop()
     return 0
