@@ -55,6 +55,11 @@ async def _serve(
 
 async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     if ctx.settings.token is None:
+        if args.role == "all":
+            # No token: the offline demo, so a newcomer sees what the bot does at once.
+            from bot.commands.demo import NO_TOKEN_BANNER, run_demo
+
+            return await run_demo(ctx, None, banner=NO_TOKEN_BANNER)
         raise CliError(NO_TOKEN)  # every role sends: the relay runs in each
     # aiogram takes seconds to import; nobody should wait that long to hear "set the token".
     from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError

@@ -41,8 +41,25 @@ async def _cli(env: dict[str, str], *args: str, cwd: Path) -> tuple[int, str, st
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_no_token_says_what_to_set(tmp_path: Path) -> None:
-    code, out, err = await _cli(_env(None, tmp_path / "z.db"), cwd=tmp_path)
+async def test_no_token_starts_the_offline_demo(tmp_path: Path) -> None:
+    """The README's run command on a fresh machine: the demo, saying what to set."""
+    proc = await asyncio.create_subprocess_exec(
+        *CLI,
+        env=_env(None, tmp_path / "z.db"),
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(b"/who\n/quit\n"), timeout=120)
+    text = out.decode()
+    assert proc.returncode == 0, err.decode()
+    assert "ZHUCUN_BOT_TOKEN" in text and "王芳" in text
+    assert (tmp_path / "data" / "demo.db").exists()
+
+
+async def test_a_bot_role_without_a_token_says_what_to_set(tmp_path: Path) -> None:
+    code, out, err = await _cli(_env(None, tmp_path / "z.db"), "run", "--role", "bot", cwd=tmp_path)
     assert code != 0
     assert out == ""
     lines = err.strip().splitlines()

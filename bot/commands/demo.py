@@ -1,0 +1,111 @@
+"""``zhucun demo``: the offline demo, no token and no network needed.
+
+A demo county (赣县区: 2 townships, 6 villages, 21 cadres, 60 households) is written into the
+roster template and imported, the real runtime polls the built-in Bot API emulator, and you
+chat in the terminal as anyone in it. ``--script tour`` plays the whole story instead and
+exits non-zero if any step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bot.commands.base import CliError, Subparsers, add
+from bot.context import AppContext
+
+SCRIPTS = ("tour",)
+DEFAULT_DB = Path("data/demo.db")
+DEFAULT_OUT = Path("demo-output")
+NO_TOKEN_BANNER = (
+    "ZHUCUN_BOT_TOKEN is not set, so this is the offline demo: the real bot against the "
+    "built-in Bot API emulator, nothing leaves this machine. To run for real, put the token "
+    "from @BotFather in ZHUCUN_BOT_TOKEN (or .env) and run ./zhucun again."
+)
+
+
+async def run_demo(
+    ctx: AppContext,
+    script: str | None,
+    *,
+    db: Path = DEFAULT_DB,
+    out: Path = DEFAULT_OUT,
+    banner: str | None = None,
+) -> int:
+    """The demo: the terminal chat, or a script played through it. Returns the exit code.
+
+    ``ctx`` is the command line's context; the demo builds its own (its own database, its
+    own clock, the emulator's token, the Ganzhou policy), so nothing of a real deployment
+    is touched: ``db`` may not be the deployment's database."""
+    if script is not None and script not in SCRIPTS:
+        raise CliError(f"unknown script {script!r}: choose from {', '.join(SCRIPTS)}")
+    if _same_file(db, ctx.settings.database_url):
+        raise CliError(
+            f"{db} is the database in ZHUCUN_DATABASE_URL; the demo deletes its database at "
+            "every start: give --db another file"
+        )
+    # Imported here: aiogram and rich take a moment, and other commands do not need them.
+    from bot.demo.rendering import Transcript
+    from bot.demo.session import ZONE, DemoWorld
+    from bot.demo.terminal import repl
+    from bot.demo.tour import play_tour
+
+    root = logging.getLogger()
+    level = root.level
+    if not os.environ.get("ZHUCUN_DEBUG"):
+        # The console shows the chat; the runtime's INFO lines would drown it.
+        root.setLevel(logging.ERROR)
+    world = DemoWorld(db, out)
+    transcript = Transcript(world.sandbox, out, ZONE, world.chat_name)
+    transcript.heading("驻村助手 Zhucun · 演示 demo")
+    if banner:
+        transcript.note(banner)
+    try:
+        await world.start(say=transcript.note)
+        transcript.skip_to_now()
+        if script == "tour":
+            return await play_tour(world, transcript)
+        return await repl(world, transcript)
+    finally:
+        await world.stop()
+        root.setLevel(level)
+
+
+def _same_file(db: Path, database_url: str) -> bool:
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return False
+    return Path(parsed.database).resolve() == db.resolve()
+
+
+async def _demo(args: argparse.Namespace, ctx: AppContext) -> int:
+    return await run_demo(ctx, args.script, db=args.db, out=args.out)
+
+
+def register(sub: Subparsers) -> None:
+    parser = add(
+        sub,
+        "demo",
+        _demo,
+        "the offline demo: a demo county and the real bot against the built-in Telegram "
+        "emulator, in a terminal chat (no token, no network)",
+    )
+    parser.add_argument(
+        "--script", choices=SCRIPTS, help="play a scripted story without input (tour)"
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=DEFAULT_DB,
+        help=f"the demo's SQLite file, recreated at every start (default {DEFAULT_DB})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"where documents the bot sends are saved (default {DEFAULT_OUT}/)",
+    )

@@ -1,0 +1,125 @@
+"""``zhucun demo``: the tour plays the whole story through the real runtime and the emulator
+(and fails on any missing message or spec violation); the terminal chat works from piped
+input; the demo county imports cleanly through the real roster import."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.commands.base import CliError
+from bot.commands.demo import run_demo
+from bot.config import Settings
+from bot.context import AppContext
+from bot.demo import county
+from bot.demo.session import DemoWorld
+from bot.demo.terminal import DemoError, Terminal
+from bot.demo.tour import CHAPTERS
+from bot.sandbox import BotApiSandbox
+
+CLI = [sys.executable, "-m", "bot.cli"]
+
+
+async def _demo(tmp_path: Path, *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHUCUN_")}
+    env.pop("NO_COLOR", None)
+    proc = await asyncio.create_subprocess_exec(
+        *CLI,
+        "demo",
+        "--db",
+        str(tmp_path / "demo.db"),
+        "--out",
+        str(tmp_path / "out"),
+        *args,
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_the_tour_plays_the_whole_story(tmp_path: Path) -> None:
+    code, out, err = await _demo(tmp_path, "--script", "tour")
+    assert code == 0, out[-3000:] + err
+    assert err == ""
+    assert "/leave 11-25 11-27 事假" in out and "请假申请" in out
+    assert "刘洋 › /reply 同意" in out and "已获批准" in out
+    assert "“张伟民”是指哪一户？" in out and "已保存走访：张伟明" in out
+    assert "抽查" in out and "王芳在村" in out
+    assert "赣县区驻村工作调度（2026年11月）" in out or "调度" in out
+    assert "导览完成 Tour complete" in out
+    assert "\x1b[" not in out  # not a terminal: plain text
+    sheet = tmp_path / "out" / "考勤表_江口镇_2026-11.xlsx"
+    assert f"saved to {sheet}" in out and f"已保存 saved: {sheet}" in out
+    workbook = load_workbook(sheet)
+    assert "2026年11月考勤表" in str(workbook["江口镇"]["A1"].value)
+    assert (tmp_path / "out" / "花名册_赣县区.xlsx").is_file()
+
+
+async def test_the_terminal_chat_reads_piped_lines(tmp_path: Path) -> None:
+    lines = "/who\n/as 乡镇党委\n/pending\n/as 王芳\n/loc\n7\n/as 村党组织\n/quit\n"
+    code, out, err = await _demo(tmp_path, stdin=lines.encode())
+    assert code == 0, out[-3000:] + err
+    assert "江口镇下寨村: ▶王芳" in out  # /who marks who you are
+    assert "当前身份 now playing: 刘洋（乡镇党委 · 江口镇）" in out
+    assert "刘洋 › /pending" in out and "驻村助手 → 刘洋" in out
+    assert "今天计为在村" in out  # /loc alone: at one's own village
+    assert "✗ 王芳的聊天里没有可按的按钮" in out
+    assert "now playing: 钟国华" in out  # the village party organisation of 王芳's village
+    assert "再见 bye" in out
+
+
+def test_the_demo_county_is_the_roster_the_template_describes() -> None:
+    rows = county.roster_rows()
+    assert len(rows["村"]) == 6 and {r["乡镇"] for r in rows["村"]} == {"江口镇", "茅店镇"}
+    assert all(3 <= len(team) <= 4 for team in county.TEAMS.values())
+    assert len(rows["农户"]) == 60
+    cadres = [r["手机"] for r in rows["工作队员"]]
+    paired = [r["干部手机"] for r in rows["结对"]]
+    assert all(paired.count(phone) == 2 for phone in cadres)  # ganzhou Art.11
+    heads = [r["户主"][0] for r in rows["农户"]]
+    assert {"单", "曾", "解"} <= set(heads)  # surnames read differently
+    posts = {r["岗位"] for r in rows["审批人"]}
+    assert posts == set(county.POSTS)
+    assert sum(len(steps) for _, steps in CHAPTERS) >= 10
+
+
+def test_as_finds_people_and_posts_and_when_reads_times() -> None:
+    world = DemoWorld(Path("unused.db"), Path("unused-out"))
+    assert isinstance(world.sandbox, BotApiSandbox)
+    terminal = Terminal(world, transcript=None, echo=False)  # type: ignore[arg-type]
+    assert terminal.resolve("王芳") == "王芳"
+    assert terminal.resolve("乡镇党委") == "刘洋"  # 王芳's township
+    assert terminal.resolve("乡镇党委@茅店镇") == "罗建新"
+    assert terminal.resolve("派出单位") == "吴海"  # 王芳's dispatching unit
+    assert terminal.resolve("村党组织@长洛村") == "曾广发"
+    terminal.current = "陈静"
+    for ambiguous in ("乡镇党委", "nobody"):
+        try:
+            terminal.resolve(ambiguous)
+        except DemoError as exc:
+            assert "乡镇党委@江口镇" in str(exc) or "/who" in str(exc)
+        else:
+            raise AssertionError(f"{ambiguous} should be refused")
+    start = world.local_now()
+    assert terminal.when("+7d") - start == timedelta(days=7)
+    assert terminal.when("+1d12h").hour == 21
+    assert f"{terminal.when('2026-12-01'):%Y-%m-%d %H:%M %Z}" == "2026-12-01 09:00 CST"
+    assert terminal.when("2026-12-01T08:30").utcoffset() is not None
+
+
+async def test_the_demo_never_deletes_the_deployments_database(tmp_path: Path) -> None:
+    real = tmp_path / "zhucun.db"
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{real}")  # type: ignore[call-arg]
+    with pytest.raises(CliError, match="another file"):
+        await run_demo(AppContext(settings), None, db=real, out=tmp_path / "out")

@@ -1,0 +1,135 @@
+"""``zhucun doctor``: one line per check (ok / warn / fail, what, the fix), exit 1 on a fail.
+The command line runs in-process; the Telegram checks ask the Bot API emulator."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cli import main
+from bot.commands.doctor import telegram_checks
+from bot.config import Settings
+from bot.sandbox import BotApiSandbox
+from services import doctor, outbox
+from services.doctor import Level
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with no .env and no ZHUCUN_ variables."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("ZHUCUN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ZHUCUN_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'z.db'}")
+    return tmp_path
+
+
+def _doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    code = main(["doctor", *args])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def _line(lines: list[str], words: str) -> str:
+    found = [line for line in lines if words in line]
+    assert found, f"no line with {words!r} in {lines}"
+    return found[0]
+
+
+def test_a_broken_policy_id_fails(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZHUCUN_POLICY", "ganzhou-2099")
+    code, lines = _doctor(capsys, "--offline")
+    assert code == 1
+    line = _line(lines, "ZHUCUN_POLICY")
+    assert line.startswith("fail") and "ganzhou-2021" in line  # the fix names real packs
+    assert lines[-1].endswith("1 fail")
+
+
+def test_a_fresh_database_passes_and_no_token_only_warns(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = _doctor(capsys)
+    assert code == 0
+    assert _line(lines, "does not exist yet").startswith("warn")
+    assert not (here / "z.db").exists()  # the doctor creates nothing
+
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    code, lines = _doctor(capsys)
+    assert code == 0, lines
+    assert _line(lines, "database schema is current").startswith("ok")
+    assert _line(lines, "database reachable").startswith("ok")
+    assert _line(lines, "policy pack ganzhou-2021 is valid").startswith("ok")
+    assert _line(lines, "outbox: 0 message(s) waiting").startswith("ok")
+    token = _line(lines, "ZHUCUN_BOT_TOKEN is not set")
+    assert token.startswith("warn") and "→" in token
+    assert _line(lines, "Telegram: token not checked").startswith("warn")
+    assert _line(lines, "Telegram: webhook state not checked").startswith("warn")
+    assert all(line.split()[0] in ("ok", "warn", "fail") for line in lines[:-1])
+
+
+def test_a_malformed_token_fails_without_being_printed(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZHUCUN_BOT_TOKEN", "123456:secret with spaces")
+    code, lines = _doctor(capsys, "--offline")
+    assert code == 1
+    assert _line(lines, "ZHUCUN_BOT_TOKEN is malformed").startswith("fail")
+    assert not any("secret" in line for line in lines)
+
+
+def test_the_calendar_warns_when_next_year_is_missing() -> None:
+    checks = doctor.check_calendar(date(2026, 11, 23), lambda year: year <= 2026, {2027: 3})
+    assert [c.level for c in checks] == [Level.OK, Level.WARN]
+    assert "2027" in checks[1].what and "3 day(s) set by hand" in checks[1].what
+    assert "zhucun calendar set 2027-01-01 holiday" in checks[1].fix
+
+
+async def test_an_outbox_backlog_and_dead_rows_warn(session: AsyncSession) -> None:
+    now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    for n in range(2):
+        await outbox.enqueue(
+            session, key=f"k{n}", chat_id=100 + n, template="t", params={}, now=now
+        )
+    await session.commit()
+    checks = await doctor.outbox_checks(session, now + timedelta(minutes=5))
+    assert [c.level for c in checks] == [Level.OK]
+    checks = await doctor.outbox_checks(session, now + timedelta(hours=2))
+    assert checks[0].level is Level.WARN and "2 message(s) waiting" in checks[0].what
+    status = await outbox.status(session, now)
+    assert status.counts
+    row_id = 1
+    await outbox.mark_dead(session, row_id, "400 Bad Request: chat not found", now)
+    await session.commit()
+    dead = await doctor.outbox_checks(session, now)
+    assert any(c.level is Level.WARN and "dead" in c.what for c in dead)
+    assert any("zhucun outbox retry --dead" in c.fix for c in dead)
+
+
+async def test_telegram_checks_ask_get_me_and_the_webhook_state() -> None:
+    async with BotApiSandbox() as sandbox:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token=sandbox.token,
+            bot_api_url=sandbox.base_url,
+        )
+        checks = await telegram_checks(settings)
+        assert [c.level for c in checks] == [Level.OK, Level.OK]
+        assert "@zhucun_test_bot" in checks[0].what and "polls" in checks[1].what
+        sandbox.webhook = {"url": "https://example.org/hook", "pending_update_count": 0}
+        checks = await telegram_checks(settings)
+        assert checks[1].level is Level.WARN and "example.org" in checks[1].what
+        assert not any(sandbox.token in c.line() for c in checks)
+        sandbox.assert_no_violations()
+        bad = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token="999:WRONG",
+            bot_api_url=sandbox.base_url,
+        )
+        [refused] = await telegram_checks(bad)
+        assert refused.level is Level.FAIL and "401" in refused.what
