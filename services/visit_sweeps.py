@@ -20,11 +20,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Cadre, Household, Pairing, Person
-from models.workflow import OutboxMessage, Visit
+from models.workflow import Visit
 from services import outbox
 from services.coverage import Quarter, counted_modes
 from services.policy import PolicyPack
@@ -85,8 +86,16 @@ async def visit_due(session: AsyncSession, pack: PolicyPack, now: datetime, zone
         .group_by(col(Visit.cadre_id), col(Visit.household_id))
         .subquery()
     )
-    rows = await session.exec(
-        select(Pairing.cadre_id, Person, Household)
+    # Columns, not ORM objects: at national scale this is a million rows.
+    connection = await session.connection()
+    rows = await connection.execute(
+        sa_select(
+            col(Pairing.cadre_id),
+            col(Person.id),
+            col(Person.telegram_user_id),
+            col(Household.head_name),
+            col(Household.code),
+        )
         .join(Cadre, col(Cadre.id) == col(Pairing.cadre_id))
         .join(Person, col(Person.id) == col(Cadre.person_id))
         .join(Household, col(Household.id) == col(Pairing.household_id))
@@ -107,42 +116,31 @@ async def visit_due(session: AsyncSession, pack: PolicyPack, now: datetime, zone
         )
         .order_by(col(Pairing.cadre_id), col(Household.code))
     )
-    people: dict[int, Person] = {}
+    chats: dict[int, tuple[int, int]] = {}
     due: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for cadre_id, person, household in rows.all():
-        people[cadre_id] = person
-        due[cadre_id].append({"name": household.head_name, "code": household.code})
-    if not due:
-        return 0
-    keys = {cadre_id: due_key(cadre_id, quarter, opened) for cadre_id in due}
-    sent = set(
+    for cadre_id, person_id, chat_id, head_name, code in rows.all():
+        assert person_id is not None and chat_id is not None
+        chats[cadre_id] = (person_id, chat_id)
+        due[cadre_id].append({"name": head_name, "code": code})
+    days_left = quarter.days_left(now, zone)
+    # A slot already sent is skipped by its dedup key inside the INSERT.
+    return await outbox.enqueue_many(
+        session,
         (
-            await session.exec(
-                select(OutboxMessage.dedup_key).where(
-                    col(OutboxMessage.dedup_key).in_(list(keys.values()))
-                )
+            outbox.Message(
+                key=due_key(cadre_id, quarter, opened),
+                chat_id=chats[cadre_id][1],
+                person_id=chats[cadre_id][0],
+                template=TEMPLATE,
+                params={
+                    "quarter": quarter.label,
+                    "last_day": quarter.last_day.isoformat(),
+                    "days_left": days_left,
+                    "min_per_quarter": pack.visits.min_per_quarter,
+                    "households": households,
+                },
             )
-        ).all()
+            for cadre_id, households in due.items()
+        ),
+        now=now,
     )
-    queued = 0
-    for cadre_id, households in due.items():
-        if keys[cadre_id] in sent:
-            continue
-        person = people[cadre_id]
-        assert person.telegram_user_id is not None
-        queued += await outbox.enqueue(
-            session,
-            key=keys[cadre_id],
-            chat_id=person.telegram_user_id,
-            person_id=person.id,
-            template=TEMPLATE,
-            params={
-                "quarter": quarter.label,
-                "last_day": quarter.last_day.isoformat(),
-                "days_left": quarter.days_left(now, zone),
-                "min_per_quarter": pack.visits.min_per_quarter,
-                "households": households,
-            },
-            now=now,
-        )
-    return queued

@@ -82,6 +82,28 @@ async def test_enqueue_is_idempotent_by_dedup_key(session: AsyncSession, clock: 
     assert len(rows) == 1 and rows[0].state == OutboxState.PENDING
 
 
+async def test_enqueue_many_adds_in_batches_and_skips_existing_keys(
+    session: AsyncSession, clock: FixedClock
+) -> None:
+    now = clock.now()
+    await _add(session, "bulk-3", 3, now)  # queued earlier, say by yesterday's run
+
+    def messages(n: int) -> list[outbox.Message]:
+        return [
+            outbox.Message(key=f"bulk-{i}", chat_id=i, template="test.echo", params={"i": i})
+            for i in range(n)
+        ]
+
+    # Batches of 4 over 10 messages: the last batch is short, one key already exists.
+    assert await outbox.enqueue_many(session, messages(10), now=now, batch=4) == 9
+    assert await outbox.enqueue_many(session, messages(12), now=now, batch=4) == 2
+    assert await outbox.enqueue_many(session, [], now=now) == 0
+    rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.chat_id)))).all()
+    assert [r.dedup_key for r in rows] == [f"bulk-{i}" for i in range(12)]
+    assert rows[5].params == '{"i": 5}' and rows[5].state == OutboxState.PENDING
+    assert rows[5].not_before == now and rows[3].params == '{"text": "bulk-3"}'
+
+
 # ---------------------------------------------------------------------------- claiming
 
 
