@@ -933,9 +933,14 @@ class BotApiSandbox:
                 self._violate(call, v)
             if violations and self.strict:
                 raise ApiError(400, "Bad Request: " + violations[0].split(": ", 1)[1])
-            await self._apply_fault(name, call.params)
-            if self.rate_limits is not None and name in _SENDING_METHODS:
-                self._check_rate(call)
+            fault = self._take_fault(name, call.params)
+            if fault is None or fault.error_code is None:
+                # A send counts against the flood limits when it arrives, however slowly it
+                # is then answered (a stall); an injected error is a refusal, not a send.
+                if self.rate_limits is not None and name in _SENDING_METHODS:
+                    self._check_rate(call)
+            if fault is not None:
+                await self._apply_fault(fault)
             handler = self._handlers.get(name)
             if handler is None:
                 self._violate(call, f"{name}: not emulated by the sandbox")
@@ -956,19 +961,22 @@ class BotApiSandbox:
         call.violations.append(message)
         self.violations.append(message)
 
-    async def _apply_fault(self, method: str, params: dict[str, Any]) -> None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
         for fault in self._faults:
             if fault.method != method.lower() or fault.times <= 0:
                 continue
             if fault.chat_id is not None and str(params.get("chat_id")) != str(fault.chat_id):
                 continue
             fault.times -= 1
-            if fault.stall:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), fault.stall)
-            if fault.error_code is not None:
-                raise ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)
-            return
+            return fault
+        return None
+
+    async def _apply_fault(self, fault: _Fault) -> None:
+        if fault.stall:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), fault.stall)
+        if fault.error_code is not None:
+            raise ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)
 
     # ------------------------------------------------------------------ waiting
 

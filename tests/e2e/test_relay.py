@@ -587,3 +587,72 @@ async def test_many_chats_stay_under_the_global_limit(world: World) -> None:
     assert counts.sent == 28
     assert sb.rate_limited == []
     assert all(len(world.deliveries(k)) == 1 for k in await world.rows())
+
+
+async def test_every_fault_at_once_then_a_crash_and_a_restart(world: World) -> None:
+    """The scheduler issue's fault run in one piece: with Telegram's flood limits enforced,
+    one chat answers 429, one 500, one stalls, one person has blocked the bot; the relay is
+    killed mid-batch and a new one started. The emulator's record then shows every row
+    delivered exactly once, or dead with a reason, or uncertain (at most one arrival),
+    none lost, and no 429 beyond the one injected."""
+    sb = world.sandbox
+    sb.enforce_rate_limits()
+    limited, flaky, slow, quitter, *fine = [sb.user() for _ in range(6)]
+    group = sb.group()
+    quitter_id = await world.person(quitter)
+    quitter.block()
+    keys: list[str] = []
+    for n in range(3):
+        for i, user in enumerate([limited, flaky, slow, quitter, *fine]):
+            keys.append(f"u{i}-{n}")
+            await world.add(
+                keys[-1], user.chat_id, person_id=quitter_id if user is quitter else None
+            )
+        keys.append(f"g-{n}")
+        await world.add(keys[-1], group.chat_id, is_group=True)
+    sb.fail_next("sendMessage", error_code=429, retry_after=1, chat_id=limited.chat_id)
+    sb.fail_next("sendMessage", error_code=500, chat_id=flaky.chat_id)
+    sb.fail_next("sendMessage", stall=3.0, chat_id=slow.chat_id)  # out when the relay dies
+    # Telegram's limits as deployed; only the retry waits are shortened.
+    real = RelaySettings(poll_interval=0.05, lease_seconds=6, request_timeout=5, max_backoff=0.2)
+
+    first = world.relay(real)
+    task = await _running(first)
+    await world.wait(lambda rows: sum(r.state == OutboxState.SENT for r in rows.values()) >= 6)
+    assert any(c.params.get("chat_id") == slow.chat_id and not c.done for c in sb.calls)
+    task.cancel()  # a crash: nothing more is written by this relay
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert any(r.state == OutboxState.PENDING for r in (await world.rows()).values())
+
+    # Restarted after the leases ran out. A new process starts in no less than a second, so
+    # Telegram's one-a-second window of the chats the dead relay wrote to has passed: the new
+    # relay knows nothing of its predecessor's pace.
+    await asyncio.sleep(1.0)
+    world.clock.advance(timedelta(seconds=real.lease_seconds + 1))
+    second = world.relay(real)
+    task = await _running(second)
+    try:
+        await world.wait_settled(within=20)
+    finally:
+        await second.stop()
+        await task
+    await asyncio.sleep(3.2)  # let the stalled request land in the emulator
+
+    rows = await world.rows()
+    assert sorted(rows) == sorted(keys)  # none lost
+    for key, row in rows.items():
+        arrived = len(world.deliveries(key))
+        if row.state == OutboxState.SENT:
+            assert arrived == 1, key
+        elif row.state == OutboxState.DEAD:
+            assert key.startswith("u3-") and arrived == 0 and row.last_error, (key, row)
+        else:
+            assert row.state == OutboxState.UNCERTAIN and key.startswith("u2-"), (key, row)
+            assert row.last_error == outbox.IN_FLIGHT_LOST and arrived == 1
+    assert sum(r.state == OutboxState.DEAD for r in rows.values()) == 3  # the quitter's
+    assert sum(r.state == OutboxState.UNCERTAIN for r in rows.values()) == 1
+    assert [c.status for c in world.attempts_to(flaky.chat_id)][:2] == [500, 200]
+    limited_by = [(c.params.get("chat_id"), c.limited_by) for c in sb.rate_limited]
+    assert limited_by == []
+    assert [c.status for c in sb.calls if c.status == 429] == [429]  # the injected one only
