@@ -18,11 +18,14 @@ from models.tables import ConversationState
 LAPSE = timedelta(hours=12)
 
 
-async def load(session: AsyncSession, key: str, now: datetime) -> tuple[str | None, dict[str, Any]]:
-    row = await session.get(ConversationState, key)
+def _live(row: ConversationState | None, now: datetime) -> tuple[str | None, dict[str, Any]]:
     if row is None or now - row.updated_at > LAPSE:
         return None, {}
     return row.state, json.loads(row.data)
+
+
+async def load(session: AsyncSession, key: str, now: datetime) -> tuple[str | None, dict[str, Any]]:
+    return _live(await session.get(ConversationState, key), now)
 
 
 async def save(
@@ -37,11 +40,18 @@ async def save(
 ) -> None:
     """Write the state and/or the data; ``keep_*`` leaves that part as it was (unless the
     conversation had lapsed, in which case it starts afresh)."""
-    current_state, current_data = await load(session, key, now)
+    row = await session.get(ConversationState, key)
+    current_state, current_data = _live(row, now)
+    new_state = current_state if keep_state else state
+    new_data = current_data if keep_data else (data or {})
+    if row is None and new_state is None and not new_data:
+        # Clearing a conversation that was never stored (every one-line command does):
+        # nothing to write.
+        return
     values = {
         "key": key,
-        "state": current_state if keep_state else state,
-        "data": json.dumps(current_data if keep_data else (data or {}), ensure_ascii=False),
+        "state": new_state,
+        "data": json.dumps(new_data, ensure_ascii=False),
         "updated_at": now,
     }
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
