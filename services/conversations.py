@@ -8,8 +8,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import ConversationState
@@ -24,8 +26,30 @@ def _live(row: ConversationState | None, now: datetime) -> tuple[str | None, dic
     return row.state, json.loads(row.data)
 
 
+_ABSENT = "conversations_absent"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_absent(session: Session, transaction: SessionTransaction) -> None:
+    # What was absent in one transaction may have been stored by the time of the next.
+    session.info.pop(_ABSENT, None)
+
+
+async def _row(session: AsyncSession, key: str) -> ConversationState | None:
+    # aiogram asks for the state, then the data, then clears it, each by key: a stored row
+    # is found again in the session's identity map, and a key found absent is remembered
+    # for the rest of the update so that a one-line command costs one SELECT, not three.
+    absent: set[str] = session.info.setdefault(_ABSENT, set())
+    if key in absent:
+        return None
+    row = await session.get(ConversationState, key)
+    if row is None:
+        absent.add(key)
+    return row
+
+
 async def load(session: AsyncSession, key: str, now: datetime) -> tuple[str | None, dict[str, Any]]:
-    return _live(await session.get(ConversationState, key), now)
+    return _live(await _row(session, key), now)
 
 
 async def save(
@@ -40,7 +64,7 @@ async def save(
 ) -> None:
     """Write the state and/or the data; ``keep_*`` leaves that part as it was (unless the
     conversation had lapsed, in which case it starts afresh)."""
-    row = await session.get(ConversationState, key)
+    row = await _row(session, key)
     current_state, current_data = _live(row, now)
     new_state = current_state if keep_state else state
     new_data = current_data if keep_data else (data or {})
@@ -61,3 +85,4 @@ async def save(
         set_={k: statement.excluded[k] for k in ("state", "data", "updated_at")},
     )
     await session.exec(statement)
+    session.info.get(_ABSENT, set()).discard(key)

@@ -76,7 +76,8 @@ class Identity:
 async def _posting(session: AsyncSession, person_id: int) -> CadrePosting | None:
     row = (
         await session.exec(
-            select(Cadre, Village, Township, County)
+            select(Cadre, Village, Township, County, DispatchingUnit)
+            .join(DispatchingUnit, col(DispatchingUnit.id) == col(Cadre.unit_id))
             .join(Team, col(Team.id) == col(Cadre.team_id))
             .join(Village, col(Village.id) == col(Team.village_id))
             .join(Township, col(Township.id) == col(Village.township_id))
@@ -86,9 +87,8 @@ async def _posting(session: AsyncSession, person_id: int) -> CadrePosting | None
     ).first()
     if row is None:
         return None
-    cadre, village, township, county = row
-    unit = await session.get(DispatchingUnit, cadre.unit_id)
-    assert cadre.id is not None and unit is not None
+    cadre, village, township, county, unit = row
+    assert cadre.id is not None
     return CadrePosting(
         cadre_id=cadre.id,
         team_id=cadre.team_id,

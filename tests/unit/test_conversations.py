@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.fsm import DatabaseStorage
+from bot.fsm import UPDATE_SESSION, DatabaseStorage
+from models.db import UnitOfWork
+from services import conversations
 from services.clock import FixedClock
 
 
@@ -61,3 +65,47 @@ async def test_keys_are_per_chat_and_user(
     storage = DatabaseStorage(sessions, clock)
     await storage.set_state(KEY, Flow.step)
     assert await storage.get_state(StorageKey(bot_id=1, chat_id=43, user_id=43)) is None
+
+
+async def test_within_one_update_an_absent_conversation_is_read_once_and_still_written(
+    sessions: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    """A one-line command asks for the state, the data, then clears: one SELECT. Starting a
+    flow after finding none must still store it, and the next update must see it."""
+    storage = DatabaseStorage(sessions, clock)
+    selects: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("SELECT") and "conversation_states" in statement:
+            selects.append(statement)
+
+    async with UnitOfWork(sessions) as uow:
+        engine = uow.session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        token = UPDATE_SESSION.set(uow.session)
+        try:
+            assert await storage.get_state(KEY) is None
+            assert await storage.get_data(KEY) == {}
+            await storage.set_state(KEY, None)
+            await storage.set_data(KEY, {})
+            assert len(selects) == 1
+            await storage.set_state(KEY, Flow.step)
+            await storage.update_data(KEY, {"kind": "sick"})
+            assert await storage.get_state(KEY) == Flow.step.state
+        finally:
+            UPDATE_SESSION.reset(token)
+            event.remove(engine, "before_cursor_execute", count)
+        await uow.commit()
+    assert await DatabaseStorage(sessions, clock).get_data(KEY) == {"kind": "sick"}
+
+
+async def test_an_absence_seen_in_one_transaction_is_not_trusted_in_the_next(
+    sessions: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    key = DatabaseStorage(sessions, clock).keys.build(KEY)
+    async with UnitOfWork(sessions) as uow:
+        assert await conversations.load(uow.session, key, clock.now()) == (None, {})
+        await uow.session.commit()
+        # Meanwhile another replica stores the conversation.
+        await DatabaseStorage(sessions, clock).set_state(KEY, Flow.step)
+        assert await conversations.load(uow.session, key, clock.now()) == (Flow.step.state, {})
