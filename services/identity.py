@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy.orm import Bundle
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,10 +75,22 @@ class Identity:
         return self.phone[:3] + "****" + self.phone[-4:] if len(self.phone) >= 8 else "****"
 
 
+# One query for a cadre's posting and the names of its places (sqlmodel's select() takes
+# at most four entities, so the names come as one bundle).
+_PLACE_NAMES: Bundle[Any] = Bundle(
+    "names",
+    col(Village.name).label("village"),
+    col(Township.name).label("township"),
+    col(County.name).label("county"),
+    col(DispatchingUnit.name).label("unit"),
+)
+
+
 async def _posting(session: AsyncSession, person_id: int) -> CadrePosting | None:
     row = (
         await session.exec(
-            select(Cadre, Village, Township, County, DispatchingUnit)
+            select(Cadre, _PLACE_NAMES)
+            .select_from(Cadre)
             .join(DispatchingUnit, col(DispatchingUnit.id) == col(Cadre.unit_id))
             .join(Team, col(Team.id) == col(Cadre.team_id))
             .join(Village, col(Village.id) == col(Team.village_id))
@@ -87,17 +101,17 @@ async def _posting(session: AsyncSession, person_id: int) -> CadrePosting | None
     ).first()
     if row is None:
         return None
-    cadre, village, township, county, unit = row
+    cadre, names = row
     assert cadre.id is not None
     return CadrePosting(
         cadre_id=cadre.id,
         team_id=cadre.team_id,
         team_role=cadre.team_role,
         is_leader=cadre.is_leader,
-        village=village.name,
-        township=township.name,
-        county=county.name,
-        unit=unit.name,
+        village=names.village,
+        township=names.township,
+        county=names.county,
+        unit=names.unit,
         dispatch_level=cadre.dispatch_level,
         term_start=cadre.term_start,
         term_end=cadre.term_end,
