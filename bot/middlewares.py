@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,7 +17,7 @@ from bot.fsm import UPDATE_SESSION
 from locales import Catalogs, normalize_language
 from models.db import UnitOfWork
 from services.clock import Clock
-from services.identity import identify
+from services.identity import identify, set_bot_blocked
 from services.inbox import record_update
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,14 @@ class IdentityMiddleware(BaseMiddleware):
         identity = None
         if user is not None and not user.is_bot:
             identity = await identify(data["session"], user.id)
+        chat: Chat | None = data.get("event_chat")
+        unblocked = isinstance(event, Update) and event.my_chat_member is None
+        if identity and identity.blocked_bot and unblocked and chat and chat.type == "private":
+            # Writing to the bot in private means they unblocked it: reminders resume.
+            assert user is not None
+            clock: Clock = data["clock"]
+            await set_bot_blocked(data["session"], user.id, blocked=False, now=clock.now())
+            identity = replace(identity, blocked_bot=False)
         language = identity.language if identity and identity.language else None
         if language is None:
             language = normalize_language(user.language_code if user else None)

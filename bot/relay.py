@@ -73,7 +73,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.notices import Rendered, render
 from locales import Catalogs
 from models.db import UnitOfWork
-from services import outbox
+from services import groups, outbox
 from services.clock import Clock
 from services.outbox import Claimed
 from services.pacing import Gcra, Limits, SendQueue
@@ -443,7 +443,9 @@ class Relay:
             self._queue.pause(row.chat_id, loop.time() + exc.retry_after)
             await self._retry(row, exc.retry_after, f"429 {exc.message}", counted=False)
         except TelegramMigrateToChat as exc:
-            await self._write(outbox.retarget, row.id, exc.migrate_to_chat_id, self._clock.now())
+            await self._write(
+                _follow_supergroup, row.id, row.chat_id, exc.migrate_to_chat_id, self._clock.now()
+            )
             log.warning("outbox #%s: group moved to a supergroup; sent on there", row.id)
             self.counts.retried += 1
         except TelegramForbiddenError as exc:
@@ -581,3 +583,15 @@ def _visible_length(text: str) -> int:
     """Length Telegram counts for HTML text: tags gone, entities decoded, in UTF-16 units."""
     visible = html.unescape(_TAG.sub("", text))
     return len(visible.encode("utf-16-le")) // 2
+
+
+async def _follow_supergroup(
+    session: AsyncSession, row_id: int, old_chat_id: int, new_chat_id: int, now: datetime
+) -> None:
+    """Telegram refused a send because the group became a supergroup: this row goes there
+    at once, and the group's binding and its other waiting rows follow (the bot may have
+    missed the service message that says so)."""
+    await outbox.retarget(session, row_id, new_chat_id, now)
+    await groups.follow_migration(
+        session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=now
+    )

@@ -94,11 +94,19 @@ def _default_checker() -> SpecChecker:
 class ApiError(Exception):
     """An error answer, shaped like Telegram's ``{"ok": false, ...}`` body."""
 
-    def __init__(self, code: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -108,6 +116,8 @@ class ApiError(Exception):
         }
         if self.retry_after is not None:
             out["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            out["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return out
 
 
@@ -315,10 +325,17 @@ class FakeUser:
         return out
 
     def block(self) -> None:
-        """The user blocks the bot: sends to them fail with 403 until :meth:`unblock`."""
+        """The user blocks the bot: sends to them fail with 403 until :meth:`unblock`. As
+        Telegram does, the bot is told with a ``my_chat_member`` update (member -> kicked)
+        when the user had a chat with it."""
+        if not self.blocked and self.started:
+            self._sandbox._private_member_change(self, "member", "kicked")
         self.blocked = True
 
     def unblock(self) -> None:
+        """The user unblocks (restarts) the bot: ``my_chat_member`` kicked -> member."""
+        if self.blocked and self.started:
+            self._sandbox._private_member_change(self, "kicked", "member")
         self.blocked = False
 
     async def send(
@@ -444,6 +461,8 @@ class FakeGroup(_Chat):
         self.username = username
         self.bot_is_admin = bot_is_admin
         self.members: dict[int, str] = {}  # user id -> ChatMember status
+        # Set when the group was upgraded to a supergroup: sends here are refused with it.
+        self.migrated_to: int | None = None
 
     @property
     def chat_id(self) -> int:
@@ -691,6 +710,30 @@ class BotApiSandbox:
             group.add(member)
         self._chats[chat_id] = group
         return group
+
+    def upgrade_to_supergroup(
+        self, group: FakeGroup, by: FakeUser, *, announce: bool = True
+    ) -> FakeGroup:
+        """``by`` (an admin of a basic group) upgrades it, as Telegram does when a group
+        gets big or an admin changes some settings: the supergroup has a new id, the old id
+        refuses sends with ``migrate_to_chat_id``, and the bot sees one service message in
+        each chat (``migrate_to_chat_id`` in the old, ``migrate_from_chat_id`` in the new).
+        ``announce=False``: the bot never sees those messages (it was down for more than a
+        day, after which Telegram drops undelivered updates)."""
+        if group.type != "group" or group.migrated_to is not None:
+            raise ValueError("only a basic group that was not upgraded yet can be upgraded")
+        new = self.group(
+            group.title, type="supergroup", username=group.username, bot_is_admin=group.bot_is_admin
+        )
+        new.members = dict(group.members)
+        group.migrated_to = new.id
+        sender = by.as_user_dict()
+        old_msg = self._new_message(group, sender, {"migrate_to_chat_id": new.id})
+        new_msg = self._new_message(new, sender, {"migrate_from_chat_id": group.id})
+        if announce:
+            self.post_update({"message": copy.deepcopy(old_msg)})
+            self.post_update({"message": copy.deepcopy(new_msg)})
+        return new
 
     def post_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an arbitrary update (its update_id is assigned here)."""
@@ -1041,6 +1084,12 @@ class BotApiSandbox:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if not chat.user.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        if isinstance(chat, FakeGroup) and chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=chat.migrated_to,
+            )
         return chat
 
     def _message(self, chat: _Chat, message_id: Any, missing: str) -> dict[str, Any]:
@@ -1205,6 +1254,25 @@ class BotApiSandbox:
         if replied.get("from", {}).get("id") == self.bot_id:
             return True
         return f"@{self.bot_username}".lower() in text.lower()
+
+    def _private_member_change(self, user: FakeUser, old: str, new: str) -> None:
+        def member(status: str) -> dict[str, Any]:
+            out: dict[str, Any] = {"status": status, "user": self._bot_user()}
+            if status == "kicked":
+                out["until_date"] = 0
+            return out
+
+        self.post_update(
+            {
+                "my_chat_member": {
+                    "chat": self._chats[user.id].as_dict(),
+                    "from": user.as_user_dict(),
+                    "date": self._now(),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                }
+            }
+        )
 
     def _user_message(
         self,

@@ -9,6 +9,7 @@ def routers() -> list[Router]:
     """Every router in the order they must see updates: features before the fallbacks."""
     from handlers import (
         attendance,
+        blocking,
         common,
         coverage,
         fallback,
@@ -28,6 +29,7 @@ def routers() -> list[Router]:
     return [
         registration.build_router(),
         groups.build_router(),
+        blocking.build_router(),
         common.build_router(),
         leave.build_router(),
         leave_approval.build_router(),

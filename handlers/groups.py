@@ -1,4 +1,5 @@
-"""/bind and /unbind inside a group; the bot leaving a group unbinds it."""
+"""/bind and /unbind inside a group; the bot leaving a group unbinds it; a group upgraded
+to a supergroup keeps its binding."""
 
 from __future__ import annotations
 
@@ -112,6 +113,17 @@ async def left_group(event: ChatMemberUpdated, uow: UnitOfWork, clock: Clock) ->
         await groups.unbind(uow.session, None, chat_id=event.chat.id, now=clock.now())
 
 
+async def became_supergroup(message: Message, uow: UnitOfWork, clock: Clock) -> None:
+    """Telegram says so twice: in the old group (``migrate_to_chat_id``) and in the new
+    supergroup (``migrate_from_chat_id``); whichever comes first moves the binding."""
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    else:
+        assert message.migrate_from_chat_id is not None
+        old, new = message.migrate_from_chat_id, message.chat.id
+    await groups.follow_migration(uow.session, old_chat_id=old, new_chat_id=new, now=clock.now())
+
+
 async def bind_in_private(message: Message, t: Translator) -> Any:
     return message.answer(t("Use /bind inside the group you want to bind."))
 
@@ -123,5 +135,8 @@ def build_router() -> Router:
     router.message.register(
         bind_in_private, Command("bind", "unbind"), F.chat.type == ChatType.PRIVATE
     )
-    router.my_chat_member.register(left_group)
+    router.my_chat_member.register(left_group, GROUP_CHATS)
+    router.message.register(
+        became_supergroup, F.migrate_to_chat_id | F.migrate_from_chat_id, GROUP_CHATS
+    )
     return router

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import ApproverKind, GroupScope, Jurisdiction
+from models.enums import ApproverKind, GroupScope, Jurisdiction, OutboxState
 from models.tables import GroupChat, Team, Village
+from models.workflow import OutboxMessage
 from services import audit
 from services.errors import DomainError
 from services.identity import Identity
@@ -118,6 +119,48 @@ async def unbind(
         at=now,
     )
     await session.delete(group)
+    return True
+
+
+async def follow_migration(
+    session: AsyncSession, *, old_chat_id: int, new_chat_id: int, now: datetime
+) -> bool:
+    """A group became a supergroup and Telegram gave it a new id: the binding and the
+    messages still waiting for the group move with it, so the group loses no notice and
+    nobody has to bind it again. True when a binding moved; running it twice (Telegram says
+    so in both chats, and the relay learns it from a refused send) changes nothing more."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.chat_id) == old_chat_id,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+        )
+        .values(chat_id=new_chat_id)
+    )
+    group = (
+        await session.exec(select(GroupChat).where(col(GroupChat.chat_id) == old_chat_id))
+    ).first()
+    if group is None:
+        return False
+    taken = (
+        await session.exec(select(GroupChat.id).where(col(GroupChat.chat_id) == new_chat_id))
+    ).first()
+    if taken is not None:
+        # The supergroup was bound on its own already: that binding stands.
+        await session.delete(group)
+        return False
+    group.chat_id = new_chat_id
+    session.add(group)
+    await audit.record(
+        session,
+        entity="group",
+        entity_id=group.id,
+        action="migrate",
+        from_state=str(old_chat_id),
+        to_state=str(new_chat_id),
+        actor_person_id=None,
+        at=now,
+    )
     return True
 
 

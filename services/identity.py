@@ -57,6 +57,8 @@ class Identity:
     telegram_user_id: int | None
     cadre: CadrePosting | None = None
     posts: tuple[Post, ...] = field(default_factory=tuple)
+    # Telegram refused to deliver to them (they blocked the bot): nothing is queued for them.
+    blocked_bot: bool = False
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -150,6 +152,7 @@ async def _identity(session: AsyncSession, person: Person) -> Identity:
         phone=person.phone,
         language=person.language,
         telegram_user_id=person.telegram_user_id,
+        blocked_bot=person.blocked_bot_at is not None,
         cadre=await _posting(session, person.id),
         posts=tuple(
             [
@@ -188,6 +191,23 @@ async def set_language(session: AsyncSession, person_id: int, language: str, now
     person.language = language
     person.updated_at = now
     session.add(person)
+
+
+async def set_bot_blocked(
+    session: AsyncSession, telegram_user_id: int, *, blocked: bool, now: datetime
+) -> bool:
+    """Whether the person behind a Telegram account has blocked the bot: set when they
+    block it, cleared when they unblock it or write to it again, so reminders resume for
+    someone who came back. True when that changed anything."""
+    person = (
+        await session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    ).first()
+    if person is None or (person.blocked_bot_at is not None) == blocked:
+        return False
+    person.blocked_bot_at = now if blocked else None
+    person.updated_at = now
+    session.add(person)
+    return True
 
 
 async def record_menu(session: AsyncSession, person_id: int, menu_hash: str) -> None:

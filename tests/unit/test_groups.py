@@ -6,8 +6,9 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import GroupScope
+from models.enums import GroupScope, OutboxState
 from models.tables import GroupChat
+from models.workflow import OutboxMessage
 from services import groups
 from services.clock import FixedClock
 from services.errors import DomainError
@@ -101,3 +102,51 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
         await groups.unbind(session, liu, chat_id=-1001, now=clock.now())
     assert await groups.unbind(session, chen, chat_id=-1001, now=clock.now())
     assert not await groups.unbind(session, None, chat_id=-1001, now=clock.now())
+
+
+async def _bind_county(
+    session: AsyncSession, roster: Roster, clock: FixedClock, chat_id: int
+) -> None:
+    person_id = roster.people["陈静"].id
+    assert person_id is not None
+    who = await identity_of(session, person_id)
+    await groups.bind(
+        session, who, chat_id=chat_id, title="群", scope=GroupScope.COUNTY, name="", now=clock.now()
+    )
+
+
+async def test_a_group_upgraded_to_a_supergroup_takes_its_binding_and_waiting_messages(
+    session: AsyncSession, roster: Roster, clock: FixedClock
+) -> None:
+    await _bind_county(session, roster, clock, chat_id=-5)
+    for key, state in (("waiting", OutboxState.PENDING), ("gone", OutboxState.SENT)):
+        session.add(
+            OutboxMessage(
+                dedup_key=key, chat_id=-5, is_group=True, template="test.echo", params="{}",
+                state=state, created_at=clock.now(), not_before=clock.now(),
+            )
+        )  # fmt: skip
+    await session.flush()
+
+    moved = await groups.follow_migration(
+        session, old_chat_id=-5, new_chat_id=-1001000000009, now=clock.now()
+    )
+    assert moved
+    assert (await session.exec(select(GroupChat.chat_id))).all() == [-1001000000009]
+    rows = {r.dedup_key: r.chat_id for r in (await session.exec(select(OutboxMessage))).all()}
+    assert rows == {"waiting": -1001000000009, "gone": -5}  # what was sent stays as it was
+    # Telegram says it in both chats, and the relay may learn it too: only once moved.
+    assert not await groups.follow_migration(
+        session, old_chat_id=-5, new_chat_id=-1001000000009, now=clock.now()
+    )
+
+
+async def test_an_upgrade_onto_an_already_bound_supergroup_keeps_that_binding(
+    session: AsyncSession, roster: Roster, clock: FixedClock
+) -> None:
+    await _bind_county(session, roster, clock, chat_id=-5)
+    await _bind_county(session, roster, clock, chat_id=-1001000000009)
+    assert not await groups.follow_migration(
+        session, old_chat_id=-5, new_chat_id=-1001000000009, now=clock.now()
+    )
+    assert (await session.exec(select(GroupChat.chat_id))).all() == [-1001000000009]
