@@ -648,10 +648,14 @@ async def test_every_fault_at_once_then_a_crash_and_a_restart(world: World) -> N
         elif row.state == OutboxState.DEAD:
             assert key.startswith("u3-") and arrived == 0 and row.last_error, (key, row)
         else:
-            assert row.state == OutboxState.UNCERTAIN and key.startswith("u2-"), (key, row)
-            assert row.last_error == outbox.IN_FLIGHT_LOST and arrived == 1
+            # Out when the relay died: the stalled one, and any other request that happened
+            # to be on the wire at that instant (it may or may not have reached Telegram).
+            assert row.state == OutboxState.UNCERTAIN, (key, row)
+            assert row.last_error == outbox.IN_FLIGHT_LOST and arrived <= 1, (key, row)
     assert sum(r.state == OutboxState.DEAD for r in rows.values()) == 3  # the quitter's
-    assert sum(r.state == OutboxState.UNCERTAIN for r in rows.values()) == 1
+    uncertain = [k for k, r in rows.items() if r.state == OutboxState.UNCERTAIN]
+    assert "u2-0" in uncertain, uncertain  # the stalled one
+    assert len(world.deliveries("u2-0")) == 1  # the stalled request did land
     assert [c.status for c in world.attempts_to(flaky.chat_id)][:2] == [500, 200]
     limited_by = [(c.params.get("chat_id"), c.limited_by) for c in sb.rate_limited]
     assert limited_by == []
