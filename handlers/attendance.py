@@ -1,5 +1,6 @@
-"""/fix (the township corrects one day, the reason recorded) and the Confirm button on a
-drafted attendance sheet (考勤表), which locks it and sends back the confirmed workbook."""
+"""/sheet (the township's attendance sheet, 考勤表, of a month again), /fix (the township
+corrects one day, the reason recorded) and the Confirm button on a drafted sheet, which
+locks it and sends back the confirmed workbook."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -18,10 +19,11 @@ from handlers.filters import HasRole
 from handlers.formatting import long_date
 from handlers.leave_text import parse_date
 from handlers.presence_callbacks import SheetCb
-from handlers.presence_render import class_label, error_text, month_label, sheet_text
+from handlers.presence_notices import attendance_draft
+from handlers.presence_render import ERRORS, class_label, error_text, month_label, sheet_text
 from locales import Translator
 from models.db import UnitOfWork
-from models.enums import DayClass, Role
+from models.enums import DayClass, Role, SheetState
 from services import attendance
 from services.attendance_sheet import file_name
 from services.calendar import load_calendar
@@ -48,6 +50,24 @@ CLASS_WORDS = {
     **{c.value: c for c in DayClass},
 }
 _NUMERIC_DATE = re.compile(r"^[\d/\-.月日号]+$")
+_YEAR_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_MONTH = re.compile(r"^(\d{1,2})\s*月?(份)?$")
+
+
+def sheet_month(text: str, day: date) -> tuple[int, int] | None:
+    """``2026-11``, ``2026年11月``, ``11月`` or ``11`` (this year's, or last year's when it is
+    still to come); nothing: last month."""
+    text = text.strip()
+    if not text:
+        return attendance.previous_month(day)
+    if found := _YEAR_MONTH.match(text):
+        year, month = int(found[1]), int(found[2])
+    elif found := _MONTH.match(text):
+        month = int(found[1])
+        year = day.year if month <= day.month else day.year - 1
+    else:
+        return None
+    return (year, month) if 1 <= month <= 12 else None
 
 
 def past_date(text: str, day: date) -> date | None:
@@ -105,6 +125,43 @@ async def fix(
     )
 
 
+async def sheet_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, identity: Identity,
+    t: Translator, clock: Clock, settings: Deployment, bot: Bot,
+) -> Any:  # fmt: skip
+    """``/sheet [month]``: the township's sheet of that month (default: last month), a draft
+    with its Confirm button, or the confirmed one."""
+    asked = sheet_month(command.args or "", today(clock, settings))
+    if asked is None:
+        return message.answer(t(ERRORS["sheet_month_invalid"]))
+    try:
+        files = await attendance.owned_sheets(
+            uow.session, pack_of(settings), await load_calendar(uow.session),
+            identity.person_id, *asked, settings.zone,
+        )  # fmt: skip
+    except DomainError as exc:
+        return message.answer(error_text(t, exc))
+    methods = []
+    for file in files:
+        params = file.sheet.summary()
+        if file.sheet.state is SheetState.DRAFT and file.sheet.sheet_id is not None:
+            rendered = attendance_draft(t, params)
+            caption, keyboard = rendered.text, rendered.reply_markup
+        else:
+            caption, keyboard = sheet_text(t, params), None
+        methods.append(
+            message.answer_document(
+                BufferedInputFile(file.content, filename=file_name(file.sheet)),
+                caption=caption,
+                reply_markup=keyboard,
+            )
+        )
+    # One township is the rule; a person holding several gets one document each.
+    for method in methods[:-1]:
+        await bot(method)
+    return methods[-1]
+
+
 async def sheet_pressed(
     query: CallbackQuery,
     callback_data: SheetCb,
@@ -141,6 +198,9 @@ async def sheet_pressed(
 def build_router() -> Router:
     router = Router(name="attendance")
     router.callback_query.register(sheet_pressed, SheetCb.filter())
+    router.message.register(
+        sheet_command, Command("sheet"), HasRole(Role.APPROVER), F.chat.type == ChatType.PRIVATE
+    )
     router.message.register(
         fix, Command("fix"), HasRole(Role.APPROVER), F.chat.type == ChatType.PRIVATE
     )

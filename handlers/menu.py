@@ -43,6 +43,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("explain", N_("Explain a suspected absence"), CADRES),
     MenuCommand("spotcheck", N_("Spot-check a cadre or a village"), APPROVERS),
     MenuCommand("recall", N_("Propose recalling a cadre"), APPROVERS),
+    MenuCommand("sheet", N_("The monthly attendance sheet"), APPROVERS),
     MenuCommand("fix", N_("Correct a day on the attendance sheet"), APPROVERS),
     MenuCommand("training", N_("Record a training attended"), CADRES | APPROVERS),
     MenuCommand("mytraining", N_("My trainings this term"), CADRES),

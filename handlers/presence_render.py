@@ -61,6 +61,15 @@ ERRORS = {
     "sheet_locked": N_("The attendance sheet of {month}/{year} is confirmed and locked."),
     "sheet_not_yours": N_("This attendance sheet is confirmed by the township party committee."),
     "sheet_empty": N_("This attendance sheet has no cadres."),
+    "sheet_not_township": N_(
+        "The attendance sheet goes to the township party committee; you do not hold that post."
+    ),
+    "sheet_not_drafted": N_(
+        "There is no attendance sheet of {month}/{year} yet: it is drafted once the month is over."
+    ),
+    "sheet_month_invalid": N_(
+        "Give the month as 2026-11 or 11月, or send /sheet alone for last month."
+    ),
 }
 
 

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ApproverKind, DayClass, SheetState
 from models.presence import AttendanceSheet, DayCorrection
-from models.tables import Cadre, Person, Team, Village
+from models.tables import ApproverPost, Cadre, Person, Team, Village
 from services import audit, outbox
 from services.attendance_sheet import (
     Sheet,
@@ -53,6 +53,12 @@ class Fixed:
     before: DayClass | None
     after: DayClass
     month: CadreMonth
+
+
+@dataclass(frozen=True)
+class SheetFile:
+    sheet: Sheet
+    content: bytes  # the XLSX
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,45 @@ async def draft_sheets(
                 document=(file_name(sheet), content),
             )
     return made
+
+
+async def owned_sheets(
+    session: AsyncSession,
+    pack: PolicyPack,
+    calendar: WorkCalendar,
+    person_id: int,
+    year: int,
+    month: int,
+    zone: ZoneInfo,
+) -> list[SheetFile]:
+    """The month's drafted or confirmed sheet of each township whose party committee this
+    person holds, with its workbook: for someone who registered after the draft went out,
+    lost it, or wants a confirmed month again. Nothing is recomputed for a confirmed month
+    (its figures are the stamped ones); a draft shows the ledger as it stands."""
+    townships = (
+        await session.exec(
+            select(ApproverPost.township_id)
+            .where(
+                col(ApproverPost.person_id) == person_id,
+                col(ApproverPost.kind) == OWNER,
+                col(ApproverPost.township_id).is_not(None),
+            )
+            .order_by(col(ApproverPost.township_id))
+        )
+    ).all()
+    if not townships:
+        raise DomainError("sheet_not_township")
+    out = []
+    for township_id in townships:
+        assert township_id is not None
+        if await _sheet_row(session, township_id, year, month) is None:
+            continue  # not drafted yet: the month is not over, or nobody was posted
+        sheet = await township_sheet(session, pack, calendar, township_id, year, month, zone)
+        if sheet is not None:
+            out.append(SheetFile(sheet, workbook([sheet])))
+    if not out:
+        raise DomainError("sheet_not_drafted", year=year, month=month)
+    return out
 
 
 async def _sheet_row(

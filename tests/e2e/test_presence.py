@@ -162,3 +162,37 @@ async def test_the_monthly_draft_is_sent_as_a_document_and_confirmed(harness: Ha
     async with await harness.ctx.uow() as uow:
         stored = (await uow.session.exec(select(AttendanceSheet))).one()
     assert stored.state == SheetState.CONFIRMED and stored.snapshot
+
+
+async def test_a_township_approver_who_registers_late_gets_the_sheet_with_sheet(
+    harness: Harness,
+) -> None:
+    """The draft went out while the township party committee (刘洋) had not registered, so
+    nothing reached them; /sheet brings it, Confirm works from there, and asking again gives
+    the confirmed sheet. Others are told why they get nothing."""
+    sandbox = harness.sandbox
+    harness.clock.set(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
+
+    async def draft(session: AsyncSession) -> int:
+        calendar = await load_calendar(session)
+        return await attendance.draft_sheets(
+            session, PACK, calendar, harness.clock.now(), harness.ctx.settings.zone
+        )
+
+    assert await _sweep(harness, draft) == 1
+    liu = await harness.register("刘洋")
+    chen = await harness.register("陈静")  # the county office: not the township's sheet
+    not_yet = await harness.say(liu, "/sheet 12月")
+    assert "尚未生成" in not_yet.text and not_yet.document is None
+    wrong = await harness.say(liu, "/sheet 十一月")
+    assert "2026-11" in wrong.text
+    assert "乡镇党委" in (await harness.say(chen, "/sheet")).text
+
+    sheet = await harness.say(liu, "/sheet")
+    assert sheet.file_name == "考勤表_江口镇_2026-11.xlsx" and sheet.content
+    assert "草稿" in sheet.text and sheet.buttons() == [["确认考勤表"]]
+    await liu.press(sheet, "确认考勤表")
+    await sandbox.wait_for_message(liu.chat_id, contains="已确认", after=sheet.message_id)
+    again = await harness.say(liu, "/sheet 2026-11")
+    assert again.file_name == sheet.file_name and "已确认" in again.text
+    assert again.buttons() == []
