@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.fsm import UPDATE_SESSION
 from locales import Catalogs, normalize_language
-from models.db import UnitOfWork
+from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
 from services.identity import identify, set_bot_blocked
 from services.inbox import record_update
@@ -49,6 +49,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         async with UnitOfWork(self.sessions) as uow:
+            hold_loaded_objects(uow.session)
             if not await record_update(uow.session, event.update_id, self.clock.now()):
                 log.info("update %s was handled before; skipped", event.update_id)
                 return UNHANDLED

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -81,6 +82,33 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
+
+
+_HELD = "held_objects"
+
+
+def hold_loaded_objects(session: AsyncSession) -> None:
+    """For a short transaction that reads a few rows several times (one chat update: the
+    sender's identity, then the service looking up the same cadre and household again):
+    keep everything loaded in it referenced until the transaction ends. SQLAlchemy's
+    identity map holds objects weakly, so a ``session.get()`` of a row read a moment ago and
+    let go queried the database again. Not for sweeps, which read thousands of rows once."""
+    session.info[_HELD] = []
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+@event.listens_for(Session, "pending_to_persistent")
+def _hold(session: Session, instance: object) -> None:
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.append(instance)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _let_go(session: Session, transaction: SessionTransaction) -> None:
+    held = session.info.get(_HELD)
+    if held and transaction.parent is None:
+        held.clear()
 
 
 @asynccontextmanager

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import ConversationState
@@ -32,7 +33,9 @@ _ABSENT = "conversations_absent"
 @event.listens_for(Session, "after_transaction_end")
 def _forget_absent(session: Session, transaction: SessionTransaction) -> None:
     # What was absent in one transaction may have been stored by the time of the next.
-    session.info.pop(_ABSENT, None)
+    # (A flush ends an inner transaction of its own: that one changes nothing.)
+    if transaction.parent is None:
+        session.info.pop(_ABSENT, None)
 
 
 async def _row(session: AsyncSession, key: str) -> ConversationState | None:
@@ -86,3 +89,8 @@ async def save(
     )
     await session.exec(statement)
     session.info.get(_ABSENT, set()).discard(key)
+    if row is not None:
+        # The upsert went around the session: the row it holds must say what was written,
+        # or the next call in this update would read (and write back) the old state.
+        for name in ("state", "data", "updated_at"):
+            set_committed_value(row, name, values[name])

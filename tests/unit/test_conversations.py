@@ -12,13 +12,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.fsm import UPDATE_SESSION, DatabaseStorage
-from models.db import UnitOfWork
+from models.db import UnitOfWork, hold_loaded_objects
+from models.workflow import AuditEvent
 from services import conversations
 from services.clock import FixedClock
 
 
 class Flow(StatesGroup):
     step = State()
+    other = State()
 
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
@@ -85,6 +87,10 @@ async def test_within_one_update_an_absent_conversation_is_read_once_and_still_w
         token = UPDATE_SESSION.set(uow.session)
         try:
             assert await storage.get_state(KEY) is None
+            # The handler's own writes are flushed in between (a flush is a transaction
+            # of its own inside the update's).
+            uow.session.add(AuditEvent(entity="test", action="test", at=clock.now()))
+            await uow.session.flush()
             assert await storage.get_data(KEY) == {}
             await storage.set_state(KEY, None)
             await storage.set_data(KEY, {})
@@ -109,3 +115,27 @@ async def test_an_absence_seen_in_one_transaction_is_not_trusted_in_the_next(
         # Meanwhile another replica stores the conversation.
         await DatabaseStorage(sessions, clock).set_state(KEY, Flow.step)
         assert await conversations.load(uow.session, key, clock.now()) == (Flow.step.state, {})
+
+
+async def test_within_one_update_a_stored_conversation_moves_on_and_keeps_its_data(
+    sessions: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    """The update's session holds the row it read (models.db.hold_loaded_objects); the
+    state written next must be the one read back, not the row as first loaded."""
+    storage = DatabaseStorage(sessions, clock)
+    await storage.set_state(KEY, Flow.step)
+    await storage.set_data(KEY, {"kind": "sick"})
+    async with UnitOfWork(sessions) as uow:
+        hold_loaded_objects(uow.session)
+        token = UPDATE_SESSION.set(uow.session)
+        try:
+            assert await storage.get_state(KEY) == Flow.step.state
+            await storage.set_state(KEY, Flow.other)
+            await storage.update_data(KEY, {"start": "2026-12-01"})
+            assert await storage.get_state(KEY) == Flow.other.state
+        finally:
+            UPDATE_SESSION.reset(token)
+        await uow.commit()
+    fresh = DatabaseStorage(sessions, clock)
+    assert await fresh.get_state(KEY) == Flow.other.state
+    assert await fresh.get_data(KEY) == {"kind": "sick", "start": "2026-12-01"}

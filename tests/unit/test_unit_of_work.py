@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db import UnitOfWork
+from models.db import UnitOfWork, hold_loaded_objects
 from models.tables import County, Person
 
 
@@ -65,3 +68,29 @@ async def test_timestamps_come_back_aware_utc(sessions: async_sessionmaker[Async
     async with UnitOfWork(sessions) as uow:
         person = (await uow.session.exec(select(Person))).one()
     assert person.created_at == moment and person.created_at.tzinfo is not None
+
+
+async def test_an_updates_unit_of_work_reads_a_row_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """One chat update reads the sender's cadre row, lets it go, and the service asks for it
+    again by id: held, the second ask is answered without a query."""
+    async with UnitOfWork(sessions) as uow:
+        uow.session.add(County(name="赣县区"))
+        await uow.commit()
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    async with UnitOfWork(sessions) as uow:
+        hold_loaded_objects(uow.session)
+        engine = uow.session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            county_id = (await uow.session.exec(select(County))).one().id
+            gc.collect()  # nothing else refers to the row now
+            assert (await uow.session.get(County, county_id)) is not None
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1
