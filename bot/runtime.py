@@ -64,12 +64,16 @@ async def build_dispatcher(
     dp = Dispatcher(
         # Guided flows live in the database: shared by replicas, kept across restarts.
         storage=DatabaseStorage(sessions, ctx.clock),
+        # aiogram would put its FSM middleware before ours, reading the conversation in a
+        # transaction of its own; it is added below, inside the update's transaction.
+        disable_fsm=True,
         settings=ctx.settings,
         clock=ctx.clock,
         catalogs=catalogs,
         sessions=sessions,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions, ctx.clock, wake))
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(IdentityMiddleware(catalogs))
     dp.errors.register(_on_error)
     dp.include_routers(*handlers.routers())
