@@ -23,6 +23,8 @@ from bot.sandbox import BotApiSandbox, FakeUser, SentMessage
 from models.tables import Person
 from services import invites
 from services.clock import FixedClock
+from services.policy import load_pack
+from services.schedule import run_all
 from tests.factories import Roster, seed_roster
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "botapi" / "api.json"
@@ -56,6 +58,16 @@ class Harness:
             after=sent["message_id"],
         )
         return user
+
+    async def tick(self) -> dict[str, int]:
+        """What the worker's tick does: every sweep as of the clock, then wake the relay."""
+        settings = self.ctx.settings
+        counts = await run_all(
+            await self.ctx.sessions(), load_pack(settings.policy), self.clock.now(), settings.zone
+        )
+        assert self.runtime.relay is not None
+        self.runtime.relay.wake()
+        return counts
 
     async def say(self, user: FakeUser, text: str, *, contains: str | None = None) -> SentMessage:
         """Send a message and return the bot's first answer to it."""

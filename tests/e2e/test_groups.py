@@ -12,22 +12,10 @@ from sqlmodel import col, select
 from bot.sandbox import FakeGroup, FakeUser
 from models.tables import GroupChat, Person
 from models.workflow import AuditEvent
-from services.policy import load_pack
-from services.schedule import run_all
 from tests.e2e.conftest import Harness
 
 DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Beijing: dispatch check
 DEC_4 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 28 days of the quarter left: visit due
-
-
-async def tick(harness: Harness) -> dict[str, int]:
-    settings = harness.ctx.settings
-    counts = await run_all(
-        await harness.ctx.sessions(), load_pack(settings.policy), harness.clock.now(), settings.zone
-    )
-    assert harness.runtime.relay is not None
-    harness.runtime.relay.wake()
-    return counts
 
 
 async def bound_basic_group(harness: Harness) -> tuple[FakeUser, FakeGroup]:
@@ -58,7 +46,7 @@ async def test_an_upgraded_group_keeps_its_binding(harness: Harness) -> None:
     assert await bindings(harness) == [supergroup.id]
 
     harness.clock.set(DEC_1)
-    assert (await tick(harness))["monthly_dispatch"] == 2
+    assert (await harness.tick())["monthly_dispatch"] == 2
     summary = await box.wait_for_message(supergroup, contains="下寨村")
     assert "调度" in summary.text
     assert not [m for m in box.sent(group) if "下寨村" in m.text]
@@ -78,7 +66,7 @@ async def test_an_upgrade_the_bot_missed_is_learnt_from_the_refused_send(
     assert await bindings(harness) == [group.id]
 
     harness.clock.set(DEC_1)
-    await tick(harness)
+    await harness.tick()
     summary = await box.wait_for_message(supergroup, contains="下寨村")
     assert "调度" in summary.text
     to_old = [c for c in box.calls_to("sendMessage") if c.params.get("chat_id") == group.id]
@@ -95,13 +83,13 @@ async def test_blocking_stops_reminders_and_unblocking_resumes_them(harness: Har
     assert await blocked_at(harness, "王芳") is not None
 
     harness.clock.set(DEC_4)
-    assert (await tick(harness))["visit_due"] == 0  # nobody to remind: nothing queued
+    assert (await harness.tick())["visit_due"] == 0  # nobody to remind: nothing queued
 
     wang.unblock()
     await box.drain()
     assert await blocked_at(harness, "王芳") is None
     harness.clock.set(DEC_4.replace(hour=2))
-    assert (await tick(harness))["visit_due"] == 1
+    assert (await harness.tick())["visit_due"] == 1
     reminder = await box.wait_for_message(wang, contains="张伟明")
     assert "/visit" in reminder.text
 

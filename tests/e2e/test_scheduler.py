@@ -12,23 +12,10 @@ from openpyxl import load_workbook
 
 from bot.context import AppContext
 from bot.worker import Worker
-from services.policy import load_pack
-from services.schedule import run_all
 from tests.e2e.conftest import Harness
 
 DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Beijing
 DEC_4 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 28 days of the quarter left
-
-
-async def tick(harness: Harness) -> dict[str, int]:
-    """What the worker's tick does: every sweep as of the clock, then wake the relay."""
-    settings = harness.ctx.settings
-    counts = await run_all(
-        await harness.ctx.sessions(), load_pack(settings.policy), harness.clock.now(), settings.zone
-    )
-    assert harness.runtime.relay is not None
-    harness.runtime.relay.wake()
-    return counts
 
 
 async def test_dispatch_check_and_visit_reminder(harness: Harness) -> None:
@@ -43,7 +30,7 @@ async def test_dispatch_check_and_visit_reminder(harness: Harness) -> None:
 
     harness.clock.set(DEC_1)
     before = max(m.message_id for m in box.sent(chen))
-    counts = await tick(harness)
+    counts = await harness.tick()
     assert counts["monthly_dispatch"] == 2 and counts["visit_due"] == 0
     summary = await box.wait_for_message(group, contains="下寨村", after=bound.message_id)
     assert "调度" in summary.text and "江口镇" in summary.text
@@ -56,11 +43,11 @@ async def test_dispatch_check_and_visit_reminder(harness: Harness) -> None:
     assert {row[3] for row in rows[2:-1]} == {"王芳", "李强", "张伟"}
 
     harness.clock.set(DEC_4)
-    counts = await tick(harness)
+    counts = await harness.tick()
     assert counts["monthly_dispatch"] == 0 and counts["visit_due"] == 1
     reminder = await box.wait_for_message(wang, contains="张伟明")
     assert "/visit" in reminder.text
-    assert set((await tick(harness)).values()) == {0}  # run twice: nothing more
+    assert set((await harness.tick()).values()) == {0}  # run twice: nothing more
     assert len([m for m in box.sent(group) if "下寨村" in m.text]) == 1
     assert len([m for m in box.sent(wang) if "张伟明" in m.text]) == 1
     assert len([m for m in box.sent(chen) if m.document is not None]) == 1
