@@ -79,8 +79,8 @@ class IdentityMiddleware(BaseMiddleware):
         if user is not None and not user.is_bot:
             identity = await identify(data["session"], user.id)
         chat: Chat | None = data.get("event_chat")
-        unblocked = isinstance(event, Update) and event.my_chat_member is None
-        if identity and identity.blocked_bot and unblocked and chat and chat.type == "private":
+        wrote = isinstance(event, Update) and event.my_chat_member is None  # not (un)blocking
+        if identity and identity.blocked_bot and wrote and chat and chat.type == "private":
             # Writing to the bot in private means they unblocked it: reminders resume.
             assert user is not None
             clock: Clock = data["clock"]

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
+from services.identity import set_bot_blocked
 
 log = logging.getLogger(__name__)
 
@@ -565,13 +566,8 @@ async def mark_dead(
     session.add(row)
     dead = [row_id]
     if blocked and not row.is_group:
-        person = await session.get(Person, row.person_id) if row.person_id else None
-        if person is None:
-            found = await session.exec(select(Person).where(Person.telegram_user_id == row.chat_id))
-            person = found.first()
-        if person is not None and person.blocked_bot_at is None:
-            person.blocked_bot_at = now
-            session.add(person)
+        # A private chat's id is the account's: whoever is registered with it is marked.
+        await set_bot_blocked(session, row.chat_id, blocked=True, now=now)
         others = await session.exec(
             _change()
             .where(
