@@ -147,6 +147,19 @@ async def typed_rejection(
     return message.answer(text)
 
 
+def _card_leave(card: Message) -> int | None:
+    markup = card.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            data = button.callback_data or ""
+            if data.startswith(LeaveDecision.__prefix__ + LeaveDecision.__separator__):
+                try:
+                    return LeaveDecision.unpack(data).leave_id
+                except (TypeError, ValueError):
+                    return None
+    return None
+
+
 async def replied_to_card(
     message: Message,
     uow: UnitOfWork,
@@ -157,7 +170,12 @@ async def replied_to_card(
 ) -> Any:
     reply_to = message.reply_to_message
     assert reply_to is not None
-    leave_id = await approvals.leave_of_card(uow.session, message.chat.id, reply_to.message_id)
+    # An undecided card carries its request in its buttons: this also covers a card opened
+    # from /pending, and one replied to before the relay recorded its message id. The
+    # decision itself re-checks who may take it.
+    leave_id = _card_leave(reply_to)
+    if leave_id is None:
+        leave_id = await approvals.leave_of_card(uow.session, message.chat.id, reply_to.message_id)
     if leave_id is None:
         raise SkipHandler  # a reply to something else: not ours
     words = (message.text or "").strip()

@@ -243,3 +243,22 @@ async def test_each_problem_gets_one_clear_message(harness: Harness) -> None:
         assert (
             len((await uow.session.exec(select(LeaveRequest))).all()) == 1
         )  # nothing half-written
+
+
+async def test_a_card_opened_from_pending_is_decided_by_reply(harness: Harness) -> None:
+    """/pending opens a card in the approver's chat (not through the outbox): replying
+    "同意" to it decides that request, as replying to the card that was sent does."""
+    sandbox = harness.sandbox
+    wang, liu = await harness.register("王芳"), await harness.register("刘洋")
+    await _one_line(harness, wang, "/leave 12-01 12-01 年假")
+    sent_card = await _card(harness, liu)
+    listing = await harness.say(liu, "/pending", contains="#")
+    await liu.press(listing, listing.buttons()[0][0])
+    opened = await sandbox.wait_for_message(
+        liu.chat_id, contains="请假申请", after=listing.message_id
+    )
+    assert opened.message_id != sent_card.message_id
+    reply = await liu.send("同意", reply_to=opened)
+    answer = await sandbox.wait_for_message(liu.chat_id, after=reply["message_id"])
+    assert "批准" in answer.text, answer.text
+    assert (await _leave(harness, await _only_leave_id(harness))).state == LeaveState.APPROVED
