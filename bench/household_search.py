@@ -1,7 +1,7 @@
 """Household name search at scale: 1,000,000 synthetic households in 50 counties.
 
 Pinyin keys are computed once per household (as ``Household.name_pinyin`` is when the roster
-is imported), then loaded into ``services.household_search.HouseholdIndex``. The benchmark
+is imported), then loaded into ``services.visits.household_search.HouseholdIndex``. The benchmark
 reports the median (and 90th percentile) milliseconds per query, scoped to one county and
 unscoped, over a mix of queries: exact names, same-sound characters, pinyin with and without
 spaces and tones, typos, two-reading surnames, codes, and names nobody has.
@@ -17,8 +17,8 @@ import random
 import statistics
 import time
 
-from services.household_search import HouseholdIndex
-from services.names import household_search_key
+from services.roster.names import household_search_key
+from services.visits.household_search import HouseholdIndex
 
 # Common surnames, roughly by frequency, with the polyphonic and compound ones included.
 SURNAMES = (

@@ -34,7 +34,7 @@ from handlers.notices import Rendered, notice
 from locales import Catalogs, Translator
 from models import migrate
 from models.db import create_engine, session_factory
-from services import outbox
+from services.messaging import outbox
 
 TELEGRAM_CEILING = 30.0  # messages a second, all chats together
 

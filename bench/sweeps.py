@@ -1,6 +1,6 @@
 """The scheduler's big sweeps at county and national scale: the quarterly-visit reminder
-(``services.visit_sweeps.visit_due``) and the monthly dispatch check
-(``services.dispatch_check.monthly_dispatch``).
+(``services.visits.sweeps.visit_due``) and the monthly dispatch check
+(``services.supervision.monthly_check.monthly_dispatch``).
 
     .venv/bin/python bench/sweeps.py                  # county, then national, on SQLite
     .venv/bin/python bench/sweeps.py --small          # a few seconds: 200 and 6,000 cadres
@@ -51,9 +51,9 @@ from synthetic import PostgresWriter, Shape, SqliteWriter, Synthetic, print_prog
 from models import migrate
 from models.db import UnitOfWork, create_engine, session_factory
 from services.calendar import WorkCalendar, load_calendar
-from services.dispatch_check import monthly_dispatch
 from services.policy import PolicyPack, load_pack
-from services.visit_sweeps import visit_due
+from services.supervision.monthly_check import monthly_dispatch
+from services.visits.sweeps import visit_due
 
 ZONE = ZoneInfo("Asia/Shanghai")
 VISIT_DUE_AT = datetime(2026, 12, 10, 9, 0, tzinfo=ZONE)
@@ -72,12 +72,12 @@ SMALL = {
 # Functions inside the sweeps whose time is reported separately (wrapped while the bench
 # runs; the services are not changed).
 INSIDE = {
-    "visit_due": [("services.outbox", "enqueue_many")],
+    "visit_due": [("services.messaging.outbox", "enqueue_many")],
     "monthly_dispatch": [
-        ("services.dispatch_check", "month_ledger"),
-        ("services.dispatch_check", "_visit_figures"),
-        ("services.dispatch_check", "workbook"),
-        ("services.outbox", "enqueue"),
+        ("services.supervision.monthly_check", "month_ledger"),
+        ("services.supervision.monthly_check", "_visit_figures"),
+        ("services.supervision.monthly_check", "workbook"),
+        ("services.messaging.outbox", "enqueue"),
     ],
 }
 

@@ -58,7 +58,7 @@ from models.tables import (
     Village,
 )
 from models.workflow import Visit
-from services.names import household_search_key
+from services.roster.names import household_search_key
 
 CST = timedelta(hours=8)
 TERM_START = date(2025, 6, 1)

@@ -12,7 +12,7 @@ child process of its own (the way Telegram and a bot are apart), so its memory i
 A. the real runtime (``bot.runtime.BotRuntime``: middlewares, identity, handlers, the
    database FSM storage, the outbox relay beside polling), polling with
    ``handle_as_tasks=False`` as in production. The 500 cadres first register for real, each
-   sending ``/start <token>`` of an invitation issued through ``services.invites`` (those
+   sending ``/start <token>`` of an invitation issued through ``services.roster.invites`` (those
    500 updates are timed too, as a warm-up). Then 5,000 updates
    ``/visit <code or name> 入户 一切正常`` (every cadre 10, alternately by household code and
    by the head's name, always one of their own households) are posted at once; the clock
@@ -188,7 +188,7 @@ async def child_echo(api: str, token: str, profile_to: str | None, db: str | Non
 
     else:
         from models.db import create_engine, session_factory
-        from services.inbox import record_update
+        from services.messaging.inbox import record_update
 
         engine = create_engine(f"sqlite+aiosqlite:///{db}")
         log = StatementLog()
@@ -458,7 +458,7 @@ async def build_roster(shape: Shape, folder: Path) -> tuple[Path, Synthetic, lis
     from models import migrate
     from models.db import UnitOfWork, create_engine, session_factory
     from models.tables import Person
-    from services import invites
+    from services.roster import invites
 
     db = folder / "bench.db"
     engine = create_engine(f"sqlite+aiosqlite:///{db}")

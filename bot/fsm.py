@@ -1,4 +1,4 @@
-"""aiogram's FSM storage over our database (services/conversations.py).
+"""aiogram's FSM storage over our database (services/messaging/conversations.py).
 
 Memory storage would lose a cadre's half-filled /leave on every restart and could not be
 shared by two webhook replicas. While an update is being handled, the conversation is
@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import UnitOfWork
-from services import conversations
 from services.clock import Clock
+from services.messaging import conversations
 
 UPDATE_SESSION: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 

@@ -17,8 +17,8 @@ from bot.fsm import UPDATE_SESSION
 from locales import Catalogs, normalize_language
 from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
-from services.identity import identify, set_bot_blocked
-from services.inbox import record_update
+from services.messaging.inbox import record_update
+from services.roster.identity import identify, set_bot_blocked
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 Every message to someone other than the current sender is an outbox row written in the
 same transaction as its cause (DESIGN.md, data flow 2). The relay claims due rows with a
-lease (``services.outbox.claim_due``), holds them in a :class:`services.pacing.SendQueue`
-that keeps Telegram's limits, records "in flight" in the database before each request and
-the outcome after it. What each answer means:
+lease (``services.messaging.outbox.claim_due``), holds them in a
+:class:`services.messaging.pacing.SendQueue` that keeps Telegram's limits, records "in
+flight" in the database before each request and the outcome after it. What each answer means:
 
 ====================================  ===================================================
 Telegram's answer / what happened     what becomes of the row
@@ -73,10 +73,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.notices import Rendered, render
 from locales import Catalogs
 from models.db import UnitOfWork
-from services import groups, outbox
 from services.clock import Clock
-from services.outbox import Claimed
-from services.pacing import Gcra, Limits, SendQueue
+from services.messaging import groups, outbox
+from services.messaging.outbox import Claimed
+from services.messaging.pacing import Gcra, Limits, SendQueue
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -329,7 +329,7 @@ class Relay:
     # ------------------------------------------------------------------ the database
 
     async def _write(self, fn: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
-        """One short transaction around one ``services.outbox`` call."""
+        """One short transaction around one ``services.messaging.outbox`` call."""
         async with self._db, UnitOfWork(self._sessions) as uow:
             result = await fn(uow.session, *args, **kwargs)
             await uow.commit()

@@ -19,9 +19,9 @@ from bot.context import AppContext
 from bot.fsm import DatabaseStorage
 from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
 from bot.relay import Relay, RelaySettings
-from handlers.menu import menu_hash, set_default_menus, set_person_menu
+from handlers.account.menu import menu_hash, set_default_menus, set_person_menu
 from locales import Catalogs, Translator
-from services import identity as identities
+from services.roster import identity as identities
 
 log = logging.getLogger(__name__)
 

@@ -66,7 +66,7 @@ from bot.runtime import build_bot, build_dispatcher, sync_menus
 from locales import Catalogs
 from models.db import UnitOfWork
 from models.enums import OutboxState
-from services import outbox
+from services.messaging import outbox
 
 log = logging.getLogger(__name__)
 

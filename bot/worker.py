@@ -1,7 +1,7 @@
 """The worker: the scheduler's ticks, run only while this process holds the worker lock.
 
 Several workers may be started (two replicas, a rolling restart): each asks for the
-PostgreSQL advisory lock (``services.worker_lock``) on a connection of its own, kept open
+PostgreSQL advisory lock (``services.operations.worker_lock``) on a connection of its own, kept open
 for as long as it ticks; the one that gets it ticks, the others stand by and ask again every
 ``standby_seconds``. Holding the lock is re-checked as often, so a worker whose connection
 died stops ticking and another takes over. SQLite has no such lock: an SQLite deployment
@@ -30,8 +30,8 @@ from bot.runtime import build_bot
 from locales import Catalogs
 from models.db import create_engine
 from scheduler.jobs import TICK_SECONDS, build_scheduler, make_tick
+from services.operations.worker_lock import release, try_worker_lock
 from services.policy import load_pack
-from services.worker_lock import release, try_worker_lock
 
 log = logging.getLogger(__name__)
 

@@ -7,24 +7,16 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Every router in the order they must see updates: features before the fallbacks."""
-    from handlers import (
-        attendance,
-        blocking,
-        common,
-        coverage,
-        fallback,
-        groups,
-        leave,
-        leave_approval,
-        presence,
-        recall,
-        registration,
-        spot_checks,
-        strangers,
-        team_reports,
-        training,
-        visits,
-    )
+    from handlers.account import blocking, fallback, registration, strangers
+    from handlers.account import help as common
+    from handlers.groups import binding as groups
+    from handlers.leave import approval as leave_approval
+    from handlers.leave import requests as leave
+    from handlers.presence import attendance, spot_checks
+    from handlers.presence import commands as presence
+    from handlers.supervision import recall, team_reports, training
+    from handlers.visits import commands as visits
+    from handlers.visits import coverage
 
     return [
         registration.build_router(),

@@ -6,7 +6,7 @@ from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
 from models.enums import Role
-from services.identity import Identity
+from services.roster.identity import Identity
 
 
 class Registered(Filter):

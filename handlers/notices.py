@@ -28,12 +28,12 @@ _RENDERERS: dict[str, Renderer] = {}
 
 # Modules holding @notice renderers; imported on first use.
 NOTICE_MODULES: tuple[str, ...] = (
-    "handlers.leave_notices",
-    "handlers.visit_notices",
-    "handlers.presence_notices",
-    "handlers.schedule_notices",
-    "handlers.visit_due_notices",
-    "handlers.dispatch_notices",
+    "handlers.leave.notices",
+    "handlers.visits.notices",
+    "handlers.presence.notices",
+    "handlers.supervision.schedule_notices",
+    "handlers.visits.due_notices",
+    "handlers.supervision.monthly_check_notices",
 )
 
 

@@ -1,8 +1,7 @@
 """The scheduler only ticks (DESIGN.md, data flow 3): one interval job, defined here in code,
-kept in memory, never pickled. Every tick runs all the sweeps of ``services.schedule``, which
-find what is due from the data; so a tick missed, doubled or run late changes nothing but
-when a message goes out. No rules live here.
-"""
+kept in memory, never pickled. Every tick runs all the sweeps of
+``services.operations.schedule``, which find what is due from the data; so a tick missed,
+doubled or run late changes nothing but when a message goes out. No rules live here."""
 
 from __future__ import annotations
 
@@ -17,8 +16,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.clock import Clock
+from services.operations.schedule import FAILED, run_all
 from services.policy import PolicyPack
-from services.schedule import FAILED, run_all
 
 log = logging.getLogger(__name__)
 

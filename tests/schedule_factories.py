@@ -19,7 +19,7 @@ from models.tables import GroupChat
 from models.workflow import OutboxMessage
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.leave_sweeps import SweepResult
+from services.leave.sweeps import SweepResult
 from services.policy import PolicyPack
 from tests.factories import Roster, seed_roster
 from tests.presence_factories import local, register_everyone

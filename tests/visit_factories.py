@@ -24,7 +24,7 @@ from models.tables import (
     Township,
     Village,
 )
-from services.names import household_search_key
+from services.roster.names import household_search_key
 from tests.factories import Roster
 
 

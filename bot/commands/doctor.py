@@ -1,7 +1,7 @@
 """``zhucun doctor``: configuration, database, policy pack, calendar, outbox and Telegram,
 one line each (ok / warn / fail, what was found, the fix). Exit 1 when anything fails.
 
-The local checks are in ``services/doctor.py``; the two that ask Telegram (getMe for the
+The local checks are in ``services/operations/doctor.py``; the two that ask Telegram (getMe for the
 token, getWebhookInfo for the webhook state) are here, where aiogram lives.
 """
 
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from bot.commands.base import Subparsers, add
 from bot.config import Settings
 from bot.context import AppContext
-from services.doctor import Check, exit_code, fail, local_checks, ok, summary, warn
+from services.operations.doctor import Check, exit_code, fail, local_checks, ok, summary, warn
 
 TELEGRAM_TIMEOUT = 15.0
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
-from services import invites
 from services.errors import DomainError
+from services.roster import invites
 
 CSV_HEADER = ["姓名", "手机", "链接", "有效期至"]
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from models.enums import OutboxState
-from services import outbox
-from services.outbox import OutboxStatus, ProblemRow
+from services.messaging import outbox
+from services.messaging.outbox import OutboxStatus, ProblemRow
 
 LIST_LIMIT = 20
 

@@ -8,9 +8,9 @@ from types import ModuleType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.base import CliError, Subparsers
-from services.coverage import Scope
 from services.errors import DomainError
-from services.visit_report import report_scope
+from services.visits.coverage import Scope
+from services.visits.ledger_report import report_scope
 
 SCOPE_ERRORS = {
     "report_county_unknown": "找不到县（区）“{county}”",

@@ -12,10 +12,10 @@ from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report import resolve_scope, write_output
 from bot.context import AppContext
 from models.enums import SheetState
-from services.attendance import previous_month, sheets
-from services.attendance_sheet import workbook
 from services.calendar import load_calendar
 from services.policy import load_pack
+from services.presence.attendance import previous_month, sheets
+from services.presence.attendance_workbook import workbook
 
 
 def _month(text: str | None, ctx: AppContext) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report import resolve_scope, write_output
 from bot.context import AppContext
-from services.leave_report import leave_rows, register_workbook
+from services.leave.register import leave_rows, register_workbook
 
 
 async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:

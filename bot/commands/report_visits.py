@@ -8,10 +8,10 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report import resolve_scope, write_output
 from bot.context import AppContext
-from services.coverage import Quarter
 from services.errors import DomainError
 from services.policy import load_pack
-from services.visit_report import visit_ledger
+from services.visits.coverage import Quarter
+from services.visits.ledger_report import visit_ledger
 
 
 async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:

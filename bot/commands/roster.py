@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from services.policy import load_pack
-from services.roster import (
+from services.roster.importer import (
     ImportResult,
     Problem,
     import_roster,

@@ -13,8 +13,8 @@ from datetime import datetime
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from services.clock import FixedClock
+from services.operations.schedule import FAILED, run_all
 from services.policy import load_pack
-from services.schedule import FAILED, run_all
 
 EXAMPLE = "2026-12-20T09:00+08:00"
 

@@ -26,10 +26,13 @@ from bot.demo import county
 from bot.runtime import BotRuntime
 from bot.sandbox import BotApiSandbox, FakeGroup, FakeUser, SandboxTimeout
 from models.workflow import OutboxMessage
-from services import attendance, invites, leave_sweeps, outbox, spot_checks
 from services.calendar import load_calendar
 from services.clock import FixedClock
+from services.leave import sweeps as leave_sweeps
+from services.messaging import outbox
 from services.policy import PolicyPack, load_pack
+from services.presence import attendance, spot_checks
+from services.roster import invites
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +67,9 @@ class SweepReport:
 
 
 def _schedule_runner() -> SweepRunner | None:
-    """``services.schedule.run_all`` when this build has it."""
+    """``services.operations.schedule.run_all`` when this build has it."""
     try:
-        module = importlib.import_module("services.schedule")
+        module = importlib.import_module("services.operations.schedule")
     except ImportError:
         return None
     return cast(SweepRunner | None, getattr(module, "run_all", None))
@@ -272,6 +275,7 @@ class DemoWorld:
 
 
 NO_SCHEDULE = (
-    "本版本没有 services.schedule：只运行了请假、抽查和考勤表的定时任务，没有每月调度和走访提醒 "
-    "(services.schedule is not in this build: leave, spot-check and sheet sweeps only)"
+    "本版本没有 services.operations.schedule："
+    "只运行了请假、抽查和考勤表的定时任务，没有每月调度和走访提醒 "
+    "(services.operations.schedule is not in this build: leave, spot-check and sheet sweeps only)"
 )

@@ -21,10 +21,10 @@ from bot.context import AppContext
 from bot.runtime import BotRuntime
 from bot.sandbox import BotApiSandbox, FakeUser, SentMessage
 from models.tables import Person
-from services import invites
 from services.clock import FixedClock
+from services.operations.schedule import run_all
 from services.policy import load_pack
-from services.schedule import run_all
+from services.roster import invites
 from tests.factories import Roster, seed_roster
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "botapi" / "api.json"

@@ -14,9 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import CheckState, RecallState, SheetState
 from models.presence import AttendanceSheet, LocationReport, Recall, SpotCheckTarget
-from services import attendance, audit, spot_checks
+from services import audit
 from services.calendar import load_calendar
 from services.policy import load_pack
+from services.presence import attendance, spot_checks
 from tests.e2e.conftest import Harness
 from tests.presence_factories import FAR, NEAR
 

@@ -10,7 +10,7 @@ from aiogram.types import Update
 
 from bot.runtime import build_dispatcher
 from locales import Catalogs
-from services.identity import identify
+from services.roster.identity import identify
 from tests.e2e.conftest import Harness
 
 REFUSAL_ZH = "本助手只为已登记的驻村干部"

@@ -35,7 +35,7 @@ from models.db import create_engine, session_factory
 from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
-from services import outbox
+from services.messaging import outbox
 from tests.e2e.conftest import Harness
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)

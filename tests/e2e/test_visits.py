@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.sandbox import FakeUser, SentMessage
-from handlers.visits_card import VisitCb
+from handlers.visits.card import VisitCb
 from models.enums import OutboxState, VisitMode
 from models.workflow import OutboxMessage, Visit, VisitPhoto
 from tests.e2e.conftest import Harness

@@ -42,8 +42,8 @@ from bot.webhook import (
     serve_webhook,
 )
 from models.tables import InboxUpdate, Person
-from services import invites
 from services.clock import FixedClock
+from services.roster import invites
 from tests.factories import Roster, seed_roster
 
 SECRET = "s3cret_for-the-webhook"

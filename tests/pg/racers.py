@@ -14,7 +14,7 @@ import sys
 from datetime import datetime
 
 from models.db import UnitOfWork, create_engine, session_factory
-from services import approvals
+from services.leave import approvals
 from services.policy import load_pack
 
 PACK = "ganzhou-2021"

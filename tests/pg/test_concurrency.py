@@ -29,10 +29,10 @@ from models.db import create_engine, session_factory
 from models.enums import LeaveKind, LeaveState, OutboxState
 from models.tables import ApproverPost
 from models.workflow import AuditEvent, LeaveRequest, OutboxMessage
-from services import outbox
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.leave import LeaveDraft, submit
+from services.leave.requests import LeaveDraft, submit
+from services.messaging import outbox
 from services.policy import load_pack
 from tests.factories import seed_roster
 

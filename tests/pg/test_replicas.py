@@ -44,8 +44,8 @@ from bot.worker import Worker
 from models.enums import OutboxState, TeamRole, UnitLevel
 from models.tables import Cadre, InboxUpdate, Person
 from models.workflow import OutboxMessage
-from services import invites
 from services.clock import FixedClock
+from services.roster import invites
 from tests.factories import Roster, seed_roster
 
 pytestmark = pytest.mark.postgresql_only

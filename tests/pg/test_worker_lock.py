@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from models.db import create_engine
-from services.worker_lock import release, try_worker_lock
+from services.operations.worker_lock import release, try_worker_lock
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from services.roster_parse import SHEETS
-from services.roster_template import write_template
+from services.roster.parse import SHEETS
+from services.roster.template import write_template
 
 Row = dict[str, Any]
 Roster = dict[str, list[Row]]

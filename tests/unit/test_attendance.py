@@ -22,15 +22,17 @@ from bot.context import AppContext
 from models.enums import CheckState, DayClass, LeaveKind, SheetState
 from models.presence import AttendanceSheet
 from models.workflow import OutboxMessage
-from services import approvals, attendance, recall, trips
-from services import leave as leaves
-from services.attendance_sheet import HEADERS, workbook
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.coverage import Scope, ScopeKind
 from services.errors import DomainError
-from services.ledger import month_ledger
+from services.leave import approvals
+from services.leave import requests as leaves
 from services.policy import load_pack
+from services.presence import attendance, trips
+from services.presence.attendance_workbook import HEADERS, workbook
+from services.presence.day_ledger import month_ledger
+from services.supervision import recall
+from services.visits.coverage import Scope, ScopeKind
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster
 

@@ -11,10 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.notices import render
 from locales import Catalogs
-from services.calendar_reminders import leader_meeting, term_end, unit_duties
 from services.clock import FixedClock
+from services.operations.schedule import SWEEPS
 from services.policy import load_pack
-from services.schedule import SWEEPS
+from services.supervision.calendar_reminders import leader_meeting, term_end, unit_duties
 from tests.presence_factories import person_id
 from tests.schedule_factories import (
     CALENDAR,

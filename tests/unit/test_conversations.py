@@ -14,8 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.fsm import UPDATE_SESSION, DatabaseStorage
 from models.db import UnitOfWork, hold_loaded_objects
 from models.workflow import AuditEvent
-from services import conversations
 from services.clock import FixedClock
+from services.messaging import conversations
 
 
 class Flow(StatesGroup):

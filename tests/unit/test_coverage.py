@@ -19,11 +19,11 @@ from models.db import create_engine, session_factory
 from models.enums import Jurisdiction, VisitMode
 from models.tables import Pairing
 from services.clock import FixedClock
-from services.coverage import Quarter, Scope, ScopeKind, coverage
 from services.errors import DomainError
 from services.policy import load_pack
-from services.visit_report import report_scope, visit_ledger
-from services.visits import log_visit
+from services.visits.coverage import Quarter, Scope, ScopeKind, coverage
+from services.visits.ledger_report import report_scope, visit_ledger
+from services.visits.records import log_visit
 from tests.factories import seed_roster
 from tests.visit_factories import VisitWorld, seed_visit_world
 

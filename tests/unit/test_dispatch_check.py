@@ -20,11 +20,11 @@ from models.tables import GroupChat
 from models.workflow import OutboxMessage, Visit
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.coverage import Scope, ScopeKind
-from services.dispatch_check import due_period, monthly_dispatch
-from services.dispatch_sheet import CADRE_HEADERS
-from services.ledger import LEAVE_CLASSES, month_ledger
 from services.policy import Cadence, load_pack
+from services.presence.day_ledger import LEAVE_CLASSES, month_ledger
+from services.supervision.monthly_check import due_period, monthly_dispatch
+from services.supervision.monthly_check_sheet import CADRE_HEADERS
+from services.visits.coverage import Scope, ScopeKind
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster
 

@@ -14,8 +14,9 @@ from bot.cli import main
 from bot.commands.doctor import telegram_checks
 from bot.config import Settings
 from bot.sandbox import BotApiSandbox
-from services import doctor, outbox
-from services.doctor import Level
+from services.messaging import outbox
+from services.operations import doctor
+from services.operations.doctor import Level
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import GroupScope, OutboxState
 from models.tables import GroupChat
 from models.workflow import OutboxMessage
-from services import groups
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.identity import identity_of
+from services.messaging import groups
+from services.roster.identity import identity_of
 from tests.factories import Roster, seed_roster
 
 

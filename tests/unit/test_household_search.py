@@ -12,7 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Household, Pairing
 from services.clock import FixedClock
-from services.household_search import (
+from services.roster.importer import import_roster
+from services.roster.names import household_search_key
+from services.visits.household_search import (
     TIER_COUNTY,
     TIER_PAIRED,
     TIER_VILLAGE,
@@ -21,8 +23,6 @@ from services.household_search import (
     backfill_search_keys,
     search,
 )
-from services.names import household_search_key
-from services.roster import import_roster
 from tests.factories import seed_roster
 from tests.unit.roster_fixtures import sample_roster, write_workbook
 from tests.visit_factories import seed_visit_world

@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person
 from services.clock import FixedClock
-from services.identity import identify, set_bot_blocked
+from services.roster.identity import identify, set_bot_blocked
 from tests.factories import Roster, seed_roster
 
 

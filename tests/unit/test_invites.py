@@ -10,9 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import Role
 from models.tables import Invite
-from services import identity, invites
 from services.clock import FixedClock
 from services.errors import DomainError
+from services.roster import identity, invites
 from tests.factories import seed_roster
 
 

@@ -14,11 +14,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import GroupScope, LeaveKind, LeaveState
 from models.tables import GroupChat
 from models.workflow import AuditEvent, OutboxMessage
-from services import approvals, leave_sweeps
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.leave import LeaveDraft, complete_emergency, plan, report_back, submit, withdraw
+from services.leave import approvals
+from services.leave import sweeps as leave_sweeps
+from services.leave.requests import (
+    LeaveDraft,
+    complete_emergency,
+    plan,
+    report_back,
+    submit,
+    withdraw,
+)
 from services.policy import load_pack
 from tests.factories import Roster, seed_roster
 

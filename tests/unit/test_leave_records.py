@@ -13,10 +13,10 @@ from bot.cli import main
 from bot.config import Settings
 from bot.context import AppContext
 from models.enums import LeaveKind
-from services import approvals
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.leave import LeaveDraft, submit, withdraw
+from services.leave import approvals
+from services.leave.requests import LeaveDraft, submit, withdraw
 from services.policy import load_pack
 from tests.factories import seed_roster
 

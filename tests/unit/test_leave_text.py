@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.leave_text import OneLineError, parse_date, parse_kind, parse_one_line
+from handlers.leave.parse import OneLineError, parse_date, parse_kind, parse_one_line
 from models.enums import LeaveKind
 
 TODAY = date(2026, 11, 23)

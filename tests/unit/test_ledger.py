@@ -14,10 +14,10 @@ from models.enums import CheckState, DayClass, DayKind, LeaveKind, LeaveState
 from models.presence import DayCorrection
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.coverage import Scope, ScopeKind
-from services.ledger import cadre_month, minimum_for, month_ledger
 from services.policy import load_pack
-from services.presence import Absence, DayFacts, classify, outlook
+from services.presence.day_ledger import cadre_month, minimum_for, month_ledger
+from services.presence.days import Absence, DayFacts, classify, outlook
+from services.visits.coverage import Scope, ScopeKind
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.names import (
+from services.roster.names import (
     KEY_MAX_CHARS,
     household_search_key,
     key_readings,

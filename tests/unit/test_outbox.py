@@ -20,9 +20,9 @@ from models.db import create_engine, session_factory
 from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
-from services import outbox
 from services.clock import FixedClock
-from services.pacing import GROUP_WINDOW, Limits, Pacer, SendQueue
+from services.messaging import outbox
+from services.messaging.pacing import GROUP_WINDOW, Limits, Pacer, SendQueue
 
 LEASE = timedelta(seconds=60)
 GROUP = -1001

@@ -11,10 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import RecallState
 from models.presence import Recall, Sanction
 from models.workflow import OutboxMessage
-from services import audit, recall
+from services import audit
 from services.clock import FixedClock
 from services.errors import DomainError
 from services.policy import load_pack
+from services.supervision import recall
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster
 

@@ -28,15 +28,15 @@ from models.tables import (
     Village,
 )
 from services.clock import FixedClock
-from services.roster import (
+from services.roster.cells import CellError, parse_date, parse_needs, parse_phone
+from services.roster.importer import (
     ImportResult,
     Problem,
     household_code,
     import_roster,
     write_template,
 )
-from services.roster_cells import CellError, parse_date, parse_needs, parse_phone
-from services.roster_parse import SHEETS, read_roster
+from services.roster.parse import SHEETS, read_roster
 from tests.unit.roster_fixtures import (
     Roster,
     sample_roster,

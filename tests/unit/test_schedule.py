@@ -15,10 +15,10 @@ from models.db import UnitOfWork
 from models.enums import GroupScope, LeaveKind, LeaveState
 from models.tables import GroupChat
 from models.workflow import OutboxMessage
-from services import outbox
 from services.calendar import WorkCalendar
+from services.messaging import outbox
+from services.operations.schedule import FAILED, SWEEPS, NamedSweep, run_all
 from services.policy import PolicyPack, load_pack
-from services.schedule import FAILED, SWEEPS, NamedSweep, run_all
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster
 
@@ -100,7 +100,7 @@ async def test_a_failing_sweep_is_rolled_back_and_the_others_run(
         return await queue(session, "last")
 
     sweeps = [NamedSweep("first", first), NamedSweep("broken", broken), NamedSweep("last", last)]
-    with caplog.at_level(logging.ERROR, logger="services.schedule"):
+    with caplog.at_level(logging.ERROR, logger="services.operations.schedule"):
         counts = await run_all(sessions, GANZHOU, DEC_4, pf.ZONE, sweeps=sweeps)
     assert counts == {"first": 1, "broken": FAILED, "last": 1}
     async with UnitOfWork(sessions) as uow:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.attendance import sheet_month
+from handlers.presence.attendance import sheet_month
 
 TODAY = date(2026, 12, 7)
 

@@ -14,7 +14,7 @@ from models.presence import TeamReport
 from services.clock import FixedClock
 from services.errors import DomainError
 from services.policy import load_pack
-from services.team_reports import (
+from services.supervision.team_reports import (
     MAX_CHARS,
     Submitted,
     half_year_reports,

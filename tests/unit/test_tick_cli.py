@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.context import AppContext
 from models.workflow import OutboxMessage
-from services.schedule import SWEEPS
+from services.operations.schedule import SWEEPS
 from tests import presence_factories as pf
 from tests.factories import seed_roster
 

@@ -10,15 +10,15 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.training_text import Parsed, ParseError, parse
+from handlers.supervision.training_parse import Parsed, ParseError, parse
 from models.enums import UnitLevel
 from models.presence import Training
 from services import audit
 from services.clock import FixedClock
 from services.errors import DomainError
 from services.policy import load_pack
-from services.training import Course, my_trainings, record_for_names, record_own
-from services.training_sweeps import months_since, training_reminders
+from services.supervision.training import Course, my_trainings, record_for_names, record_own
+from services.supervision.training_sweeps import months_since, training_reminders
 from tests.factories import Roster
 from tests.presence_factories import cadre_id, person_id
 from tests.schedule_factories import (

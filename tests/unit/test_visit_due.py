@@ -18,9 +18,9 @@ from models.enums import VisitMode
 from models.tables import Pairing
 from models.workflow import OutboxMessage, Visit
 from services.clock import FixedClock
-from services.coverage import Quarter
 from services.policy import load_pack
-from services.visit_sweeps import slot_opening, visit_due
+from services.visits.coverage import Quarter
+from services.visits.sweeps import slot_opening, visit_due
 from tests.factories import seed_roster
 from tests.presence_factories import ZONE, local
 from tests.visit_factories import VisitWorld, seed_visit_world

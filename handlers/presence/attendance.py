@@ -1,0 +1,207 @@
+"""/sheet (the township's attendance sheet, 考勤表, of a month again), /fix (the township
+corrects one day, the reason recorded) and the Confirm button on a drafted sheet, which
+locks it and sends back the confirmed workbook."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import escape
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from handlers.context import Deployment, pack_of, today
+from handlers.filters import HasRole
+from handlers.formatting import long_date
+from handlers.leave.parse import parse_date
+from handlers.presence.callbacks import SheetCb
+from handlers.presence.notices import attendance_draft
+from handlers.presence.views import ERRORS, class_label, error_text, month_label, sheet_text
+from locales import Translator
+from models.db import UnitOfWork
+from models.enums import DayClass, Role, SheetState
+from services.calendar import load_calendar
+from services.clock import Clock
+from services.errors import DomainError
+from services.presence import attendance
+from services.presence.attendance_workbook import file_name
+from services.roster.identity import Identity
+
+CLASS_WORDS = {
+    "在村": DayClass.IN_VILLAGE,
+    "驻村": DayClass.IN_VILLAGE,
+    "公差": DayClass.OFFICIAL_BUSINESS,
+    "出差": DayClass.OFFICIAL_BUSINESS,
+    "会议": DayClass.OFFICIAL_BUSINESS,
+    "开会": DayClass.OFFICIAL_BUSINESS,
+    "培训": DayClass.OFFICIAL_BUSINESS,
+    "事假": DayClass.PERSONAL_LEAVE,
+    "病假": DayClass.SICK_LEAVE,
+    "年假": DayClass.ANNUAL_LEAVE,
+    "年休假": DayClass.ANNUAL_LEAVE,
+    "脱岗": DayClass.ABSENT,
+    "无故脱岗": DayClass.ABSENT,
+    "旷工": DayClass.ABSENT,
+    "休息": DayClass.REST,
+    **{c.value: c for c in DayClass},
+}
+_NUMERIC_DATE = re.compile(r"^[\d/\-.月日号]+$")
+_YEAR_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_MONTH = re.compile(r"^(\d{1,2})\s*月?(份)?$")
+
+
+def sheet_month(text: str, day: date) -> tuple[int, int] | None:
+    """``2026-11``, ``2026年11月``, ``11月`` or ``11`` (this year's, or last year's when it is
+    still to come); nothing: last month."""
+    text = text.strip()
+    if not text:
+        return attendance.previous_month(day)
+    if found := _YEAR_MONTH.match(text):
+        year, month = int(found[1]), int(found[2])
+    elif found := _MONTH.match(text):
+        month = int(found[1])
+        year = day.year if month <= day.month else day.year - 1
+    else:
+        return None
+    return (year, month) if 1 <= month <= 12 else None
+
+
+def past_date(text: str, day: date) -> date | None:
+    """A date on the sheet: without a year, the latest such date not after today."""
+    parsed = parse_date(text, day)
+    if parsed is not None and parsed > day and _NUMERIC_DATE.match(text) and len(text) <= 6:
+        parsed = parsed.replace(year=parsed.year - 1)
+    return parsed
+
+
+async def fix(
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    identity: Identity,
+    t: Translator,
+    clock: Clock,
+    settings: Deployment,
+) -> Any:
+    words = (command.args or "").split(maxsplit=3)
+    now_day = today(clock, settings)
+    usage = escape(
+        t(
+            "To correct one day: /fix <name> <date> <class> <reason>, e.g. /fix 李强 11-06 在村 "
+            "当天提前返岗. Classes: 在村, 公差, 事假, 病假, 年假, 脱岗, 休息."
+        )
+    )
+    if len(words) < 4:
+        return message.answer(usage)
+    name, day_text, class_text, reason = words
+    day = past_date(day_text, now_day)
+    day_class = CLASS_WORDS.get(class_text.lower())
+    if day is None or day_class is None:
+        return message.answer(usage)
+    try:
+        fixed = await attendance.fix_day(
+            uow.session, pack_of(settings), await load_calendar(uow.session), identity.person_id,
+            name, day, day_class, reason, clock.now(), settings.zone,
+        )  # fmt: skip
+    except DomainError as exc:
+        return message.answer(error_text(t, exc))
+    before = class_label(t, fixed.before) if fixed.before else "—"
+    return message.answer(
+        t(
+            "{name}, {day}: {before} → {after}; the reason is recorded. {month}: {counted} "
+            "days counted (minimum {minimum}).",
+            name=escape(fixed.cadre),
+            day=long_date(t, fixed.day),
+            before=before,
+            after=class_label(t, fixed.after),
+            month=month_label(t, fixed.day.year, fixed.day.month),
+            counted=fixed.month.counted,
+            minimum=fixed.month.minimum,
+        )
+    )
+
+
+async def sheet_command(
+    message: Message, command: CommandObject, uow: UnitOfWork, identity: Identity,
+    t: Translator, clock: Clock, settings: Deployment, bot: Bot,
+) -> Any:  # fmt: skip
+    """``/sheet [month]``: the township's sheet of that month (default: last month), a draft
+    with its Confirm button, or the confirmed one."""
+    asked = sheet_month(command.args or "", today(clock, settings))
+    if asked is None:
+        return message.answer(t(ERRORS["sheet_month_invalid"]))
+    try:
+        files = await attendance.owned_sheets(
+            uow.session, pack_of(settings), await load_calendar(uow.session),
+            identity.person_id, *asked, settings.zone,
+        )  # fmt: skip
+    except DomainError as exc:
+        return message.answer(error_text(t, exc))
+    methods = []
+    for file in files:
+        params = file.sheet.summary()
+        if file.sheet.state is SheetState.DRAFT and file.sheet.sheet_id is not None:
+            rendered = attendance_draft(t, params)
+            caption, keyboard = rendered.text, rendered.reply_markup
+        else:
+            caption, keyboard = sheet_text(t, params), None
+        methods.append(
+            message.answer_document(
+                BufferedInputFile(file.content, filename=file_name(file.sheet)),
+                caption=caption,
+                reply_markup=keyboard,
+            )
+        )
+    # One township is the rule; a person holding several gets one document each.
+    for method in methods[:-1]:
+        await bot(method)
+    return methods[-1]
+
+
+async def sheet_pressed(
+    query: CallbackQuery,
+    callback_data: SheetCb,
+    uow: UnitOfWork,
+    identity: Identity | None,
+    t: Translator,
+    clock: Clock,
+    settings: Deployment,
+) -> Any:
+    try:
+        if identity is None:
+            raise DomainError("sheet_not_yours")
+        done = await attendance.confirm(
+            uow.session, pack_of(settings), await load_calendar(uow.session),
+            callback_data.sheet_id, identity.person_id, clock.now(), settings.zone,
+        )  # fmt: skip
+    except DomainError as exc:
+        return query.answer(error_text(t, exc), show_alert=True)
+    await uow.commit()
+    verdict = t("Confirmed by {name}; the sheet is locked.", name=escape(done.sheet.confirmed_by))
+    if not done.done_now:
+        verdict = t("Already confirmed: {verdict}", verdict=verdict)
+    await query.answer(verdict, show_alert=not done.done_now)
+    message = query.message
+    if not isinstance(message, Message):
+        return None
+    await message.edit_reply_markup(reply_markup=None)
+    return message.answer_document(
+        BufferedInputFile(done.content, filename=file_name(done.sheet)),
+        caption=sheet_text(t, done.sheet.summary()) + f"\n<b>{verdict}</b>",
+    )
+
+
+def build_router() -> Router:
+    router = Router(name="attendance")
+    router.callback_query.register(sheet_pressed, SheetCb.filter())
+    router.message.register(
+        sheet_command, Command("sheet"), HasRole(Role.APPROVER), F.chat.type == ChatType.PRIVATE
+    )
+    router.message.register(
+        fix, Command("fix"), HasRole(Role.APPROVER), F.chat.type == ChatType.PRIVATE
+    )
+    return router

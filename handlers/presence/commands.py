@@ -1,0 +1,201 @@
+"""/month, /here, a shared location, /trip: the cadre's side of presence. Nothing here is a
+daily punch-in: a location is optional evidence, and it answers a spot check."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from handlers.context import Deployment, pack_of, today
+from handlers.filters import HasRole
+from handlers.formatting import money, short_date
+from handlers.presence.views import distance_text, error_text, month_text
+from locales import Translator
+from models.db import UnitOfWork
+from models.enums import CheckState, Role
+from services.calendar import load_calendar
+from services.clock import Clock
+from services.errors import DomainError
+from services.presence import day_ledger as ledger
+from services.presence import locations, trips
+from services.roster.identity import Identity
+
+
+class HereFlow(StatesGroup):
+    waiting = State()  # /here was sent: the next location is its answer
+
+
+def _cadre(identity: Identity) -> int:
+    assert identity.cadre is not None  # the router only lets cadres in
+    return identity.cadre.cadre_id
+
+
+async def show_month(
+    message: Message,
+    uow: UnitOfWork,
+    identity: Identity,
+    t: Translator,
+    clock: Clock,
+    settings: Deployment,
+) -> Any:
+    day = today(clock, settings)
+    calendar = await load_calendar(uow.session)
+    month = await ledger.cadre_month(
+        uow.session, pack_of(settings), calendar, _cadre(identity), day.year, day.month,
+        today=day, zone=settings.zone,
+    )  # fmt: skip
+    if month is None:
+        return message.answer(t("You are not in post this month."))
+    return message.answer(month_text(t, month))
+
+
+async def here(message: Message, state: FSMContext, t: Translator) -> Any:
+    await state.set_state(HereFlow.waiting)
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=t("📍 Send my location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    return message.answer(
+        t(
+            "Press the button below to share where you are now. A location inside the "
+            "village counts the day as a day in the village, weekends included."
+        ),
+        reply_markup=keyboard,
+    )
+
+
+def _answered_lines(t: Translator, shared: locations.Shared) -> list[str]:
+    lines = []
+    for answer in shared.answered:
+        if answer.state is CheckState.SUSPECTED:
+            lines.append(
+                "⚠️ "
+                + t(
+                    "Spot check answered, but from outside the village and without leave: it is "
+                    "recorded as a suspected unexplained absence. If there is a reason, send "
+                    "/explain followed by what happened."
+                )
+            )
+        elif answer.reason == "on_leave":
+            lines.append("✅ " + t("Spot check answered: you are on approved leave."))
+        else:
+            lines.append("✅ " + t("Spot check answered: you are in the village."))
+    return lines
+
+
+async def location(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    identity: Identity,
+    t: Translator,
+    clock: Clock,
+    settings: Deployment,
+) -> Any:
+    was_asked = await state.get_state() == HereFlow.waiting.state
+    await state.clear()
+    done = ReplyKeyboardRemove()
+    if message.forward_origin is not None:
+        return message.answer(
+            t("A forwarded location shows where someone else was; please share your own."),
+            reply_markup=done,
+        )
+    if message.venue is not None or message.location is None:
+        return message.answer(
+            t("That is a place, not where you are; please share your current location."),
+            reply_markup=done,
+        )
+    try:
+        shared = await locations.share(
+            uow.session, pack_of(settings), _cadre(identity), message.location.latitude,
+            message.location.longitude, now=clock.now(), source="here" if was_asked else "location",
+        )  # fmt: skip
+    except DomainError as exc:
+        return message.answer(error_text(t, exc), reply_markup=done)
+    if shared.distance_m is None:
+        text = t(
+            "Location received. The village's coordinates are not on the roster yet, so it "
+            "cannot be checked; please tell the township."
+        )
+    elif shared.inside:
+        text = "📍 " + t(
+            "Location received: in the village ({distance} from its centre). Today counts as a "
+            "day in the village.",
+            distance=distance_text(t, shared.distance_m),
+        )
+    else:
+        text = "📍 " + t(
+            "Location received: {distance} from the village, outside the {radius} km radius, "
+            "so it does not count today as a day in the village.",
+            distance=distance_text(t, shared.distance_m),
+            radius=f"{shared.radius_km:g}",
+        )
+    return message.answer("\n".join([text, *_answered_lines(t, shared)]), reply_markup=done)
+
+
+async def trip(
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    identity: Identity,
+    t: Translator,
+    clock: Clock,
+    settings: Deployment,
+) -> Any:
+    pack = pack_of(settings)
+    words = (command.args or "").split(maxsplit=1)
+    if not words:
+        return message.answer(
+            escape(
+                t(
+                    "Log a self-driven round trip between your unit and the village: /trip <km> "
+                    "[note], with the kilometres of the whole round trip, e.g. /trip 120."
+                )
+            )
+        )
+    day = today(clock, settings)
+    try:
+        _, paid = await trips.log(
+            uow.session, pack, _cadre(identity), identity.person_id, words[0],
+            words[1] if len(words) > 1 else "", day, clock.now(),
+        )  # fmt: skip
+    except DomainError as exc:
+        return message.answer(error_text(t, exc))
+    lines = [
+        t(
+            "Round trip of {km} km logged for {day}. This month: {logged} logged, {counted} "
+            "reimbursed, {amount}.",
+            km=f"{trips.parse_km(words[0]):g}",
+            day=short_date(t, day),
+            logged=paid.logged,
+            counted=paid.counted,
+            amount=money(t, str(paid.amount)),
+        )
+    ]
+    if paid.over_cap:
+        lines.append(
+            t(
+                "At most {max} round trips a month are reimbursed; tolls never are (ganzhou "
+                "Art.27(一)).",
+                max=pack.money.transport_max_round_trips_per_month,
+            )
+        )
+    return message.answer("\n".join(lines))
+
+
+def build_router() -> Router:
+    router = Router(name="presence")
+    router.message.filter(HasRole(Role.CADRE), F.chat.type == ChatType.PRIVATE)
+    router.message.register(show_month, Command("month"))
+    router.message.register(here, Command("here"))
+    router.message.register(trip, Command("trip"))
+    router.message.register(location, F.location)
+    return router

@@ -1,0 +1,160 @@
+"""The /visit form as a chat message: its draft (kept in the FSM data), its text and its
+buttons, and the typed callback data the buttons carry (short ids only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from handlers.visits.views import (
+    CHECK_LABELS,
+    MODE_LABELS,
+    button_label,
+    clip,
+    household_label,
+    rows,
+)
+from locales import Translator
+from models.enums import VisitMode
+from services.visits.household_search import Match
+from services.visits.records import CHECKS, PhotoIn, VisitTarget
+
+MODES = (VisitMode.IN_PERSON, VisitMode.PHONE, VisitMode.ONLINE)
+
+
+class VisitCb(CallbackData, prefix="vis"):
+    """a: h pick household (guided), q pick household (one-line), m mode, c check,
+    r risk, s save, x cancel; v: a household id or an index."""
+
+    a: str
+    v: int = 0
+
+
+def button(text: str, action: str, value: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=VisitCb(a=action, v=value).pack())
+
+
+def pick_keyboard(items: list[tuple[int, str, str]], action: str) -> InlineKeyboardMarkup:
+    """One button per (household id, head, code)."""
+    buttons = [button(button_label(head, code), action, hid) for hid, head, code in items]
+    return InlineKeyboardMarkup(inline_keyboard=rows(buttons, 2))
+
+
+def match_keyboard(matches: tuple[Match, ...], action: str) -> InlineKeyboardMarkup:
+    return pick_keyboard([(m.household_id, m.head_name, m.code) for m in matches], action)
+
+
+def new_draft(target: VisitTarget) -> dict[str, Any]:
+    return {
+        "household_id": target.household_id,
+        "head": target.head_name,
+        "code": target.code,
+        "village": target.village,
+        "mode": VisitMode.IN_PERSON.value,
+        "checks": {k: {"ok": True, "note": ""} for k in CHECKS},
+        "notes": "",
+        "photos": [],
+        "location": None,
+        "risk": False,
+        "risk_note": "",
+        "awaiting": None,
+        "card_id": None,
+    }
+
+
+def card_text(t: Translator, draft: dict[str, Any]) -> str:
+    lines = [
+        "📝 "
+        + t(
+            "<b>Visit to {household}</b>, {village}",
+            household=household_label(t, draft["head"], draft["code"]),
+            village=escape(draft["village"]),
+        ),
+        t("Mode: {mode}", mode=t(MODE_LABELS[VisitMode(draft["mode"])])),
+        t("One income, two assurances, three guarantees:"),
+    ]
+    for key in CHECKS:
+        check = draft["checks"][key]
+        if check["ok"]:
+            lines.append(f"✅ {t(CHECK_LABELS[key])}")
+        else:
+            label = t(CHECK_LABELS[key])
+            if check["note"]:
+                label = t("{item}: {note}", item=label, note=escape(clip(check["note"])))
+            lines.append(f"⚠️ {label}")
+    if draft["notes"]:
+        lines.append(t("Notes: {notes}", notes=escape(clip(draft["notes"]))))
+    location = t("shared") if draft["location"] else t("not shared (optional)")
+    lines.append(t("Photos: {n} · Location: {location}", n=len(draft["photos"]), location=location))
+    if draft["risk"]:
+        risk = t("Risk of falling back into poverty")
+        if draft["risk_note"]:
+            risk = t("{item}: {note}", item=risk, note=escape(clip(draft["risk_note"])))
+        lines.append("⚠️ " + risk)
+    awaiting = draft["awaiting"]
+    if awaiting == "risk":
+        hint = t("Send a note on the risk (optional), or press Save.")
+    elif awaiting:
+        item = t(CHECK_LABELS[awaiting])
+        hint = t("Send a note on {item} (optional), or carry on.", item=item)
+    else:
+        hint = t(
+            "Tap an item to mark a problem. Send text for notes, or photos or your location "
+            "(optional). Then Save."
+        )
+    lines.append(f"\n<i>{hint}</i>")
+    return "\n".join(lines)
+
+
+def card_keyboard(t: Translator, draft: dict[str, Any]) -> InlineKeyboardMarkup:
+    modes = [
+        button(("● " if draft["mode"] == m.value else "") + t(MODE_LABELS[m]), "m", i)
+        for i, m in enumerate(MODES)
+    ]
+    checks = [
+        button(("✅ " if draft["checks"][k]["ok"] else "⚠️ ") + t(CHECK_LABELS[k]), "c", i)
+        for i, k in enumerate(CHECKS)
+    ]
+    risk = (
+        "⚠️ " + t("Risk flagged (tap to clear)")
+        if draft["risk"]
+        else t("Flag a risk of falling back into poverty")
+    )
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            modes,
+            *rows(checks, 2),
+            [button(risk, "r")],
+            [button("💾 " + t("Save"), "s"), button(t("Cancel"), "x")],
+        ]
+    )
+
+
+def photo_in(raw: dict[str, Any]) -> PhotoIn:
+    return PhotoIn(
+        file_id=raw["file_id"],
+        file_unique_id=raw["file_unique_id"],
+        received_at=datetime.fromisoformat(raw["received_at"]),
+        file_size=raw.get("file_size"),
+        width=raw.get("width"),
+        height=raw.get("height"),
+    )
+
+
+def photo_of(message: Message, now: datetime) -> dict[str, Any] | None:
+    """The largest size of a message's photo, as the draft keeps it."""
+    if not message.photo:
+        return None
+    size = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+    return {
+        "file_id": size.file_id,
+        "file_unique_id": size.file_unique_id,
+        "file_size": size.file_size,
+        "width": size.width,
+        "height": size.height,
+        "received_at": now.isoformat(),
+    }

@@ -1,0 +1,198 @@
+"""Leave sweeps: what is due, found from the data, sent once (dedup keys).
+
+Each sweep may run twice, late, or after days of downtime: the keys make a reminder go out
+once, and conditional updates make an escalation happen once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import ApproverKind, LeaveState
+from models.workflow import LeaveRequest
+from services import audit
+from services.calendar import WorkCalendar
+from services.leave.approvals import DECIDABLE
+from services.leave.plan import stored_plan, today_in
+from services.leave.requests import send_cards
+from services.messaging import outbox
+from services.policy import PolicyPack, next_approver
+from services.roster.cadre_lookup import cadre_name, cadre_person_id
+from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
+
+# Reminders to a cadre go out in the morning, not at midnight.
+MORNING_HOUR = 8
+
+
+@dataclass
+class SweepResult:
+    reminded: int = 0
+    escalated: int = 0
+
+
+async def _next_staffed(
+    session: AsyncSession, pack: PolicyPack, kind: ApproverKind, place: Place
+) -> ApproverKind | None:
+    """The next post up the chain that somebody holds for this place."""
+    step = next_approver(pack, kind)
+    while step is not None:
+        if await holders(session, step, key_for(step, place)):
+            return step
+        step = next_approver(pack, step)
+    return None
+
+
+async def pending_approvals(
+    session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime
+) -> SweepResult:
+    """Remind approvers past the reminder age; move requests past the escalation age one
+    tier up (ganzhou Art.17: approvers must not sit on a request)."""
+    result = SweepResult()
+    remind_after = timedelta(hours=pack.leave.reminder_hours)
+    escalate_after = timedelta(hours=pack.leave.escalation_hours)
+    rows = await session.exec(
+        select(LeaveRequest).where(
+            col(LeaveRequest.state).in_(DECIDABLE),
+            col(LeaveRequest.written_at).is_not(None),
+            col(LeaveRequest.waiting_since) <= now - remind_after,
+        )
+    )
+    for leave in list(rows.all()):
+        assert leave.id is not None
+        waited = now - leave.waiting_since
+        place = await place_of_cadre(session, leave.cadre_id)
+        upper = (
+            await _next_staffed(session, pack, leave.waiting_on, place)
+            if (waited >= escalate_after)
+            else None
+        )
+        if upper is not None:
+            if await _escalate(session, pack, calendar, leave, upper, place, now):
+                result.escalated += 1
+            continue
+        for person in await holders(session, leave.waiting_on, leave.route_key):
+            assert person.id is not None
+            if await outbox.to_person(
+                session,
+                person.id,
+                key=f"leave-remind:{leave.id}:{leave.waiting_on.value}:{person.id}",
+                template="leave.remind_approver",
+                params={
+                    "leave_id": leave.id,
+                    "cadre": await cadre_name(session, leave.cadre_id),
+                    "hours": int(waited.total_seconds() // 3600),
+                    "start": leave.start_date.isoformat(),
+                    "end": leave.end_date.isoformat(),
+                },
+                now=now,
+                ref=f"leave:{leave.id}",
+            ):
+                result.reminded += 1
+    return result
+
+
+async def _escalate(
+    session: AsyncSession,
+    pack: PolicyPack,
+    calendar: WorkCalendar,
+    leave: LeaveRequest,
+    upper: ApproverKind,
+    place: Place,
+    now: datetime,
+) -> bool:
+    before = leave.waiting_on
+    moved = await session.exec(
+        update(LeaveRequest)
+        .where(
+            col(LeaveRequest.id) == leave.id,
+            col(LeaveRequest.state).in_(DECIDABLE),
+            col(LeaveRequest.waiting_on) == before,
+        )
+        .values(waiting_on=upper, route_key=key_for(upper, place), waiting_since=now)
+    )
+    if moved.rowcount != 1:
+        return False
+    await session.refresh(leave)
+    await audit.record(
+        session,
+        entity="leave",
+        entity_id=leave.id,
+        action="escalate",
+        from_state=before.value,
+        to_state=upper.value,
+        at=now,
+    )
+    leave_plan = await stored_plan(session, pack, calendar, leave)
+    await send_cards(session, leave, leave_plan, now, stage=f"up-{upper.value}")
+    return True
+
+
+async def unreturned(session: AsyncSession, now: datetime, zone: ZoneInfo) -> SweepResult:
+    """The morning after a leave ended without 销假: remind the cadre once."""
+    result = SweepResult()
+    local = now.astimezone(zone)
+    if local.hour < MORNING_HOUR:
+        return result
+    rows = await session.exec(
+        select(LeaveRequest).where(
+            col(LeaveRequest.state).in_((LeaveState.APPROVED, LeaveState.TO_COMPLETE)),
+            col(LeaveRequest.returned_on).is_(None),
+            col(LeaveRequest.end_date) < local.date(),
+        )
+    )
+    for leave in rows.all():
+        if await outbox.to_person(
+            session,
+            await cadre_person_id(session, leave.cadre_id),
+            key=f"leave-back:{leave.id}",
+            template="leave.remind_back",
+            params={"leave_id": leave.id, "end": leave.end_date.isoformat()},
+            now=now,
+        ):
+            result.reminded += 1
+    return result
+
+
+async def emergency_paperwork(
+    session: AsyncSession, pack: PolicyPack, now: datetime, zone: ZoneInfo
+) -> SweepResult:
+    """Chase the written request of an emergency leave (ganzhou Art.17 补办): a reminder
+    each morning until it is done, marked overdue past the pack's limit."""
+    result = SweepResult()
+    if now.astimezone(zone).hour < MORNING_HOUR:
+        return result
+    today = today_in(zone, now)
+    rows = await session.exec(
+        select(LeaveRequest).where(
+            col(LeaveRequest.state) == LeaveState.TO_COMPLETE,
+            col(LeaveRequest.written_at).is_(None),
+        )
+    )
+    for leave in rows.all():
+        created = today_in(zone, leave.created_at)
+        if created == today:
+            continue  # told when it was made; the chase starts the next morning
+        due = created + timedelta(days=pack.leave.emergency_completion_days)
+        if await outbox.to_person(
+            session,
+            await cadre_person_id(session, leave.cadre_id),
+            key=f"leave-complete:{leave.id}:{today.isoformat()}",
+            template="leave.remind_complete",
+            params={
+                "leave_id": leave.id,
+                "due": due.isoformat(),
+                "overdue": today > due,
+                "start": leave.start_date.isoformat(),
+                "end": leave.end_date.isoformat(),
+            },
+            now=now,
+            ref=f"leave:{leave.id}",
+        ):
+            result.reminded += 1
+    return result

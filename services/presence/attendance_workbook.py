@@ -1,0 +1,296 @@
+"""The attendance sheet's figures and its printable workbook (考勤表).
+
+One row per cadre: days by class, days counted toward the minimum, the living allowance
+(allowance days × the pack's daily rate, ganzhou Art.27(二) / qinghai item 5) and the
+transport reimbursement (ganzhou Art.27(一)). The workbook is a Chinese document, as the
+township files it: its words live here, not in the gettext catalogs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from models.enums import DayClass, SheetState, TeamRole
+from services.policy import PolicyPack
+from services.presence.day_ledger import CadreMonth
+from services.presence.days import month_days
+from services.presence.trips import transport
+
+CODES = {
+    DayClass.IN_VILLAGE: "√",
+    DayClass.OFFICIAL_BUSINESS: "公",
+    DayClass.PERSONAL_LEAVE: "事",
+    DayClass.SICK_LEAVE: "病",
+    DayClass.ANNUAL_LEAVE: "年",
+    DayClass.ABSENT: "×",
+    DayClass.REST: "休",
+}
+CLASS_NAMES = {
+    DayClass.IN_VILLAGE: "在村",
+    DayClass.OFFICIAL_BUSINESS: "因公出差、会议、培训",
+    DayClass.PERSONAL_LEAVE: "事假",
+    DayClass.SICK_LEAVE: "病假",
+    DayClass.ANNUAL_LEAVE: "年休假",
+    DayClass.ABSENT: "无故脱岗",
+    DayClass.REST: "休息日",
+}
+ROLES = {TeamRole.FIRST_SECRETARY: "第一书记", TeamRole.LEADER: "队长", TeamRole.MEMBER: "队员"}
+HEADERS = [
+    "序号", "村", "姓名", "职务", "派出单位", "在村天数", "因公出差、会议、培训", "事假",
+    "病假", "年休假", "无故脱岗", "休息日", "计入驻村天数", "应驻村天数", "是否达标",
+    "补助天数", "生活补助（元）", "报销往返次数", "报销里程（公里）", "交通费（元）", "合计（元）",
+]  # fmt: skip
+MONEY_COLUMNS = (17, 20, 21)  # 1-based: allowance, transport, total
+SUMMED = range(6, 22)  # totals under every figure column except 应驻村天数 and 是否达标
+NOT_SUMMED = (14, 15)
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    cadre_id: int
+    name: str
+    village: str
+    role: str
+    unit: str
+    days: tuple[DayClass | None, ...]  # one per day of the month; None: not in post
+    in_village: int
+    official: int
+    personal: int
+    sick: int
+    annual: int
+    absent: int
+    rest: int
+    counted: int
+    minimum: int
+    met: bool
+    allowance_days: int
+    allowance: Decimal
+    trips: int
+    km: Decimal
+    transport: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.allowance + self.transport
+
+
+def row_of(pack: PolicyPack, cadre: CadreMonth, kms: list[Decimal]) -> SheetRow:
+    rate = pack.money.allowance_per_day
+    paid = transport(pack, kms)
+    allowance_days = cadre.allowance_days
+    return SheetRow(
+        cadre_id=cadre.cadre_id,
+        name=cadre.name,
+        village=cadre.village,
+        role=cadre.team_role.value,
+        unit=cadre.unit,
+        days=tuple(cadre.days.get(d) for d in month_days(cadre.year, cadre.month)),
+        in_village=cadre.count(DayClass.IN_VILLAGE),
+        official=cadre.count(DayClass.OFFICIAL_BUSINESS),
+        personal=cadre.count(DayClass.PERSONAL_LEAVE),
+        sick=cadre.count(DayClass.SICK_LEAVE),
+        annual=cadre.count(DayClass.ANNUAL_LEAVE),
+        absent=cadre.count(DayClass.ABSENT),
+        rest=cadre.count(DayClass.REST),
+        counted=cadre.counted,
+        minimum=cadre.minimum,
+        met=cadre.met,
+        allowance_days=allowance_days,
+        allowance=Decimal(0) if rate is None else rate * allowance_days,
+        trips=paid.counted,
+        km=paid.km,
+        transport=paid.amount,
+    )
+
+
+@dataclass(frozen=True)
+class Sheet:
+    township_id: int
+    township: str
+    county: str
+    year: int
+    month: int
+    rows: tuple[SheetRow, ...]
+    policy: str
+    minimum: int
+    allowance_rate: Decimal | None
+    transport_rate: Decimal | None
+    max_trips: int | None
+    sheet_id: int | None = None
+    state: SheetState | None = None  # None: no sheet drafted yet
+    confirmed_by: str = ""
+    confirmed_at: datetime | None = None
+
+    @classmethod
+    def of(
+        cls, pack: PolicyPack, township: str, county: str, township_id: int, year: int,
+        month: int, rows: tuple[SheetRow, ...],
+    ) -> Sheet:  # fmt: skip
+        money = pack.money
+        return cls(
+            township_id, township, county, year, month, rows, pack.title,
+            pack.presence.min_days_per_month, money.allowance_per_day, money.transport_per_km,
+            money.transport_max_round_trips_per_month,
+        )  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        """Plain figures for a chat message about the sheet."""
+        return {
+            "sheet_id": self.sheet_id,
+            "township": self.township,
+            "year": self.year,
+            "month": self.month,
+            "cadres": len(self.rows),
+            "met": sum(1 for r in self.rows if r.met),
+            "not_met": [r.name for r in self.rows if not r.met],
+            "absent": sum(r.absent for r in self.rows),
+            "allowance": str(sum((r.allowance for r in self.rows), Decimal(0))),
+            "transport": str(sum((r.transport for r in self.rows), Decimal(0))),
+            "confirmed": self.state is SheetState.CONFIRMED,
+        }
+
+
+def rows_to_json(sheet: Sheet) -> str:
+    """The rows as confirmed, for ``AttendanceSheet.snapshot``."""
+    return json.dumps([asdict(r) for r in sheet.rows], ensure_ascii=False, default=str)
+
+
+def rows_from_json(text: str) -> tuple[SheetRow, ...]:
+    rows = []
+    for raw in json.loads(text):
+        raw["days"] = tuple(DayClass(d) if d else None for d in raw["days"])
+        for key in ("allowance", "km", "transport"):
+            raw[key] = Decimal(raw[key])
+        rows.append(SheetRow(**raw))
+    return tuple(rows)
+
+
+def file_name(sheet: Sheet) -> str:
+    return f"考勤表_{sheet.township}_{sheet.year}-{sheet.month:02d}.xlsx"
+
+
+def _values(index: int, row: SheetRow) -> list[Any]:
+    return [
+        index, row.village, row.name, ROLES.get(TeamRole(row.role), row.role), row.unit,
+        row.in_village, row.official, row.personal, row.sick, row.annual, row.absent, row.rest,
+        row.counted, row.minimum, "是" if row.met else "否", row.allowance_days, row.allowance,
+        row.trips, row.km, row.transport, row.total,
+    ]  # fmt: skip
+
+
+def _rule_line(sheet: Sheet) -> str:
+    parts = [f"每月驻村不少于{sheet.minimum}天（含因公出差、开会和培训）"]
+    if sheet.allowance_rate is not None:
+        parts.append(f"生活补助{sheet.allowance_rate}元/天，按实际驻村天数计发")
+    if sheet.transport_rate is not None:
+        trips = f"每月至多{sheet.max_trips}次往返" if sheet.max_trips is not None else ""
+        parts.append(f"自驾往返交通费{sheet.transport_rate}元/公里，{trips}")
+    return "；".join(parts)
+
+
+def _state_line(sheet: Sheet) -> str:
+    if sheet.state is SheetState.CONFIRMED and sheet.confirmed_at is not None:
+        when = sheet.confirmed_at.date().isoformat()
+        return f"状态：已确认（{sheet.confirmed_by}，{when}）"
+    return "状态：草稿，待乡镇党委确认"
+
+
+def _main(ws: Worksheet, sheet: Sheet) -> None:
+    width = len(HEADERS)
+    ws.append([f"{sheet.township}驻村第一书记和工作队员{sheet.year}年{sheet.month}月考勤表"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    where = f"县（区）：{sheet.county}　乡镇：{sheet.township}　依据：{sheet.policy}"
+    ws.append([f"{where}　{_state_line(sheet)}"])
+    ws.append([_rule_line(sheet)])
+    for line in (2, 3):
+        ws.merge_cells(start_row=line, start_column=1, end_row=line, end_column=width)
+    ws.append(HEADERS)
+    header = ws.max_row
+    for index, row in enumerate(sheet.rows, start=1):
+        ws.append(_values(index, row))
+    totals: list[Any] = ["合计", "", f"{len(sheet.rows)}人"] + [""] * (width - 3)
+    for column in SUMMED:
+        if column not in NOT_SUMMED:
+            values = [r[column - 1] for r in (_values(0, row) for row in sheet.rows)]
+            totals[column - 1] = sum(values, Decimal(0) if column in MONEY_COLUMNS else 0)
+    ws.append(totals)
+    thin = Side(style="thin")
+    for cells in ws.iter_rows(min_row=header, max_row=ws.max_row, max_col=width):
+        for cell in cells:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            if cell.column in MONEY_COLUMNS and (cell.row or 0) > header:
+                cell.number_format = "0.00"
+    for cell in ws[header]:
+        cell.font = Font(bold=True)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    ws.append([])
+    ws.append(
+        [
+            "乡镇党委（盖章）：",
+            "",
+            "",
+            "",
+            "负责人签字：",
+            "",
+            "",
+            "",
+            "",
+            "日期：　　年　　月　　日",
+        ]
+    )
+    for index, cells in enumerate(ws.iter_cols(min_row=header, max_col=width), start=1):
+        widest = max((len(str(c.value)) for c in cells if c.value is not None), default=4)
+        ws.column_dimensions[get_column_letter(index)].width = min(max(widest * 1.8, 6), 24)
+    ws.freeze_panes = f"A{header + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = f"{header}:{header}"
+
+
+def _daily(ws: Worksheet, sheet: Sheet) -> None:
+    days = len(month_days(sheet.year, sheet.month))
+    ws.append([f"{sheet.township}{sheet.year}年{sheet.month}月逐日考勤"])
+    legend = "　".join(f"{code} {CLASS_NAMES[c]}" for c, code in CODES.items())
+    ws.append([f"图例：{legend}；空白为不在任期内"])
+    ws.append(["村", "姓名", *[str(d) for d in range(1, days + 1)]])
+    for row in sheet.rows:
+        ws.append([row.village, row.name, *[CODES[c] if c else "" for c in row.days]])
+    ws.column_dimensions["A"].width = 12
+    ws.column_dimensions["B"].width = 10
+    for index in range(3, days + 3):
+        ws.column_dimensions[get_column_letter(index)].width = 4
+    ws.freeze_panes = "C4"
+    ws.page_setup.orientation = "landscape"
+
+
+def workbook(sheets: list[Sheet]) -> bytes:
+    """One printable sheet per township, each followed by its day-by-day grid; the rates
+    shown are each sheet's own (as confirmed)."""
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for sheet in sheets:
+        _main(book.create_sheet(sheet.township[:28]), sheet)
+        _daily(book.create_sheet(f"{sheet.township[:26]}逐日"), sheet)
+    if not sheets:
+        book.create_sheet("考勤表").append(["本月没有在任的驻村干部"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

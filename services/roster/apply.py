@@ -1,0 +1,472 @@
+"""The database side of a roster import: what is there already (``Snapshot``), what a
+validated roster asks for (``Plan``), and writing the plan as upserts (``apply_plan``).
+
+Natural keys, not ids, link the plan's records (a village is its county, township and
+name; a person is a phone; a household is a code), so a plan can be checked before
+anything it names exists. ``apply_plan`` resolves them to ids as it goes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import (
+    POST_JURISDICTION,
+    ApproverKind,
+    HouseholdCategory,
+    Jurisdiction,
+    TeamRole,
+    UnitLevel,
+)
+from models.tables import (
+    ApproverPost,
+    Cadre,
+    County,
+    DispatchingUnit,
+    Household,
+    Pairing,
+    Person,
+    Team,
+    Township,
+    Village,
+)
+from services.roster.names import household_search_key
+from services.visits.household_search import backfill_search_keys
+
+VillageKey = tuple[str, str, str]  # county, township, village
+TownshipKey = tuple[str, str]  # county, township
+M = TypeVar("M", bound=SQLModel)
+
+
+class Keep(Enum):
+    """An optional column the file does not have: the stored value stays as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    name: str
+    level: UnitLevel
+
+
+@dataclass(frozen=True)
+class VillagePlan:
+    key: VillageKey
+    needs: str | Keep
+    coords: tuple[float, float] | Keep | None
+
+
+@dataclass(frozen=True)
+class CadrePlan:
+    phone: str
+    village: VillageKey
+    role: TeamRole
+    is_leader: bool
+    unit: str
+    level: UnitLevel
+    term_start: date
+    term_end: date
+    party_since: date | Keep | None
+    birth_date: date | Keep | None
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an approver post covers: a path of names (county[, township[, village]]) or a unit."""
+
+    jurisdiction: Jurisdiction
+    path: tuple[str, ...]
+
+    def label(self) -> str:
+        return "/".join(self.path)
+
+
+@dataclass(frozen=True)
+class ApproverPlan:
+    phone: str
+    kind: ApproverKind
+    target: Target
+
+
+@dataclass(frozen=True)
+class HouseholdPlan:
+    code: str
+    head: str
+    village: VillageKey
+    category: HouseholdCategory
+    size: int | Keep | None
+
+
+@dataclass(frozen=True)
+class PairingPlan:
+    phone: str
+    code: str
+
+
+@dataclass
+class Plan:
+    units: list[UnitPlan] = field(default_factory=list)
+    villages: list[VillagePlan] = field(default_factory=list)
+    people: dict[str, str] = field(default_factory=dict)  # phone → name
+    cadres: list[CadrePlan] = field(default_factory=list)
+    # Cadres already stored and absent from the file whose leadership the file changes
+    # (a 队长 added beside a stored 第一书记): cadre id → is_leader.
+    leader_updates: dict[int, bool] = field(default_factory=dict)
+    approvers: list[ApproverPlan] = field(default_factory=list)
+    households: list[HouseholdPlan] = field(default_factory=list)
+    pairings: list[PairingPlan] = field(default_factory=list)
+
+
+# --- counts --------------------------------------------------------------------------------
+
+ENTITIES: tuple[str, ...] = (
+    "units",
+    "counties",
+    "townships",
+    "villages",
+    "teams",
+    "people",
+    "cadres",
+    "approver_posts",
+    "households",
+    "pairings",
+)
+
+
+@dataclass
+class EntityCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def record(self, *, created: bool = False, changed: bool = False) -> None:
+        if created:
+            self.created += 1
+        elif changed:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
+
+def empty_counts() -> dict[str, EntityCounts]:
+    return {name: EntityCounts() for name in ENTITIES}
+
+
+# --- what is stored ------------------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """Every roster row already stored, indexed by natural key.
+
+    A roster is a county or a province: thousands of rows, fine to hold in memory, and
+    it lets validation be plain Python over the file and the database together.
+    """
+
+    units: dict[str, DispatchingUnit]
+    counties: dict[str, County]
+    townships: dict[TownshipKey, Township]
+    villages: dict[VillageKey, Village]
+    teams: dict[int, Team]  # by village id
+    people: dict[str, Person]  # by phone
+    cadres: dict[int, Cadre]  # by person id
+    posts: set[tuple[ApproverKind, str, int]]  # (kind, jurisdiction key, person id)
+    households: dict[str, Household]  # by code
+    active_pairings: dict[int, list[Pairing]]  # by household id
+
+    def village_keys(self) -> dict[int, VillageKey]:
+        """Village id → its key."""
+        return {v.id: key for key, v in self.villages.items() if v.id is not None}
+
+    def team_village_keys(self) -> dict[int, VillageKey]:
+        """Team id → its village's key."""
+        keys = self.village_keys()
+        return {t.id: keys[vid] for vid, t in self.teams.items() if t.id is not None}
+
+    def people_by_id(self) -> dict[int, Person]:
+        return {p.id: p for p in self.people.values() if p.id is not None}
+
+
+async def _all(session: AsyncSession, model: type[M]) -> list[M]:
+    return list((await session.exec(select(model))).all())
+
+
+async def load_snapshot(session: AsyncSession) -> Snapshot:
+    counties = await _all(session, County)
+    townships = await _all(session, Township)
+    villages = await _all(session, Village)
+    county_names = {c.id: c.name for c in counties}
+    township_keys = {t.id: (county_names[t.county_id], t.name) for t in townships}
+    active = await session.exec(select(Pairing).where(col(Pairing.ended_at).is_(None)))
+    by_household: dict[int, list[Pairing]] = defaultdict(list)
+    for pairing in active.all():
+        by_household[pairing.household_id].append(pairing)
+    return Snapshot(
+        units={u.name: u for u in await _all(session, DispatchingUnit)},
+        counties={c.name: c for c in counties},
+        townships={township_keys[t.id]: t for t in townships},
+        villages={(*township_keys[v.township_id], v.name): v for v in villages},
+        teams={t.village_id: t for t in await _all(session, Team)},
+        people={p.phone: p for p in await _all(session, Person)},
+        cadres={c.person_id: c for c in await _all(session, Cadre)},
+        posts={
+            (p.kind, p.jurisdiction_key, p.person_id) for p in await _all(session, ApproverPost)
+        },
+        households={h.code: h for h in await _all(session, Household)},
+        active_pairings=dict(by_household),
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _update(row: SQLModel, values: dict[str, Any]) -> bool:
+    """Set the values that differ; True if any did. Keep means "leave this one"."""
+    changed = False
+    for name, value in values.items():
+        if value is KEEP or getattr(row, name) == value:
+            continue
+        setattr(row, name, value)
+        changed = True
+    return changed
+
+
+def _id(row: SQLModel) -> int:
+    value = getattr(row, "id", None)
+    assert value is not None, "flushed rows have ids"
+    return int(value)
+
+
+class _Writer:
+    def __init__(self, session: AsyncSession, snap: Snapshot, now: datetime) -> None:
+        self.session = session
+        self.snap = snap
+        self.now = now
+        self.counts = empty_counts()
+
+    def add(self, row: SQLModel) -> None:
+        self.session.add(row)
+
+    async def units(self, plans: list[UnitPlan]) -> None:
+        for plan in plans:
+            unit = self.snap.units.get(plan.name)
+            if unit is None:
+                unit = DispatchingUnit(name=plan.name, level=plan.level)
+                self.snap.units[plan.name] = unit
+                self.add(unit)
+                self.counts["units"].record(created=True)
+            else:
+                self.counts["units"].record(changed=_update(unit, {"level": plan.level}))
+        await self.session.flush()
+
+    async def places(self, plans: list[VillagePlan]) -> None:
+        await self._counties({p.key[0] for p in plans})
+        await self._townships({p.key[:2] for p in plans})
+        for plan in plans:
+            values: dict[str, Any] = {"needs": plan.needs}
+            if plan.coords is not KEEP:
+                lat, lon = plan.coords if plan.coords is not None else (None, None)
+                values |= {"latitude": lat, "longitude": lon}
+            village = self.snap.villages.get(plan.key)
+            if village is None:
+                township = self.snap.townships[plan.key[:2]]
+                village = Village(township_id=_id(township), name=plan.key[2])
+                _update(village, values)
+                self.snap.villages[plan.key] = village
+                self.add(village)
+                self.counts["villages"].record(created=True)
+            else:
+                self.counts["villages"].record(changed=_update(village, values))
+        await self.session.flush()
+
+    async def _counties(self, names: set[str]) -> None:
+        for name in sorted(names):
+            created = name not in self.snap.counties
+            if created:
+                self.snap.counties[name] = County(name=name)
+                self.add(self.snap.counties[name])
+            self.counts["counties"].record(created=created)
+        await self.session.flush()
+
+    async def _townships(self, keys: set[TownshipKey]) -> None:
+        for key in sorted(keys):
+            created = key not in self.snap.townships
+            if created:
+                county_id = _id(self.snap.counties[key[0]])
+                self.snap.townships[key] = Township(county_id=county_id, name=key[1])
+                self.add(self.snap.townships[key])
+            self.counts["townships"].record(created=created)
+        await self.session.flush()
+
+    async def teams(self, keys: list[VillageKey]) -> None:
+        """One team per village named in the file (一村一队)."""
+        for key in dict.fromkeys(keys):
+            village_id = _id(self.snap.villages[key])
+            created = village_id not in self.snap.teams
+            if created:
+                self.snap.teams[village_id] = Team(village_id=village_id)
+                self.add(self.snap.teams[village_id])
+            self.counts["teams"].record(created=created)
+        await self.session.flush()
+
+    async def people(self, names: dict[str, str]) -> None:
+        for phone, name in names.items():
+            person = self.snap.people.get(phone)
+            if person is None:
+                person = Person(name=name, phone=phone, created_at=self.now, updated_at=self.now)
+                self.snap.people[phone] = person
+                self.add(person)
+                self.counts["people"].record(created=True)
+                continue
+            changed = _update(person, {"name": name})
+            if changed:
+                person.updated_at = self.now
+            self.counts["people"].record(changed=changed)
+        await self.session.flush()
+
+    async def cadres(self, plans: list[CadrePlan], leader_updates: dict[int, bool]) -> None:
+        for plan in plans:
+            person_id = _id(self.snap.people[plan.phone])
+            values: dict[str, Any] = {
+                "team_id": _id(self.snap.teams[_id(self.snap.villages[plan.village])]),
+                "team_role": plan.role,
+                "is_leader": plan.is_leader,
+                "unit_id": _id(self.snap.units[plan.unit]),
+                "dispatch_level": plan.level,
+                "term_start": plan.term_start,
+                "term_end": plan.term_end,
+                "party_member_since": plan.party_since,
+                "birth_date": plan.birth_date,
+            }
+            cadre = self.snap.cadres.get(person_id)
+            if cadre is None:
+                cadre = Cadre.model_validate(
+                    {"person_id": person_id, **{k: v for k, v in values.items() if v is not KEEP}}
+                )
+                self.snap.cadres[person_id] = cadre
+                self.add(cadre)
+                self.counts["cadres"].record(created=True)
+            else:
+                self.counts["cadres"].record(changed=_update(cadre, values))
+        by_id = {c.id: c for c in self.snap.cadres.values()}
+        for cadre_id, is_leader in leader_updates.items():
+            self.counts["cadres"].record(changed=_update(by_id[cadre_id], {"is_leader": is_leader}))
+        await self.session.flush()
+
+    async def approvers(self, plans: list[ApproverPlan]) -> None:
+        for plan in plans:
+            assert POST_JURISDICTION[plan.kind] is plan.target.jurisdiction
+            person_id = _id(self.snap.people[plan.phone])
+            own_id, ids = self._target_ids(plan.target)
+            key = f"{plan.target.jurisdiction.value}:{own_id}"
+            created = (plan.kind, key, person_id) not in self.snap.posts
+            if created:
+                self.add(
+                    ApproverPost(
+                        kind=plan.kind,
+                        person_id=person_id,
+                        jurisdiction=plan.target.jurisdiction,
+                        jurisdiction_key=key,
+                        **ids,
+                    )
+                )
+                self.snap.posts.add((plan.kind, key, person_id))
+            self.counts["approver_posts"].record(created=created)
+        await self.session.flush()
+
+    def _target_ids(self, target: Target) -> tuple[int, dict[str, int]]:
+        """The covered place's (or unit's) own id, and every id column the post fills:
+        a village post also names its township and county, for joins."""
+        path = target.path
+        if target.jurisdiction is Jurisdiction.UNIT:
+            unit_id = _id(self.snap.units[path[0]])
+            return unit_id, {"unit_id": unit_id}
+        ids = {"county_id": _id(self.snap.counties[path[0]])}
+        if len(path) >= 2:
+            ids["township_id"] = _id(self.snap.townships[(path[0], path[1])])
+        if len(path) == 3:
+            ids["village_id"] = _id(self.snap.villages[(path[0], path[1], path[2])])
+        own = {
+            Jurisdiction.COUNTY: "county_id",
+            Jurisdiction.TOWNSHIP: "township_id",
+            Jurisdiction.VILLAGE: "village_id",
+        }[target.jurisdiction]
+        return ids[own], ids
+
+    async def households(self, plans: list[HouseholdPlan]) -> None:
+        for plan in plans:
+            values: dict[str, Any] = {
+                "head_name": plan.head,
+                "village_id": _id(self.snap.villages[plan.village]),
+                "category": plan.category,
+                "size": plan.size,
+            }
+            household = self.snap.households.get(plan.code)
+            # Name search: the pinyin key is computed once, when the household is created or
+            # its head's name changes (services/roster/names.py).
+            if household is None or household.head_name != plan.head:
+                values["name_pinyin"] = household_search_key(plan.head)
+            if household is None:
+                household = Household.model_validate(
+                    {"code": plan.code, **{k: v for k, v in values.items() if v is not KEEP}}
+                )
+                self.snap.households[plan.code] = household
+                self.add(household)
+                self.counts["households"].record(created=True)
+            else:
+                self.counts["households"].record(changed=_update(household, values))
+        await self.session.flush()
+
+    async def pairings(self, plans: list[PairingPlan]) -> None:
+        """A household changing hands ends its old pairing and starts a new one; the
+        household row (and so its visit history) stays the same."""
+        for plan in plans:
+            cadre_id = _id(self.snap.cadres[_id(self.snap.people[plan.phone])])
+            household_id = _id(self.snap.households[plan.code])
+            active = self.snap.active_pairings.setdefault(household_id, [])
+            for old in [p for p in active if p.cadre_id != cadre_id]:
+                old.ended_at = self.now
+                active.remove(old)
+                self.counts["pairings"].record(changed=True)
+            if active:
+                self.counts["pairings"].record()
+                continue
+            pairing = Pairing(cadre_id=cadre_id, household_id=household_id, started_at=self.now)
+            active.append(pairing)
+            self.add(pairing)
+            self.counts["pairings"].record(created=True)
+        await self.session.flush()
+
+
+async def apply_plan(
+    session: AsyncSession, plan: Plan, snap: Snapshot, *, now: datetime
+) -> dict[str, EntityCounts]:
+    """Write ``plan`` into ``session`` (flushed, not committed) and count what changed.
+
+    Parents go first and are flushed so their ids exist for the children.
+    """
+    writer = _Writer(session, snap, now)
+    await writer.units(plan.units)
+    await writer.places(plan.villages)
+    await writer.teams([v.key for v in plan.villages] + [c.village for c in plan.cadres])
+    await writer.people(plan.people)
+    await writer.cadres(plan.cadres, plan.leader_updates)
+    await writer.approvers(plan.approvers)
+    await writer.households(plan.households)
+    await writer.pairings(plan.pairings)
+    # Households written before name search existed get their pinyin key now.
+    await backfill_search_keys(session)
+    return writer.counts

@@ -1,0 +1,123 @@
+"""Importing the roster (花名册): villages, dispatching units, cadres, approvers,
+households and pairings, from a workbook or a folder of CSV files.
+
+All or nothing: every row is checked against the file and the database first and every
+problem collected; only a roster without errors is written, as upserts on natural keys
+(a phone, a household code, a place's names), so importing the same file twice changes
+nothing and an edited file updates rows in place. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.roster.apply import (
+    EntityCounts,
+    Plan,
+    Snapshot,
+    apply_plan,
+    empty_counts,
+    load_snapshot,
+)
+from services.roster.check import check_roster, household_code
+from services.roster.parse import Problem, RosterFile, RosterFileError, Severity, read_roster
+from services.roster.template import write_template
+
+__all__ = [
+    "DEFAULT_MIN_TEAM_MEMBERS",
+    "EntityCounts",
+    "ImportResult",
+    "Problem",
+    "RosterFile",
+    "Severity",
+    "Validation",
+    "household_code",
+    "import_roster",
+    "read_roster",
+    "validate",
+    "write_template",
+]
+
+DEFAULT_MIN_TEAM_MEMBERS = 3
+
+
+@dataclass
+class ImportResult:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    # Entity → created/updated/unchanged; all zero when errors stopped the import.
+    counts: dict[str, EntityCounts] = field(default_factory=empty_counts)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Validation:
+    plan: Plan
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+async def import_roster(
+    session: AsyncSession,
+    path: Path,
+    *,
+    now: datetime,
+    min_team_members: int = DEFAULT_MIN_TEAM_MEMBERS,
+    today: date | None = None,
+) -> ImportResult:
+    """Check the roster at ``path`` and, if it has no errors, write it into ``session``.
+
+    The caller commits (or, for a dry run, does not). ``today`` (the local date; default
+    ``now``'s date) only decides which cadres count as serving for the team-size warning.
+    """
+    try:
+        roster = read_roster(path)
+    except RosterFileError as exc:
+        return ImportResult(errors=[_file_problem(path, exc)])
+    snapshot = await load_snapshot(session)
+    checked = validate(
+        roster, snapshot, today=today or now.date(), min_team_members=min_team_members
+    )
+    if checked.errors:
+        return ImportResult(errors=checked.errors, warnings=checked.warnings)
+    counts = await apply_plan(session, checked.plan, snapshot, now=now)
+    return ImportResult(warnings=checked.warnings, counts=counts)
+
+
+_FILE_MESSAGES = {
+    "roster_not_found": "找不到此文件或文件夹",
+    "roster_unreadable": "无法读取：请使用 .xlsx 工作簿（旧版 .xls 请先另存为 .xlsx）",
+    "roster_no_csv": "文件夹中没有 CSV 文件（应为 村.csv、派出单位.csv、工作队员.csv 等）",
+    "roster_single_csv": "请把各表的 CSV（村.csv、工作队员.csv 等）放进一个文件夹，导入该文件夹",
+}
+
+
+def _file_problem(path: Path, exc: RosterFileError) -> Problem:
+    message = _FILE_MESSAGES.get(exc.code, exc.code)
+    return Problem(Severity.ERROR, path.name, None, None, exc.code, message)
+
+
+def validate(
+    roster: RosterFile,
+    snapshot: Snapshot,
+    *,
+    today: date,
+    min_team_members: int = DEFAULT_MIN_TEAM_MEMBERS,
+) -> Validation:
+    """Every problem of ``roster`` read against ``snapshot``, and the plan to write it."""
+    plan, problems = check_roster(roster, snapshot, today=today, min_team_members=min_team_members)
+    return Validation(plan=plan, problems=problems)

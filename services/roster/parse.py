@@ -1,0 +1,427 @@
+"""Reading a roster: the workbook or a folder of CSV files, into rows keyed by column,
+ready for ``services.roster.cells`` to turn single cells into domain values.
+
+The sheet and column layout lives here (``SHEETS``) so the template writer and the
+reader cannot drift apart. Nothing here knows the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+from services.errors import DomainError
+from services.roster.cells import Cell, norm_label
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the roster, located as the person sees it in Excel.
+
+    ``row`` counts from 1 with the header as row 1; ``column`` is the header text.
+    ``code`` is stable for programs; ``message`` is the Chinese text for people.
+    """
+
+    severity: Severity
+    sheet: str
+    row: int | None
+    column: str | None
+    code: str
+    message: str
+
+    def line(self) -> str:
+        """``工作队员 第5行 手机: 手机号重复（与第3行相同）``; unknown parts are left out."""
+        where = [self.sheet] if self.sheet else []
+        if self.row is not None:
+            where.append(f"第{self.row}行")
+        if self.column:
+            where.append(self.column)
+        return f"{' '.join(where)}: {self.message}" if where else self.message
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+class RosterFileError(DomainError):
+    """The roster as a whole cannot be read (missing, not a workbook, empty folder)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+    width: int = 12
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    key: str
+    title: str
+    aliases: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = True
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+def _place_columns(*, required: bool = True) -> tuple[Column, ...]:
+    return (
+        Column("county", "县", ("county", "县区", "县(市、区)"), required, 10),
+        Column("township", "乡镇", ("township", "town", "乡(镇)"), required, 10),
+        Column("village", "村", ("village", "行政村"), required, 12),
+    )
+
+
+_NAME = Column("name", "姓名", ("name",), width=10)
+_PHONE = Column(
+    "phone", "手机", ("phone", "mobile", "手机号", "手机号码", "联系电话", "电话"), width=14
+)
+
+VILLAGES = SheetSpec(
+    "villages",
+    "村",
+    ("villages", "village"),
+    (
+        *_place_columns(),
+        Column("needs", "类别", ("category", "needs", "村类别"), required=False, width=22),
+        Column("latitude", "纬度", ("latitude", "lat"), required=False, width=10),
+        Column("longitude", "经度", ("longitude", "lon", "lng"), required=False, width=10),
+    ),
+)
+UNITS = SheetSpec(
+    "units",
+    "派出单位",
+    ("units", "unit", "dispatching_units"),
+    (
+        Column("unit", "单位", ("unit", "单位名称", "派出单位"), width=28),
+        Column("level", "层级", ("level", "级别"), width=8),
+    ),
+)
+CADRES = SheetSpec(
+    "cadres",
+    "工作队员",
+    ("cadres", "cadre", "members", "队员"),
+    (
+        _NAME,
+        _PHONE,
+        *_place_columns(),
+        Column("role", "职务", ("role", "position"), width=16),
+        Column("unit", "派出单位", ("unit", "dispatching_unit"), width=28),
+        Column("term_start", "任期开始", ("term_start", "任期起"), width=12),
+        Column("term_end", "任期结束", ("term_end", "任期止"), width=12),
+        Column("party_since", "入党时间", ("party_since", "party_member_since"), False, 12),
+        Column("birth_date", "出生日期", ("birth_date", "birthday", "出生年月"), False, 12),
+    ),
+)
+APPROVERS = SheetSpec(
+    "approvers",
+    "审批人",
+    ("approvers", "approver"),
+    (
+        _NAME,
+        _PHONE,
+        Column("post", "岗位", ("post", "kind"), width=16),
+        Column("jurisdiction", "辖区", ("jurisdiction",), width=28),
+    ),
+    required=False,
+)
+HOUSEHOLDS = SheetSpec(
+    "households",
+    "农户",
+    ("households", "household"),
+    (
+        Column("code", "编号", ("code", "农户编号", "户编号"), required=False, width=14),
+        Column("head", "户主", ("head", "head_name", "户主姓名"), width=10),
+        *_place_columns(),
+        Column("category", "类别", ("category", "农户类别", "监测类别"), width=16),
+        Column("size", "人口", ("size", "家庭人口", "人口数"), required=False, width=8),
+    ),
+    required=False,
+)
+PAIRINGS = SheetSpec(
+    "pairings",
+    "结对",
+    ("pairings", "pairing"),
+    (
+        Column("cadre_phone", "干部手机", ("cadre_phone", "干部手机号"), width=14),
+        Column("household_code", "农户编号", ("household_code", "编号", "code"), False, 14),
+        Column("head", "户主", ("head", "head_name", "户主姓名"), required=False, width=10),
+        *_place_columns(required=False),
+    ),
+    required=False,
+)
+
+#: Every sheet, in the order of the template.
+SHEETS: tuple[SheetSpec, ...] = (VILLAGES, UNITS, CADRES, APPROVERS, HOUSEHOLDS, PAIRINGS)
+
+#: The template's instructions sheet; skipped on import.
+INSTRUCTIONS_TITLE = "说明"
+
+# Header words that mean an ID-card number: never read, whatever the sheet.
+_ID_CARD_WORDS = ("身份证", "证件号", "idcard", "idnumber", "idno", "identity")
+
+
+def _labels(column: Column) -> set[str]:
+    return {norm_label(column.header), *(norm_label(a) for a in column.aliases)}
+
+
+def is_id_card_header(label: str) -> bool:
+    norm = norm_label(label)
+    return any(word in norm for word in _ID_CARD_WORDS)
+
+
+@dataclass(frozen=True)
+class RawRow:
+    number: int  # as Excel shows it: the header is row 1
+    values: dict[str, Cell]
+
+
+@dataclass
+class SheetData:
+    spec: SheetSpec
+    title: str  # as written in the file
+    headers: dict[str, str] = field(default_factory=dict)  # column key → header as written
+    rows: list[RawRow] = field(default_factory=list)
+    usable: bool = True  # False when a required header is missing: its rows are not checked
+
+    def header(self, key: str) -> str:
+        return self.headers.get(key) or self.spec.column(key).header
+
+    def has(self, key: str) -> bool:
+        return key in self.headers
+
+
+@dataclass
+class RosterFile:
+    source: Path
+    sheets: dict[str, SheetData] = field(default_factory=dict)  # by SheetSpec.key
+    problems: list[Problem] = field(default_factory=list)
+
+    def sheet(self, key: str) -> SheetData | None:
+        return self.sheets.get(key)
+
+
+def read_roster(path: Path) -> RosterFile:
+    """Read a roster workbook (.xlsx) or a folder of CSV files named after the sheets.
+
+    Raises ``RosterFileError`` when the file cannot be read at all; everything else
+    (missing sheets or headers, unknown columns) becomes a ``Problem`` on the result.
+    """
+    if path.is_file() and path.suffix.lower() == ".csv":
+        raise RosterFileError("roster_single_csv", path=str(path))
+    if path.is_dir():
+        tables = _csv_tables(path)
+    elif path.is_file():
+        tables = _xlsx_tables(path)
+    else:
+        raise RosterFileError("roster_not_found", path=str(path))
+    roster = RosterFile(source=path)
+    for title, rows in tables:
+        _add_table(roster, title, rows)
+    for spec in SHEETS:
+        if spec.required and spec.key not in roster.sheets:
+            roster.problems.append(
+                Problem(Severity.ERROR, spec.title, None, None, "missing_sheet", "缺少此工作表")
+            )
+    return roster
+
+
+Table = tuple[str, Iterable[Sequence[Cell]]]
+
+
+def _xlsx_tables(path: Path) -> list[Table]:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise RosterFileError("roster_unreadable", path=str(path), reason=str(exc)) from exc
+    try:
+        # Materialised now: a read-only workbook must be closed, and rosters are small.
+        tables: list[Table] = []
+        for ws in workbook.worksheets:
+            if isinstance(ws, ReadOnlyWorksheet):
+                # Some programs write a wrong used range ("A1"); only that would be read.
+                ws.reset_dimensions()
+            rows = [[_plain(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            tables.append((ws.title, rows))
+        return tables
+    finally:
+        workbook.close()
+
+
+def _plain(value: object) -> Cell:
+    """openpyxl's rarer cell types (Decimal, rich text, formulas) as plain values."""
+    if value is None or isinstance(value, str | int | float | bool | date | datetime | time):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def _csv_tables(folder: Path) -> list[Table]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+    if not files:
+        raise RosterFileError("roster_no_csv", path=str(folder))
+    return [(p.stem, _read_csv(p)) for p in files]
+
+
+def _read_csv(path: Path) -> list[list[Cell]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel on a Chinese Windows saves "CSV" in GB18030 (GBK); accept that too.
+        text = raw.decode("gb18030")
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+
+
+def _match_sheet(title: str) -> SheetSpec | None:
+    norm = norm_label(title)
+    for spec in SHEETS:
+        if norm in {norm_label(spec.title), *(norm_label(a) for a in spec.aliases)}:
+            return spec
+    return None
+
+
+def _add_table(roster: RosterFile, title: str, rows: Iterable[Sequence[Cell]]) -> None:
+    if norm_label(title) == norm_label(INSTRUCTIONS_TITLE):
+        return
+    spec = _match_sheet(title)
+    if spec is None:
+        roster.problems.append(
+            Problem(Severity.WARNING, title, None, None, "unknown_sheet", "未知的工作表，已忽略")
+        )
+        return
+    if spec.key in roster.sheets:
+        first = roster.sheets[spec.key].title
+        roster.problems.append(
+            Problem(
+                Severity.ERROR,
+                title,
+                None,
+                None,
+                "duplicate_sheet",
+                f"与工作表“{first}”重复：同一类数据只能放在一个工作表中",
+            )
+        )
+        return
+    sheet = SheetData(spec=spec, title=title.strip())
+    roster.sheets[spec.key] = sheet
+    iterator = iter(rows)
+    header = next(iterator, ())
+    positions = _read_header(sheet, header, roster.problems)
+    for index, values in enumerate(iterator, start=2):
+        if _is_blank(values):
+            continue
+        cells = {key: values[i] if i < len(values) else None for key, i in positions.items()}
+        sheet.rows.append(RawRow(index, cells))
+
+
+def _read_header(
+    sheet: SheetData, header: Sequence[Cell], problems: list[Problem]
+) -> dict[str, int]:
+    """Column key → position; warns about unknown columns, errs on missing required ones."""
+    spec = sheet.spec
+    positions: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        label = "" if cell is None else str(cell).strip()
+        if not label:
+            continue
+        if is_id_card_header(label):
+            problems.append(
+                _header_problem(
+                    sheet,
+                    label,
+                    Severity.WARNING,
+                    "id_card_ignored",
+                    "本系统不保存身份证号，此列未导入",
+                )
+            )
+            continue
+        key = _match_column(spec, label)
+        if key is None:
+            problems.append(
+                _header_problem(
+                    sheet, label, Severity.WARNING, "unknown_column", "未知的列，已忽略"
+                )
+            )
+        elif key in positions:
+            problems.append(
+                _header_problem(
+                    sheet,
+                    label,
+                    Severity.ERROR,
+                    "duplicate_column",
+                    f"与“{sheet.headers[key]}”列重复",
+                )
+            )
+            sheet.usable = False
+        else:
+            positions[key] = i
+            sheet.headers[key] = label
+    missing = [c.header for c in spec.columns if c.required and c.key not in positions]
+    if spec is PAIRINGS and not _pairing_household_columns(positions):
+        missing.append("农户编号（或 户主、乡镇、村）")
+    if missing:
+        problems.append(
+            Problem(
+                Severity.ERROR,
+                sheet.title,
+                1,
+                None,
+                "missing_columns",
+                f"缺少必需的列：{'、'.join(missing)}",
+            )
+        )
+        sheet.usable = False
+    return positions
+
+
+def _pairing_household_columns(positions: dict[str, int]) -> bool:
+    return "household_code" in positions or {"head", "township", "village"} <= positions.keys()
+
+
+def _header_problem(
+    sheet: SheetData, label: str, severity: Severity, code: str, message: str
+) -> Problem:
+    return Problem(severity, sheet.title, 1, label, code, message)
+
+
+def _match_column(spec: SheetSpec, label: str) -> str | None:
+    norm = norm_label(label)
+    for column in spec.columns:
+        if norm in _labels(column):
+            return column.key
+    return None
+
+
+def _is_blank(values: Sequence[Cell]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def iter_sheet_rows(roster: RosterFile, key: str) -> Iterator[tuple[SheetData, RawRow]]:
+    """The rows of one sheet, or none when it is absent or its header is broken."""
+    sheet = roster.sheet(key)
+    if sheet is None or not sheet.usable:
+        return
+    for row in sheet.rows:
+        yield sheet, row

@@ -1,0 +1,287 @@
+"""The monthly dispatch check (每月调度, ganzhou Art.14: the county leading group dispatches the
+teams' presence and work at least monthly; the cadence is the pack's
+``calendar.dispatch_check``).
+
+Due at 09:00 local on the first working day of a period's first month (the Chinese calendar,
+with the deployment's overrides), for the period just ended (monthly: last month). Each
+county gets, from the same figures:
+
+- in every group bound to the county, a summary per team (named by its village): cadres,
+  days counted in the village against the minimum, leave days, unexplained absences and
+  visit coverage. Counts only: no cadre, household or reason appears in a group;
+- for each county leading group office holder (县驻村办), in a private chat, the full sheet as
+  a workbook, one row per cadre (``services.supervision.monthly_check_sheet``).
+
+Visit coverage is a snapshot at the end of the period: pairings in force then, counted visits
+from the start of the quarter that period ends in until its end. So a report sent late reads
+the same as one sent on time.
+
+A report is sent during the period it falls due in (monthly: that month). Run twice, late
+(the 5th, after downtime) or by two processes, the dedup keys
+``dispatch:{county}:{YYYY-MM}:{chat}`` and ``dispatch-sheet:{county}:{YYYY-MM}:{person}``
+(YYYY-MM: the period's last month) send each once; before 09:00 on the due day nothing goes,
+and a period spent wholly in downtime is not caught up (the next report covers the newer one).
+A group bound, or an office holder registered, later in the period gets that report then.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import ApproverKind, DayClass, GroupScope
+from models.tables import ApproverPost, Cadre, County, Pairing, Person, Team, Township, Village
+from models.workflow import OutboxMessage, Visit
+from services.calendar import WorkCalendar
+from services.messaging import outbox
+from services.messaging.groups import groups_of
+from services.policy import PolicyPack
+from services.presence.day_ledger import LEAVE_CLASSES, local_bounds, month_ledger
+from services.presence.days import month_days
+from services.supervision.monthly_check_sheet import CadreLine, file_name, team_lines, workbook
+from services.visits.coverage import Quarter, Scope, ScopeKind, counted_modes
+
+DUE_HOUR = 9
+OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
+
+
+def _shift(year: int, month: int, by: int) -> tuple[int, int]:
+    index = year * 12 + month - 1 + by
+    return index // 12, index % 12 + 1
+
+
+def due_period(
+    pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
+) -> list[tuple[int, int]]:
+    """The months (oldest first) of the report due now; empty when none is."""
+    local = now.astimezone(zone)
+    length = pack.calendar.dispatch_check.months
+    # The period's first month; a report is due in the month a period starts.
+    year, month = local.year, local.month - (local.month - 1) % length
+    due_day = calendar.first_working_day(year, month)
+    if local < datetime.combine(due_day, time(DUE_HOUR), tzinfo=zone):
+        return []
+    return [_shift(year, month, -k) for k in range(length, 0, -1)]
+
+
+@dataclass
+class _Recipients:
+    chats: list[int] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+
+
+async def _recipients(session: AsyncSession) -> dict[int, _Recipients]:
+    """Per county: the bound groups and the reachable office holders (two queries)."""
+    out: dict[int, _Recipients] = defaultdict(_Recipients)
+    ids = list((await session.exec(select(County.id))).all())
+    for group in await groups_of(session, GroupScope.COUNTY, [i for i in ids if i is not None]):
+        assert group.county_id is not None
+        out[group.county_id].chats.append(group.chat_id)
+    holders = await session.exec(
+        select(ApproverPost.county_id, Person)
+        .join(Person, col(Person.id) == col(ApproverPost.person_id))
+        .where(
+            col(ApproverPost.kind) == OFFICE,
+            col(ApproverPost.county_id).is_not(None),
+            col(Person.telegram_user_id).is_not(None),
+            col(Person.blocked_bot_at).is_(None),
+        )
+        .order_by(col(Person.id))
+    )
+    for county_id, person in holders.all():
+        assert county_id is not None
+        if all(p.id != person.id for p in out[county_id].people):
+            out[county_id].people.append(person)
+    return out
+
+
+def _in_county(statement: Any, county_id: int) -> Any:
+    return (
+        statement.join(Team, col(Team.id) == col(Cadre.team_id))
+        .join(Village, col(Village.id) == col(Team.village_id))
+        .join(Township, col(Township.id) == col(Village.township_id))
+        .where(col(Township.county_id) == county_id)
+    )
+
+
+async def _visit_figures(
+    session: AsyncSession,
+    pack: PolicyPack,
+    county_id: int,
+    months: list[tuple[int, int]],
+    zone: ZoneInfo,
+) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """Per cadre: (pairings in force at the period's end, of them visited this quarter by
+    then), and counted visits made in the period."""
+    first, last = month_days(*months[0])[0], month_days(*months[-1])[-1]
+    start, end = local_bounds(first, last, zone)
+    quarter_start = Quarter.of_day(last).start(zone)
+    modes = counted_modes(pack)
+    # The county's cadres only: unscoped, every county's check would group the whole
+    # country's visits of the quarter (quadratic at national scale).
+    county_cadres = _in_county(select(Cadre.id), county_id)
+    counted = (
+        select(
+            col(Visit.cadre_id).label("cadre_id"),
+            col(Visit.household_id).label("household_id"),
+            func.count().label("visits"),
+        )
+        .where(
+            col(Visit.cadre_id).in_(county_cadres),
+            col(Visit.visited_at) >= quarter_start,
+            col(Visit.visited_at) < end,
+            col(Visit.mode).in_(modes),
+        )
+        .group_by(col(Visit.cadre_id), col(Visit.household_id))
+        .subquery()
+    )
+    pairs = await session.exec(
+        _in_county(
+            select(Pairing.cadre_id, func.coalesce(counted.c.visits, 0))
+            .join(Cadre, col(Cadre.id) == col(Pairing.cadre_id))
+            .outerjoin(
+                counted,
+                (counted.c.cadre_id == col(Pairing.cadre_id))
+                & (counted.c.household_id == col(Pairing.household_id)),
+            ),
+            county_id,
+        ).where(
+            col(Pairing.started_at) < end,
+            col(Pairing.ended_at).is_(None) | (col(Pairing.ended_at) > end),
+        )
+    )
+    coverage: dict[int, tuple[int, int]] = {}
+    for cadre_id, visits in pairs.all():
+        paired, visited = coverage.get(cadre_id, (0, 0))
+        coverage[cadre_id] = (paired + 1, visited + (visits >= pack.visits.min_per_quarter))
+    made = await session.exec(
+        _in_county(
+            select(Visit.cadre_id, func.count()).join(Cadre, col(Cadre.id) == col(Visit.cadre_id)),
+            county_id,
+        )
+        .where(
+            col(Visit.visited_at) >= start, col(Visit.visited_at) < end, col(Visit.mode).in_(modes)
+        )
+        .group_by(col(Visit.cadre_id))
+    )
+    return coverage, {cadre_id: n for cadre_id, n in made.all()}
+
+
+async def county_lines(
+    session: AsyncSession,
+    pack: PolicyPack,
+    calendar: WorkCalendar,
+    county_id: int,
+    months: list[tuple[int, int]],
+    zone: ZoneInfo,
+) -> list[CadreLine]:
+    """One line per cadre posted in the county during the period, in ledger order."""
+    lines: dict[int, CadreLine] = {}
+    for year, month in months:
+        scope = Scope(ScopeKind.COUNTY, county_id)
+        for m in await month_ledger(session, pack, calendar, year, month, scope, zone=zone):
+            before = lines.get(m.cadre_id)
+            lines[m.cadre_id] = CadreLine(
+                township=m.township,
+                village=m.village,
+                name=m.name,
+                team_role=m.team_role,
+                counted=m.counted + (before.counted if before else 0),
+                minimum=m.minimum + (before.minimum if before else 0),
+                leave=m.count(*LEAVE_CLASSES) + (before.leave if before else 0),
+                absent=m.count(DayClass.ABSENT) + (before.absent if before else 0),
+            )
+    if not lines:
+        return []
+    coverage, made = await _visit_figures(session, pack, county_id, months, zone)
+    for cadre_id, line in lines.items():
+        line.paired, line.visited = coverage.get(cadre_id, (0, 0))
+        line.visits = made.get(cadre_id, 0)
+    return list(lines.values())
+
+
+async def monthly_dispatch(
+    session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
+) -> int:
+    """Sweep: the dispatch check's group summaries and office sheets, each sent once.
+    Returns how many messages were queued."""
+    months = due_period(pack, calendar, now, zone)
+    if not months:
+        return 0
+    label = "{:04d}-{:02d}".format(*months[-1])
+    wanted = {
+        county_id: (
+            [(f"dispatch:{county_id}:{label}:{chat}", chat) for chat in who.chats],
+            [(f"dispatch-sheet:{county_id}:{label}:{p.id}", p) for p in who.people],
+        )
+        for county_id, who in (await _recipients(session)).items()
+    }
+    every_key = [key for chats, people in wanted.values() for key, _ in chats + people]
+    if not every_key:
+        return 0
+    sent = set(
+        (
+            await session.exec(
+                select(OutboxMessage.dedup_key).where(col(OutboxMessage.dedup_key).in_(every_key))
+            )
+        ).all()
+    )
+    queued = 0
+    period = {"from": "{:04d}-{:02d}".format(*months[0]), "to": label}
+    for county_id, (chats, people) in sorted(wanted.items()):
+        chats = [(key, chat) for key, chat in chats if key not in sent]
+        people = [(key, person) for key, person in people if key not in sent]
+        if not chats and not people:
+            continue
+        lines = await county_lines(session, pack, calendar, county_id, months, zone)
+        if not lines:
+            continue  # nobody posted in the county in that period: nothing to report
+        county = await session.get(County, county_id)
+        name = county.name if county else ""
+        teams = team_lines(lines)
+        summary = {
+            "county": name,
+            "period": period,
+            "teams": [asdict(team) for team in teams],
+        }
+        for key, chat in chats:
+            queued += await outbox.enqueue(
+                session,
+                key=key,
+                chat_id=chat,
+                is_group=True,
+                template="dispatch.summary",
+                params=summary,
+                now=now,
+            )
+        if not people:
+            continue
+        document = (file_name(name, months), workbook(name, months, lines))
+        caption = {
+            "county": name,
+            "period": period,
+            "teams": len(teams),
+            "cadres": len(lines),
+            "below_minimum": sum(1 for line in lines if line.counted < line.minimum),
+            "absent": sum(line.absent for line in lines),
+        }
+        for key, person in people:
+            assert person.id is not None and person.telegram_user_id is not None
+            queued += await outbox.enqueue(
+                session,
+                key=key,
+                chat_id=person.telegram_user_id,
+                person_id=person.id,
+                template="dispatch.sheet",
+                params=caption,
+                now=now,
+                document=document,
+            )
+    return queued
