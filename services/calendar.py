@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import chinese_calendar
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import DayKind
-from models.tables import CalendarOverride
 from services.errors import DomainError
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from models.tables import CalendarOverride
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,15 @@ class WorkCalendar:
         return day
 
 
+# The database functions import SQLModel and the tables when called: WorkCalendar is on the
+# policy pack's path (``zhucun policy route``), which must start without the ORM.
+
+
 async def load_calendar(session: AsyncSession) -> WorkCalendar:
+    from sqlmodel import select
+
+    from models.tables import CalendarOverride
+
     rows = await session.exec(select(CalendarOverride))
     return WorkCalendar({row.day: row.kind for row in rows})
 
@@ -139,6 +150,8 @@ async def set_day(
     session: AsyncSession, day: date, kind: DayKind, note: str, now: datetime
 ) -> DayOverride:
     """Record (or replace) the administrator's word on ``day``; the caller commits."""
+    from models.tables import CalendarOverride
+
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
         raise DomainError("calendar_note_too_long", max=MAX_NOTE_CHARS, length=len(note))
@@ -154,6 +167,8 @@ async def set_day(
 
 async def unset_day(session: AsyncSession, day: date) -> bool:
     """Forget the override on ``day``; False when there was none. The caller commits."""
+    from models.tables import CalendarOverride
+
     row = await session.get(CalendarOverride, day)
     if row is None:
         return False
@@ -163,6 +178,10 @@ async def unset_day(session: AsyncSession, day: date) -> bool:
 
 
 async def list_overrides(session: AsyncSession, year: int | None = None) -> list[DayOverride]:
+    from sqlmodel import col, select
+
+    from models.tables import CalendarOverride
+
     query = select(CalendarOverride).order_by(col(CalendarOverride.day))
     if year is not None:
         query = query.where(
@@ -173,5 +192,7 @@ async def list_overrides(session: AsyncSession, year: int | None = None) -> list
 
 
 async def get_override(session: AsyncSession, day: date) -> DayOverride | None:
+    from models.tables import CalendarOverride
+
     row = await session.get(CalendarOverride, day)
     return None if row is None else DayOverride.of(row)
