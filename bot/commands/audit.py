@@ -7,8 +7,6 @@ import argparse
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
-from models.tables import Person
-from services import audit
 
 
 async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -20,6 +18,9 @@ async def _recall(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 async def _print_trail(ctx: AppContext, entity: str, entity_id: int) -> int:
+    from models.tables import Person
+    from services import audit
+
     zone = ctx.settings.zone
     async with await ctx.uow() as uow:
         events = await audit.trail(uow.session, entity, entity_id)

@@ -6,11 +6,12 @@ import argparse
 
 from bot.commands.base import Subparsers, add
 from bot.context import AppContext
-from models import migrate
-from models.db import create_engine
 
 
 async def _upgrade(args: argparse.Namespace, ctx: AppContext) -> int:
+    from models import migrate
+    from models.db import create_engine
+
     engine = create_engine(ctx.settings.database_url)
     try:
         before = await migrate.current(engine)
@@ -23,6 +24,9 @@ async def _upgrade(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 async def _current(args: argparse.Namespace, ctx: AppContext) -> int:
+    from models import migrate
+    from models.db import create_engine
+
     engine = create_engine(ctx.settings.database_url)
     try:
         rev = await migrate.current(engine)

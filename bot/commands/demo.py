@@ -13,8 +13,6 @@ import logging
 import os
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 
@@ -76,6 +74,8 @@ async def run_demo(
 
 
 def _same_file(db: Path, database_url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(database_url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return False

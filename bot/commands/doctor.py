@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.commands.base import Subparsers, add
 from bot.config import Settings
 from bot.context import AppContext
-from services.operations.doctor import Check, exit_code, fail, local_checks, ok, summary, warn
+
+if TYPE_CHECKING:
+    from services.operations.doctor import Check
 
 TELEGRAM_TIMEOUT = 15.0
 
 
 async def telegram_checks(settings: Settings) -> list[Check]:
+    from services.operations.doctor import fail, ok, warn
+
     token = settings.token
     if token is None:
         return [
@@ -71,6 +76,8 @@ async def telegram_checks(settings: Settings) -> list[Check]:
 
 
 def _webhook(settings: Settings, url: str, pending: int, error: str | None) -> Check:
+    from services.operations.doctor import ok, warn
+
     where = (urlsplit(url).hostname or "?") if url else ""
     if error:
         return warn(
@@ -93,6 +100,8 @@ def _webhook(settings: Settings, url: str, pending: int, error: str | None) -> C
 
 
 async def run_doctor(ctx: AppContext, *, telegram: bool = True) -> list[Check]:
+    from services.operations.doctor import local_checks
+
     s = ctx.settings
     checks = await local_checks(
         token=s.token,
@@ -107,6 +116,8 @@ async def run_doctor(ctx: AppContext, *, telegram: bool = True) -> list[Check]:
 
 
 async def _doctor(args: argparse.Namespace, ctx: AppContext) -> int:
+    from services.operations.doctor import exit_code, summary
+
     checks = await run_doctor(ctx, telegram=not args.offline)
     for check in checks:
         print(check.line())

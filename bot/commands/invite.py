@@ -9,7 +9,6 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from services.errors import DomainError
-from services.roster import invites
 
 CSV_HEADER = ["姓名", "手机", "链接", "有效期至"]
 
@@ -58,6 +57,8 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
         raise CliError("give either a phone number or --all")
     if args.all and not args.out:
         raise CliError("--all writes a CSV file: add --out invites.csv")
+    from services.roster import invites
+
     username = await bot_username(ctx)
     zone = ctx.settings.zone
     async with await ctx.uow() as uow:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from models.enums import OutboxState
-from services.messaging import outbox
-from services.messaging.outbox import OutboxStatus, ProblemRow
+
+if TYPE_CHECKING:
+    from services.messaging.outbox import OutboxStatus, ProblemRow
 
 LIST_LIMIT = 20
 
@@ -72,6 +74,8 @@ def render_status(report: OutboxStatus, zone: ZoneInfo) -> str:
 
 
 async def _status(args: argparse.Namespace, ctx: AppContext) -> int:
+    from services.messaging import outbox
+
     async with await ctx.uow() as uow:
         report = await outbox.status(uow.session, ctx.clock.now(), limit=args.limit)
     print(render_status(report, ctx.settings.zone))
@@ -82,6 +86,8 @@ async def _retry(args: argparse.Namespace, ctx: AppContext) -> int:
     chosen = [args.id is not None, args.dead, args.uncertain]
     if sum(chosen) != 1:
         raise CliError("give one of: a row id, --dead or --uncertain")
+    from services.messaging import outbox
+
     async with await ctx.uow() as uow:
         count = await outbox.retry(
             uow.session, args.id, dead=args.dead, uncertain=args.uncertain, now=ctx.clock.now()

@@ -14,12 +14,12 @@ from bot.context import AppContext
 from models.enums import SheetState
 from services.calendar import load_calendar
 from services.policy import load_pack
-from services.presence.attendance import previous_month, sheets
-from services.presence.attendance_workbook import workbook
 
 
 def _month(text: str | None, ctx: AppContext) -> tuple[int, int]:
     if text is None:
+        from services.presence.attendance import previous_month
+
         return previous_month(ctx.clock.now().astimezone(ctx.settings.zone).date())
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
     if not match or not 1 <= int(match[2]) <= 12:
@@ -29,6 +29,9 @@ def _month(text: str | None, ctx: AppContext) -> tuple[int, int]:
 
 async def _attendance(args: argparse.Namespace, ctx: AppContext) -> int:
     year, month = _month(args.month, ctx)
+    from services.presence.attendance import sheets
+    from services.presence.attendance_workbook import workbook
+
     output = Path(args.output)
     pack = load_pack(ctx.settings.policy)
     async with await ctx.uow() as uow:

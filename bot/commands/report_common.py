@@ -4,13 +4,15 @@ written. The report modules import this one, never ``report.py``: that one impor
 from __future__ import annotations
 
 from pathlib import Path
-
-from sqlmodel.ext.asyncio.session import AsyncSession
+from typing import TYPE_CHECKING
 
 from bot.commands.base import CliError
-from services.visits.coverage import Scope
 from services.errors import DomainError
-from services.visits.ledger_report import report_scope
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from services.visits.coverage import Scope
 
 SCOPE_ERRORS = {
     "report_county_unknown": "找不到县（区）“{county}”",
@@ -24,6 +26,8 @@ async def resolve_scope(
     session: AsyncSession, township: str | None, county: str | None
 ) -> tuple[Scope, str]:
     """The area a report covers, named on the command line, and its name for the title."""
+    from services.visits.ledger_report import report_scope
+
     try:
         scope = await report_scope(session, township=township, county=county)
     except DomainError as exc:

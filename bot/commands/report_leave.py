@@ -9,7 +9,6 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report_common import resolve_scope, write_output
 from bot.context import AppContext
-from services.leave.register import leave_rows, register_workbook
 
 
 async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -17,6 +16,8 @@ async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
     if not match or not 1 <= int(match[2]) <= 12:
         raise CliError(f"月份“{args.month}”应写成 2026-12 这样的形式")
     year, month = int(match[1]), int(match[2])
+    from services.leave.register import leave_rows, register_workbook
+
     output = Path(args.output)
     async with await ctx.uow() as uow:
         scope, scope_name = await resolve_scope(uow.session, args.township, args.county)

@@ -10,11 +10,12 @@ from bot.commands.report_common import resolve_scope, write_output
 from bot.context import AppContext
 from services.errors import DomainError
 from services.policy import load_pack
-from services.visits.coverage import Quarter
-from services.visits.ledger_report import visit_ledger
 
 
 async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:
+    from services.visits.coverage import Quarter
+    from services.visits.ledger_report import visit_ledger
+
     zone = ctx.settings.zone
     now = ctx.clock.now()
     try:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from services.policy import load_pack
-from services.roster.importer import (
-    ImportResult,
-    Problem,
-    import_roster,
-    write_template,
-)
+
+if TYPE_CHECKING:
+    from services.roster.importer import ImportResult, Problem
 
 EXIT_PROBLEMS = 1
 
@@ -46,6 +44,8 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.path)
     if args.template:
         return _write_template(path, force=args.force)
+    from services.roster.importer import import_roster
+
     now = ctx.clock.now()
     async with await ctx.uow() as uow:
         result = await import_roster(
@@ -73,6 +73,8 @@ def _write_template(path: Path, *, force: bool) -> int:
         raise CliError(f"{path} 已存在；如要覆盖请加 --force")
     if path.is_dir():
         raise CliError(f"{path} 是文件夹；请给出 .xlsx 文件名")
+    from services.roster.importer import write_template
+
     write_template(path)
     print(f"已写入模板 {path}")
     return 0

@@ -13,7 +13,6 @@ from datetime import datetime
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from services.clock import FixedClock
-from services.operations.schedule import FAILED, run_all
 from services.policy import load_pack
 
 EXAMPLE = "2026-12-20T09:00+08:00"
@@ -29,6 +28,8 @@ def parse_instant(text: str, ctx: AppContext) -> datetime:
 
 
 async def _tick(args: argparse.Namespace, ctx: AppContext) -> int:
+    from services.operations.schedule import FAILED, run_all
+
     at = parse_instant(args.at, ctx) if args.at is not None else ctx.clock.now()
     clock = FixedClock(at)
     pack = load_pack(ctx.settings.policy)
