@@ -70,6 +70,7 @@ from aiogram.types import BufferedInputFile, ReplyParameters
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.telegram.outgoing import markup
 from handlers.notices import Rendered, render
 from locales import Catalogs
 from models.db import UnitOfWork
@@ -532,7 +533,7 @@ class Relay:
                 chat_id=row.chat_id,
                 text=rendered.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=rendered.reply_markup,
+                reply_markup=markup(rendered.reply_markup),
             )
         document = BufferedInputFile(row.document, filename=row.document_name or "document")
         if split:  # the text (and its buttons) went first; the document answers it
@@ -549,7 +550,7 @@ class Relay:
             document=document,
             caption=rendered.text,
             parse_mode=ParseMode.HTML,
-            reply_markup=rendered.reply_markup,
+            reply_markup=markup(rendered.reply_markup),
         )
 
     def _backoff(self, row: Claimed) -> float:

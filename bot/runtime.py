@@ -19,6 +19,7 @@ from bot.context import AppContext
 from bot.fsm import DatabaseStorage
 from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
 from bot.relay import Relay, RelaySettings
+from bot.telegram.bridge import build_bridge
 from handlers.account.menu import menu_hash, set_default_menus, set_person_menu
 from locales import Catalogs, Translator
 from services.roster import identity as identities
@@ -76,6 +77,7 @@ async def build_dispatcher(
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(IdentityMiddleware(catalogs))
     dp.errors.register(_on_error)
+    dp.include_router(build_bridge(handlers.core()))
     dp.include_routers(*handlers.routers())
     return dp
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from typing import TYPE_CHECKING
+
+from handlers.core.routing import Core
+
+if TYPE_CHECKING:  # the routers not yet on the core; aiogram is loaded only to build them
+    from aiogram import Router
 
 
 def routers() -> list[Router]:
@@ -16,7 +21,6 @@ def routers() -> list[Router]:
     from handlers.presence import commands as presence
     from handlers.supervision import recall, team_reports, training
     from handlers.visits import commands as visits
-    from handlers.visits import coverage
 
     return [
         registration.build_router(),
@@ -26,7 +30,6 @@ def routers() -> list[Router]:
         leave.build_router(),
         leave_approval.build_router(),
         visits.build_router(),
-        coverage.build_router(),
         # Presence (issue #5): after visits, whose open card takes a location first.
         presence.build_router(),
         spot_checks.build_router(),
@@ -37,3 +40,12 @@ def routers() -> list[Router]:
         fallback.build_router(),
         strangers.build_router(),
     ]
+
+
+def core() -> Core:
+    """The features already on the messenger-neutral core, in the order they see events.
+    The Telegram bridge tries them before the aiogram routers above (none of which takes
+    the same events)."""
+    from handlers.visits import coverage
+
+    return Core([coverage.routes()])

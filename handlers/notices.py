@@ -14,13 +14,15 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 
+from handlers.core.views import Button, Keyboard
 from locales import Translator
 
 
 @dataclass(frozen=True)
 class Rendered:
     text: str
-    reply_markup: InlineKeyboardMarkup | None = None
+    # Features on the core give neutral buttons; the others still an aiogram keyboard.
+    reply_markup: Keyboard | InlineKeyboardMarkup | None = None
 
 
 Renderer = Callable[[Translator, dict[str, Any]], Rendered]
@@ -62,3 +64,13 @@ def render(template: str, t: Translator, params: dict[str, Any]) -> Rendered:
 def templates() -> set[str]:
     _load()
     return set(_RENDERERS)
+
+
+@notice("reply")
+def _retried_reply(t: Translator, params: dict[str, Any]) -> Rendered:
+    """A reply that could not be sent right after its update's commit, retried (already
+    in the person's language: it was rendered for them then)."""
+    buttons = tuple(
+        tuple(Button(label, payload) for label, payload in row) for row in params["buttons"]
+    )
+    return Rendered(params["text"], buttons)

@@ -147,6 +147,7 @@ async def sheet_command(
         if file.sheet.state is SheetState.DRAFT and file.sheet.sheet_id is not None:
             rendered = attendance_draft(t, params)
             caption, keyboard = rendered.text, rendered.reply_markup
+            assert not isinstance(keyboard, tuple)  # presence is not on the core yet
         else:
             caption, keyboard = sheet_text(t, params), None
         methods.append(

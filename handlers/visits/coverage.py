@@ -4,25 +4,16 @@ name; in a group only the counts are shown."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
-
-from handlers.context import Deployment, pack_of
-from handlers.filters import HasRole
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
 from handlers.visits.views import (
     coverage_text,
     error_text,
     mode_text,
     quarter_text,
 )
-from locales import Translator
-from models.db import UnitOfWork
 from models.enums import Role
-from services.clock import Clock
 from services.errors import DomainError
 from services.roster.identity import Identity
 from services.visits import coverage as coverages
@@ -40,19 +31,17 @@ def scopes_of(identity: Identity) -> list[Scope]:
     return scopes
 
 
-async def show_coverage(
-    message: Message, command: CommandObject, identity: Identity, uow: UnitOfWork,
-    clock: Clock, settings: Deployment, t: Translator,
-) -> Any:  # fmt: skip
-    now, zone = clock.now(), settings.zone
-    args = (command.args or "").strip()
+async def show_coverage(req: Request) -> Reply:
+    t, identity = req.t, req.me
+    now, zone = req.now(), req.zone
+    args = req.event.args
     try:
         quarter = Quarter.parse(args) if args else Quarter.of(now, zone)
     except DomainError as exc:
-        return message.answer(error_text(t, exc))
-    pack = pack_of(settings)
+        return Reply.text(error_text(t, exc))
+    pack = req.pack
     found = await coverages.coverages(
-        uow.session, pack, quarter, scopes_of(identity), now=now, zone=zone
+        req.session, pack, quarter, scopes_of(identity), now=now, zone=zone
     )
     modes = t(", ").join(mode_text(t, m) for m in found[0].counted_modes) if found else ""
     lines = [
@@ -65,7 +54,7 @@ async def show_coverage(
             n=pack.visits.min_per_quarter,
         )
     ]
-    private = message.chat.type == ChatType.PRIVATE
+    private = req.event.private
     for cov in found:
         lines.append("")
         if cov.scope.kind is ScopeKind.CADRE:
@@ -76,16 +65,10 @@ async def show_coverage(
     if not private:
         lines.append("")
         lines.append(t("Names are shown only in a private chat with me."))
-    return message.answer("\n".join(lines))
+    return Reply.text("\n".join(lines))
 
 
-def build_router() -> Router:
-    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
-    router = Router(name="coverage")
-    router.message.register(
-        show_coverage,
-        Command("coverage"),
-        HasRole(Role.CADRE, Role.APPROVER),
-        F.chat.type.in_({ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP}),
-    )
+def routes() -> Router:
+    router = Router("coverage")
+    router.command("coverage", show_coverage, roles={Role.CADRE, Role.APPROVER}, chat=None)
     return router

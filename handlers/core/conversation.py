@@ -1,0 +1,63 @@
+"""Guided conversations: where a person is in a multi-step flow, and what they said so far.
+
+A flow declares its steps as ``State``s in a ``Steps`` class; the stored name is
+``"<Flow>:<step>"`` (the same names the aiogram FSM stored before the core, so a half-done
+/leave survives the upgrade). The channel supplies the storage: the project's own
+conversation table, written in the update's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class State:
+    def __init__(self) -> None:
+        self.state = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.state = f"{owner.__name__}:{name}"
+
+    def __repr__(self) -> str:
+        return f"State({self.state!r})"
+
+
+class Steps:
+    """Base for a flow's states (a namespace: ``class LeaveFlow(Steps): start = State()``)."""
+
+
+class Conversation(Protocol):
+    async def get_state(self) -> str | None: ...
+
+    async def set_state(self, state: State | None) -> None: ...
+
+    async def get_data(self) -> dict[str, Any]: ...
+
+    async def update_data(self, **values: Any) -> dict[str, Any]: ...
+
+    async def clear(self) -> None: ...
+
+
+class MemoryConversation:
+    """A conversation kept in memory: for unit tests of flows, and for events that cannot
+    be part of one (a press in a group)."""
+
+    def __init__(self) -> None:
+        self.state: str | None = None
+        self.data: dict[str, Any] = {}
+
+    async def get_state(self) -> str | None:
+        return self.state
+
+    async def set_state(self, state: State | None) -> None:
+        self.state = state.state if state is not None else None
+
+    async def get_data(self) -> dict[str, Any]:
+        return dict(self.data)
+
+    async def update_data(self, **values: Any) -> dict[str, Any]:
+        self.data.update(values)
+        return dict(self.data)
+
+    async def clear(self) -> None:
+        self.state, self.data = None, {}

@@ -1,0 +1,83 @@
+"""What a handler is handed: the event, who sent it, and the deployment's context, in one
+object instead of eight injected parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.context import Deployment
+from handlers.core.conversation import Conversation
+from handlers.core.events import Incoming
+from handlers.core.payloads import Payload
+from locales import Translator
+from models.db import UnitOfWork
+from services.clock import Clock
+from services.policy import PolicyPack, load_pack
+from services.roster.identity import Identity
+
+P = TypeVar("P", bound=Payload)
+
+_UNREAD = object()
+
+
+@dataclass
+class Request:
+    event: Incoming
+    identity: Identity | None
+    t: Translator
+    uow: UnitOfWork
+    clock: Clock
+    settings: Deployment
+    state: Conversation
+    _state_name: object = field(default=_UNREAD, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
+
+    @cached_property
+    def pack(self) -> PolicyPack:
+        return load_pack(self.settings.policy)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.settings.zone).date()
+
+    @property
+    def me(self) -> Identity:
+        """The sender, for routes that admit registered people only."""
+        assert self.identity is not None, "route admits registered people only"
+        return self.identity
+
+    @property
+    def cadre_id(self) -> int:
+        cadre = self.me.cadre
+        assert cadre is not None, "route admits cadres only"
+        return cadre.cadre_id
+
+    def press(self, kind: type[P]) -> P:
+        """The pressed button's payload; the router matched its type already."""
+        payload = kind.unpack(self.event.payload)
+        assert payload is not None, f"route for {kind.__name__} got another payload"
+        return payload
+
+    async def current_state(self) -> str | None:
+        """The conversation's state, read once per event (routes ask it in turn)."""
+        if self._state_name is _UNREAD:
+            self._state_name = await self.state.get_state()
+        return self._state_name  # type: ignore[return-value]
+
+    def forget_state(self) -> None:
+        self._state_name = _UNREAD

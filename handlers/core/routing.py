@@ -1,0 +1,174 @@
+"""Which handler takes an event: routes in the order features register them.
+
+A route names what it takes (a command, a button payload type, a typed answer in a given
+step of a flow, a location, a photo, a reply to one of the bot's messages), who may send it
+(registered, with one of some roles, or anyone) and in which kind of chat. The first route
+that matches and does not ``Skip`` handles the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from handlers.core.conversation import State
+from handlers.core.events import ChatKind, EventKind
+from handlers.core.payloads import Payload
+from handlers.core.request import Request
+from handlers.core.views import Reply
+from models.enums import Role
+
+Handler = Callable[[Request], Awaitable[Reply | None]]
+
+
+class Skip(Exception):
+    """Raised by a handler that finds the event is not its after all: the next route is
+    tried (a reply to a message that turns out not to be a card)."""
+
+
+class Takes(StrEnum):
+    COMMAND = "command"
+    PRESS = "press"
+    TYPED = "typed"
+    LOCATION = "location"
+    PHOTO = "photo"
+    REPLY = "reply"
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    takes: Takes
+    command: str | None = None
+    payload: type[Payload] | None = None
+    state: State | None = None
+    roles: frozenset[Role] | None = None
+    registered: bool = True
+    chat: ChatKind | None = ChatKind.PRIVATE
+
+    async def matches(self, req: Request) -> bool:
+        event = req.event
+        if self.chat is not None and event.chat_kind is not self.chat:
+            return False
+        if not self._takes(req):
+            return False
+        if self.registered and req.identity is None:
+            return False
+        if self.roles is not None and (req.identity is None or not self.roles & req.identity.roles):
+            return False
+        if self.state is not None and await req.current_state() != self.state.state:
+            return False
+        return True
+
+    def _takes(self, req: Request) -> bool:
+        event = req.event
+        match self.takes:
+            case Takes.PRESS:
+                return event.kind is EventKind.PRESS and (
+                    self.payload is not None and self.payload.unpack(event.payload) is not None
+                )
+            case Takes.COMMAND:
+                return event.kind is EventKind.MESSAGE and event.command == self.command
+            case Takes.TYPED:
+                return event.typed
+            case Takes.LOCATION:
+                return event.kind is EventKind.MESSAGE and event.location is not None
+            case Takes.PHOTO:
+                return event.kind is EventKind.MESSAGE and event.photo is not None
+            case Takes.REPLY:
+                reply_to = event.reply_to
+                return event.typed and reply_to is not None and reply_to.from_bot
+        return False
+
+
+def _roles(roles: Iterable[Role] | None) -> frozenset[Role] | None:
+    return frozenset(roles) if roles is not None else None
+
+
+class Router:
+    """One feature's routes, registered in the order they should be tried."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.routes: list[Route] = []
+
+    def command(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        roles: Iterable[Role] | None = None,
+        chat: ChatKind | None = ChatKind.PRIVATE,
+    ) -> None:
+        self.routes.append(
+            Route(handler, Takes.COMMAND, command=name, roles=_roles(roles), chat=chat)
+        )
+
+    def press(
+        self,
+        payload: type[Payload],
+        handler: Handler,
+        *,
+        roles: Iterable[Role] | None = None,
+        registered: bool = True,
+    ) -> None:
+        # A press is taken in any chat: a card may sit in a group; the handler re-checks.
+        self.routes.append(
+            Route(
+                handler,
+                Takes.PRESS,
+                payload=payload,
+                roles=_roles(roles),
+                registered=registered,
+                chat=None,
+            )
+        )
+
+    def typed(
+        self, state: State | None, handler: Handler, *, roles: Iterable[Role] | None = None
+    ) -> None:
+        self.routes.append(Route(handler, Takes.TYPED, state=state, roles=_roles(roles)))
+
+    def location(
+        self,
+        handler: Handler,
+        *,
+        state: State | None = None,
+        roles: Iterable[Role] | None = None,
+    ) -> None:
+        self.routes.append(Route(handler, Takes.LOCATION, state=state, roles=_roles(roles)))
+
+    def photo(
+        self,
+        handler: Handler,
+        *,
+        state: State | None = None,
+        roles: Iterable[Role] | None = None,
+    ) -> None:
+        self.routes.append(Route(handler, Takes.PHOTO, state=state, roles=_roles(roles)))
+
+    def reply(self, handler: Handler, *, roles: Iterable[Role] | None = None) -> None:
+        self.routes.append(Route(handler, Takes.REPLY, roles=_roles(roles)))
+
+
+class Core:
+    """Every feature's routes, tried in order."""
+
+    def __init__(self, routers: Iterable[Router]) -> None:
+        self.routes = [route for router in routers for route in router.routes]
+
+    def commands(self) -> set[str]:
+        return {r.command for r in self.routes if r.command is not None}
+
+    async def handle(self, req: Request) -> Reply | None:
+        """The reply of the first route that takes the event; None when none does."""
+        for route in self.routes:
+            if not await route.matches(req):
+                continue
+            try:
+                reply = await route.handler(req)
+            except Skip:
+                continue
+            return reply if reply is not None else Reply()
+        return None

@@ -1,0 +1,86 @@
+"""What a handler answers with, in no messenger's types.
+
+Text uses a small HTML subset (``<b>``, ``<i>``, ``<code>``, escaped user strings), which
+Telegram takes as is and other channels convert. A channel that cannot edit a message
+sends the edit as a new one; a channel without buttons shows each button's typed answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+def keyboard(rows: Iterable[Iterable[Button]]) -> Keyboard:
+    return tuple(tuple(row) for row in rows if row)
+
+
+def rows_of(buttons: Sequence[Button], width: int) -> Keyboard:
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
+
+
+@dataclass(frozen=True)
+class Text:
+    """A new message in the chat the event came from."""
+
+    text: str
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class Toast:
+    """The answer to a button press (a short notice, or an alert the person must close).
+    Every press gets one: the channel answers an empty one when the handler gave none."""
+
+    text: str = ""
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Change the message the pressed button sits on: its text (None keeps it) and its
+    buttons (empty removes them)."""
+
+    text: str | None = None
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    data: bytes
+    caption: str = ""
+
+
+View = Text | Toast | Edit | Document
+
+
+@dataclass
+class Reply:
+    """The views a handler answers with, in order."""
+
+    views: list[View] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[View]:
+        return iter(self.views)
+
+    def add(self, *views: View) -> Reply:
+        self.views.extend(views)
+        return self
+
+    @classmethod
+    def text(cls, text: str, buttons: Keyboard = ()) -> Reply:
+        return cls([Text(text, buttons)])
+
+    @classmethod
+    def toast(cls, text: str, *, alert: bool = False) -> Reply:
+        return cls([Toast(text, alert)])
