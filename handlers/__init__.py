@@ -15,8 +15,6 @@ def routers() -> list[Router]:
     from handlers.account import blocking, fallback, registration, strangers
     from handlers.account import help as common
     from handlers.groups import binding as groups
-    from handlers.leave import approval as leave_approval
-    from handlers.leave import requests as leave
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
     from handlers.supervision import recall, team_reports, training
@@ -27,8 +25,6 @@ def routers() -> list[Router]:
         groups.build_router(),
         blocking.build_router(),
         common.build_router(),
-        leave.build_router(),
-        leave_approval.build_router(),
         visits.build_router(),
         # Presence (issue #5): after visits, whose open card takes a location first.
         presence.build_router(),
@@ -46,6 +42,7 @@ def core() -> Core:
     """The features already on the messenger-neutral core, in the order they see events.
     The Telegram bridge tries them before the aiogram routers above (none of which takes
     the same events)."""
+    from handlers.leave import approval, requests
     from handlers.visits import coverage
 
-    return Core([coverage.routes()])
+    return Core([requests.routes(), approval.routes(), coverage.routes()])

@@ -60,7 +60,7 @@ class Incoming:
     @property
     def typed(self) -> bool:
         """Free text that is not a command: an answer inside a guided flow."""
-        return self.kind is EventKind.MESSAGE and bool(self.text) and self.command is None
+        return self.kind is EventKind.MESSAGE and bool(self.text) and not self.text.startswith("/")
 
 
 def split_command(text: str) -> tuple[str | None, str]:

@@ -8,36 +8,27 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any
 
-from aiogram import F, Router
-from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.enums import ChatType
-from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-
-from handlers.context import Deployment, pack_of
-from handlers.filters import HasRole
+from handlers.context import Deployment
+from handlers.core.conversation import State, Steps
+from handlers.core.request import Request
+from handlers.core.routing import Router, Skip
+from handlers.core.views import Button, Edit, Reply, Text, Toast
 from handlers.formatting import date_range, stamp
-from handlers.leave.callbacks import LeaveDecision
+from handlers.leave.payloads import LeaveDecision
 from handlers.leave.views import card_text, decision_keyboard, error_text, kind_label
 from locales import Translator
-from models.db import UnitOfWork
 from models.enums import Role
 from services.calendar import load_calendar
-from services.clock import Clock
 from services.errors import DomainError
 from services.leave import approvals
 from services.leave import plan as leave_plans
-from services.roster.identity import Identity
 
 APPROVE_WORDS = {"同意", "批准", "准假", "approve", "approved", "ok", "yes"}
 REJECT = re.compile(r"^(驳回|不同意|不批准|reject)\s*[:：,，]?\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
-class RejectFlow(StatesGroup):
+class RejectFlow(Steps):
     reason = State()
 
 
@@ -52,148 +43,101 @@ def _verdict(t: Translator, decision: approvals.Decision, settings: Deployment) 
 DONE, DECIDED_BEFORE, REFUSED = "done", "decided_before", "refused"
 
 
-async def _decide(
-    uow: UnitOfWork,
-    identity: Identity | None,
-    leave_id: int,
-    approve: bool,
-    note: str,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> tuple[str, str]:
+async def _decide(req: Request, leave_id: int, approve: bool, note: str) -> tuple[str, str]:
     """What to tell the presser, and the outcome (DONE, DECIDED_BEFORE or REFUSED)."""
+    t, identity, now = req.t, req.identity, req.now()
     if identity is None:
-        await approvals.refuse_press(uow.session, None, leave_id, "stranger", clock.now())
+        await approvals.refuse_press(req.session, None, leave_id, "stranger", now)
         return error_text(t, DomainError("not_your_decision")), REFUSED
     try:
         decision = await approvals.decide(
-            uow.session,
-            pack_of(settings),
-            leave_id,
-            identity.person_id,
-            approve=approve,
-            note=note,
-            now=clock.now(),
+            req.session, req.pack, leave_id, identity.person_id, approve=approve, note=note, now=now
         )
     except DomainError as exc:
         if exc.code in ("not_your_decision", "leave_unknown"):
-            await approvals.refuse_press(
-                uow.session, identity.person_id, leave_id, exc.code, clock.now()
-            )
+            await approvals.refuse_press(req.session, identity.person_id, leave_id, exc.code, now)
             # The same words for an id that does not exist: a forger learns nothing.
             return error_text(t, DomainError("not_your_decision")), REFUSED
         return error_text(t, exc), REFUSED
     if not decision.decided_now:
         return t(
-            "Already decided: {verdict}", verdict=_verdict(t, decision, settings)
+            "Already decided: {verdict}", verdict=_verdict(t, decision, req.settings)
         ), DECIDED_BEFORE
-    return _verdict(t, decision, settings), DONE
+    return _verdict(t, decision, req.settings), DONE
 
 
-async def decision_pressed(
-    query: CallbackQuery,
-    callback_data: LeaveDecision,
-    state: FSMContext,
-    uow: UnitOfWork,
-    identity: Identity | None,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    leave_id = callback_data.leave_id
-    if callback_data.action == "show":
-        return await _show_card(query, leave_id, uow, identity, t, settings)
-    if callback_data.action == "no":
+async def decision_pressed(req: Request) -> Reply:
+    t, identity = req.t, req.identity
+    pressed = req.press(LeaveDecision)
+    leave_id = pressed.leave_id
+    if pressed.action == "show":
+        return await _show_card(req, leave_id)
+    if pressed.action == "no":
         # Authority is checked now too, so nobody is asked for a reason they cannot give.
         allowed = identity is not None and await approvals.may_decide_id(
-            uow.session, pack_of(settings), leave_id, identity.person_id
+            req.session, req.pack, leave_id, identity.person_id
         )
         if not allowed:
-            text, _ = await _decide(uow, identity, leave_id, False, "-", t, clock, settings)
-            return query.answer(text, show_alert=True)
-        await state.set_state(RejectFlow.reason)
-        await state.update_data(leave_id=leave_id)
-        await query.answer()
-        if query.message is not None:
-            await query.message.answer(
-                t("Why is leave #{id} rejected? Write the reason:", id=leave_id)
-            )
-        return None
-    text, outcome = await _decide(uow, identity, leave_id, True, "", t, clock, settings)
-    await uow.commit()
-    await query.answer(text, show_alert=outcome != DONE)
-    message = query.message
+            text, _ = await _decide(req, leave_id, False, "-")
+            return Reply.toast(text, alert=True)
+        await req.state.set_state(RejectFlow.reason)
+        await req.state.update_data(leave_id=leave_id)
+        return Reply.text(t("Why is leave #{id} rejected? Write the reason:", id=leave_id))
+    text, outcome = await _decide(req, leave_id, True, "")
+    reply = Reply([Toast(text, alert=outcome != DONE)])
+    origin = req.event.origin
     # The card itself shows the outcome and loses its buttons; a refused press leaves it.
-    if outcome != REFUSED and isinstance(message, Message):
-        await message.edit_text(f"{message.html_text}\n\n<b>{text}</b>", reply_markup=None)
+    if outcome != REFUSED and origin is not None:
+        reply.add(Edit(f"{origin.text}\n\n<b>{text}</b>"))
+    return reply
+
+
+async def typed_rejection(req: Request) -> Reply:
+    data = await req.state.get_data()
+    await req.state.clear()
+    text, _ = await _decide(req, int(data["leave_id"]), False, req.event.text)
+    return Reply.text(text)
+
+
+def _card_leave(payloads: tuple[str, ...]) -> int | None:
+    for data in payloads:
+        if LeaveDecision.matches(data):
+            decision = LeaveDecision.unpack(data)
+            return decision.leave_id if decision is not None else None
     return None
 
 
-async def typed_rejection(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    data = await state.get_data()
-    await state.clear()
-    text, _ = await _decide(
-        uow, identity, int(data["leave_id"]), False, message.text or "", t, clock, settings
-    )
-    return message.answer(text)
-
-
-def _card_leave(card: Message) -> int | None:
-    markup = card.reply_markup
-    for row in markup.inline_keyboard if markup else ():
-        for button in row:
-            data = button.callback_data or ""
-            if data.startswith(LeaveDecision.__prefix__ + LeaveDecision.__separator__):
-                try:
-                    return LeaveDecision.unpack(data).leave_id
-                except (TypeError, ValueError):
-                    return None
-    return None
-
-
-async def replied_to_card(
-    message: Message,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    reply_to = message.reply_to_message
+async def replied_to_card(req: Request) -> Reply:
+    reply_to = req.event.reply_to
     assert reply_to is not None
     # An undecided card carries its request in its buttons: this also covers a card opened
     # from /pending, and one replied to before the relay recorded its message id. The
     # decision itself re-checks who may take it.
-    leave_id = _card_leave(reply_to)
+    leave_id = _card_leave(reply_to.payloads)
     if leave_id is None:
-        leave_id = await approvals.leave_of_card(uow.session, message.chat.id, reply_to.message_id)
+        leave_id = await approvals.leave_of_card(
+            req.session, req.event.chat_id, reply_to.message_id
+        )
     if leave_id is None:
-        raise SkipHandler  # a reply to something else: not ours
-    words = (message.text or "").strip()
+        raise Skip  # a reply to something else: not ours
+    t = req.t
+    words = req.event.text.strip()
     if words.lower().rstrip("。.!！") in APPROVE_WORDS:
-        text, _ = await _decide(uow, identity, leave_id, True, "", t, clock, settings)
+        text, _ = await _decide(req, leave_id, True, "")
     elif match := REJECT.match(words):
         if not match.group(2).strip():
-            return message.answer(t('Please give the reason after the word, e.g. "驳回 时间冲突".'))
-        text, _ = await _decide(uow, identity, leave_id, False, match.group(2), t, clock, settings)
+            return Reply.text(t('Please give the reason after the word, e.g. "驳回 时间冲突".'))
+        text, _ = await _decide(req, leave_id, False, match.group(2))
     else:
-        return message.answer(escape(t('Reply "同意" to approve or "驳回 <reason>" to reject.')))
-    return message.answer(text)
+        return Reply.text(escape(t('Reply "同意" to approve or "驳回 <reason>" to reject.')))
+    return Reply.text(text)
 
 
-async def pending(message: Message, uow: UnitOfWork, identity: Identity, t: Translator) -> Any:
-    waiting = await approvals.pending_for(uow.session, identity.person_id)
+async def pending(req: Request) -> Reply:
+    t = req.t
+    waiting = await approvals.pending_for(req.session, req.me.person_id)
     if not waiting:
-        return message.answer(t("Nothing waits for your decision."))
+        return Reply.text(t("Nothing waits for your decision."))
     lines = [t("Waiting for your decision, oldest first:")]
     buttons = []
     for leave in waiting:
@@ -202,55 +146,30 @@ async def pending(message: Message, uow: UnitOfWork, identity: Identity, t: Tran
             f"#{leave.id} {kind_label(t, leave.kind.value)} "
             f"{date_range(t, leave.start_date, leave.end_date)} ({leave.days})"
         )
-        buttons.append(
-            [
-                InlineKeyboardButton(
-                    text=t("Open #{id}", id=leave.id),
-                    callback_data=LeaveDecision(action="show", leave_id=leave.id).pack(),
-                )
-            ]
-        )
-    return message.answer(
-        "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
-    )
+        payload = LeaveDecision(action="show", leave_id=leave.id).pack()
+        buttons.append((Button(t("Open #{id}", id=leave.id), payload),))
+    return Reply.text("\n".join(lines), tuple(buttons))
 
 
-async def _show_card(
-    query: CallbackQuery,
-    leave_id: int,
-    uow: UnitOfWork,
-    identity: Identity | None,
-    t: Translator,
-    settings: Deployment,
-) -> Any:
-    pack = pack_of(settings)
+async def _show_card(req: Request, leave_id: int) -> Reply:
+    identity = req.identity
     leave = await approvals.leave_for_decider(
-        uow.session, pack, leave_id, identity.person_id if identity else None
+        req.session, req.pack, leave_id, identity.person_id if identity else None
     )
     if leave is None:
-        return query.answer(error_text(t, DomainError("not_your_decision")), show_alert=True)
-    calendar = await load_calendar(uow.session)
-    leave_plan = await leave_plans.stored_plan(uow.session, pack, calendar, leave)
+        return Reply.toast(error_text(req.t, DomainError("not_your_decision")), alert=True)
+    calendar = await load_calendar(req.session)
+    leave_plan = await leave_plans.stored_plan(req.session, req.pack, calendar, leave)
     params = leave_plans.card_params(leave_plan, leave)
-    await query.answer()
-    if query.message is not None:
-        await query.message.answer(
-            card_text(t, params), reply_markup=decision_keyboard(t, leave_id)
-        )
-    return None
+    return Reply([Text(card_text(req.t, params), decision_keyboard(req.t, leave_id))])
 
 
-def build_router() -> Router:
-    router = Router(name="leave_approval")
-    # No role filter on the buttons: a press by anyone else is refused *and recorded*.
-    router.callback_query.register(decision_pressed, LeaveDecision.filter())
-    approvers = HasRole(Role.APPROVER)
-    private = F.chat.type == ChatType.PRIVATE
-    router.message.register(pending, Command("pending"), approvers, private)
-    router.message.register(
-        typed_rejection, RejectFlow.reason, approvers, private, F.text & ~F.text.startswith("/")
-    )
-    router.message.register(
-        replied_to_card, approvers, private, F.reply_to_message.from_user.is_bot, F.text
-    )
+def routes() -> Router:
+    router = Router("leave_approval")
+    # Anyone's press reaches the handler: a press by anyone else is refused *and recorded*.
+    router.press(LeaveDecision, decision_pressed, registered=False)
+    approvers = {Role.APPROVER}
+    router.command("pending", pending, roles=approvers)
+    router.typed(RejectFlow.reason, typed_rejection, roles=approvers)
+    router.reply(replied_to_card, roles=approvers)
     return router

@@ -3,7 +3,7 @@
     kind ─▶ start ─▶ end (or length) ─▶ reason (or skip) ─▶ summary ─▶ submit | cancel
     emergency ─▶ length ──────────────▶ reason ───────────▶ summary ─▶ submit | cancel
 
-Buttons and typed answers are equivalent at each step. The draft lives in the FSM data;
+Buttons and typed answers are equivalent at each step. The draft lives in the conversation's data;
 nothing is written until Submit, and a problem found at the summary sends the cadre back to
 the dates with the kind and reason kept.
 """
@@ -13,13 +13,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-
+from handlers.core.conversation import Conversation, State, Steps
+from handlers.core.views import Button, Keyboard, rows_of
 from handlers.formatting import short_date
 from handlers.labels import LEAVE_KINDS
-from handlers.leave.callbacks import LeaveStep
+from handlers.leave.payloads import LeaveStep
 from handlers.leave.views import error_text, summary_text
 from locales import Translator
 from models.db import UnitOfWork
@@ -39,7 +37,7 @@ DATE_ERRORS = {
 }
 
 
-class LeaveFlow(StatesGroup):
+class LeaveFlow(Steps):
     start = State()
     end = State()
     reason = State()
@@ -47,50 +45,38 @@ class LeaveFlow(StatesGroup):
     complete = State()  # typing the written request of an emergency leave (补办)
 
 
-def _button(text: str, step: str, value: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=LeaveStep(step=step, value=value).pack())
+def _button(text: str, step: str, value: str) -> Button:
+    return Button(text, LeaveStep(step=step, value=value).pack())
 
 
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
-def kind_keyboard(t: Translator) -> InlineKeyboardMarkup:
+def kind_keyboard(t: Translator) -> Keyboard:
     kinds = [_button(t(LEAVE_KINDS[k]), "kind", k.value) for k in LeaveKind]
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            *_rows(kinds, 3),
-            [_button("🚨 " + t("Emergency (already away)"), "kind", "emergency")],
-            [_button(t("Cancel"), "confirm", "cancel")],
-        ]
+    return (
+        *rows_of(kinds, 3),
+        (_button("🚨 " + t("Emergency (already away)"), "kind", "emergency"),),
+        (_button(t("Cancel"), "confirm", "cancel"),),
     )
 
 
-def start_keyboard(t: Translator, today: date) -> InlineKeyboardMarkup:
+def start_keyboard(t: Translator, today: date) -> Keyboard:
     days = [(t("Today"), today), (t("Tomorrow"), today + timedelta(days=1))]
     days.append((short_date(t, today + timedelta(days=2)), today + timedelta(days=2)))
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(label, "start", day.isoformat()) for label, day in days]]
-    )
+    return (tuple(_button(label, "start", day.isoformat()) for label, day in days),)
 
 
-def length_keyboard(t: Translator) -> InlineKeyboardMarkup:
+def length_keyboard(t: Translator) -> Keyboard:
     buttons = [
         _button(t("{n} days", n=n) if n > 1 else t("1 day"), "days", str(n)) for n in LENGTHS
     ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 5))
+    return rows_of(buttons, 5)
 
 
-def reason_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(t("Skip"), "reason", "skip")]])
+def reason_keyboard(t: Translator) -> Keyboard:
+    return ((_button(t("Skip"), "reason", "skip"),),)
 
 
-def confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(t("Submit"), "confirm", "submit"), _button(t("Cancel"), "confirm", "cancel")]
-        ]
-    )
+def confirm_keyboard(t: Translator) -> Keyboard:
+    return ((_button(t("Submit"), "confirm", "submit"), _button(t("Cancel"), "confirm", "cancel")),)
 
 
 def draft_of(data: dict[str, Any]) -> LeaveDraft | None:
@@ -116,9 +102,7 @@ def data_of(draft: LeaveDraft) -> dict[str, Any]:
     }
 
 
-async def ask_start(
-    state: FSMContext, t: Translator, today: date
-) -> tuple[str, InlineKeyboardMarkup]:
+async def ask_start(state: Conversation, t: Translator, today: date) -> tuple[str, Keyboard]:
     await state.set_state(LeaveFlow.start)
     return (
         t("From which day? Press a button, or type a date like 12-01, 12/1 or 12月1日."),
@@ -126,7 +110,7 @@ async def ask_start(
     )
 
 
-async def ask_end(state: FSMContext, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+async def ask_end(state: Conversation, t: Translator) -> tuple[str, Keyboard]:
     await state.set_state(LeaveFlow.end)
     return (
         t("For how long? Press a button, or type the last day of the leave."),
@@ -134,20 +118,20 @@ async def ask_end(state: FSMContext, t: Translator) -> tuple[str, InlineKeyboard
     )
 
 
-async def ask_reason(state: FSMContext, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+async def ask_reason(state: Conversation, t: Translator) -> tuple[str, Keyboard]:
     await state.set_state(LeaveFlow.reason)
     return t("The reason, in a few words (or Skip):"), reason_keyboard(t)
 
 
 async def summarise(
-    state: FSMContext,
+    state: Conversation,
     uow: UnitOfWork,
     pack: PolicyPack,
     cadre_id: int,
     draft: LeaveDraft,
     t: Translator,
     today: date,
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard]:
     """The summary with Submit/Cancel; or, when a check fails, the reason and the way back."""
     await state.update_data(**data_of(draft))
     try:
@@ -162,6 +146,6 @@ async def summarise(
             prompt, keyboard = await ask_reason(state, t)
             return f"{text}\n\n{prompt}", keyboard
         await state.clear()
-        return text, None
+        return text, ()
     await state.set_state(LeaveFlow.confirm)
     return summary_text(t, leave_plan), confirm_keyboard(t)

@@ -6,11 +6,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-
+from handlers.core.views import Button, Keyboard
 from handlers.formatting import date_range, short_date
 from handlers.labels import APPROVER_POSTS, LEAVE_KINDS
-from handlers.leave.callbacks import LeaveDecision
+from handlers.leave.payloads import LeaveDecision
 from locales import N_, Translator
 from models.enums import ApproverKind, LeaveKind
 from services.errors import DomainError
@@ -113,20 +112,12 @@ def card_text(t: Translator, params: dict[str, Any]) -> str:
     return "\n".join(lines + _warnings(t, params))
 
 
-def decision_keyboard(t: Translator, leave_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=t("Approve"),
-                    callback_data=LeaveDecision(action="ok", leave_id=leave_id).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=t("Reject"),
-                    callback_data=LeaveDecision(action="no", leave_id=leave_id).pack(),
-                ),
-            ]
-        ]
+def decision_keyboard(t: Translator, leave_id: int) -> Keyboard:
+    return (
+        (
+            Button(t("Approve"), LeaveDecision(action="ok", leave_id=leave_id).pack()),
+            Button(t("Reject"), LeaveDecision(action="no", leave_id=leave_id).pack()),
+        ),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.sandbox import FakeUser, SentMessage
-from handlers.leave.callbacks import LeaveDecision
+from handlers.leave.payloads import LeaveDecision
 from models.enums import LeaveState
 from models.workflow import AuditEvent, LeaveRequest
 from tests.e2e.conftest import Harness
