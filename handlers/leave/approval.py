@@ -13,10 +13,10 @@ from handlers.context import Deployment
 from handlers.core.conversation import State, Steps
 from handlers.core.request import Request
 from handlers.core.routing import Router, Skip
-from handlers.core.views import Button, Edit, Reply, Text, Toast
+from handlers.core.views import Button, Edit, Reply, Toast
 from handlers.formatting import date_range, stamp
 from handlers.leave.payloads import LeaveDecision
-from handlers.leave.views import card_text, decision_keyboard, error_text, kind_label
+from handlers.leave.views import approver_card, error_text, kind_label
 from locales import Translator
 from models.enums import Role
 from services.calendar import load_calendar
@@ -161,7 +161,7 @@ async def _show_card(req: Request, leave_id: int) -> Reply:
     calendar = await load_calendar(req.session)
     leave_plan = await leave_plans.stored_plan(req.session, req.pack, calendar, leave)
     params = leave_plans.card_params(leave_plan, leave)
-    return Reply([Text(card_text(req.t, params), decision_keyboard(req.t, leave_id))])
+    return Reply.text(*approver_card(req.t, params))
 
 
 def routes() -> Router:

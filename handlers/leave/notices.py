@@ -6,26 +6,19 @@ from html import escape
 from typing import Any
 
 from handlers.formatting import date_range, short_date
-from handlers.leave.views import card_text, decision_keyboard, kind_label
+from handlers.leave.views import approver_card, kind_label
 from handlers.notices import Rendered, notice
 from locales import Translator
 
 
 @notice("leave.card")
 def leave_card(t: Translator, params: dict[str, Any]) -> Rendered:
-    text = card_text(t, params)
-    if params.get("emergency"):
-        text += "\n" + t("Emergency leave, in effect since it was asked; written request now made.")
-    text += "\n\n" + escape(
-        t('Reply "同意" to approve or "驳回 <reason>" to reject, or press a button.')
-    )
-    return Rendered(text, decision_keyboard(t, params["leave_id"]))
+    return Rendered(*approver_card(t, {**params, "written": True}))
 
 
 @notice("leave.emergency")
 def leave_emergency(t: Translator, params: dict[str, Any]) -> Rendered:
-    head = "🚨 " + t("Emergency leave, already in effect; the written request is still owed.")
-    return Rendered(head + "\n" + card_text(t, params))
+    return Rendered(*approver_card(t, {**params, "written": False}))
 
 
 @notice("leave.decided")

@@ -112,6 +112,22 @@ def card_text(t: Translator, params: dict[str, Any]) -> str:
     return "\n".join(lines + _warnings(t, params))
 
 
+def approver_card(t: Translator, params: dict[str, Any]) -> tuple[str, Keyboard]:
+    """The one card an approver sees, sent by the relay or opened from /pending: with the
+    reply hint and its buttons once decidable, without them while an emergency leave's
+    written request is still owed."""
+    if not params.get("written", True):
+        head = "🚨 " + t("Emergency leave, already in effect; the written request is still owed.")
+        return head + "\n" + card_text(t, params), ()
+    text = card_text(t, params)
+    if params.get("emergency"):
+        text += "\n" + t("Emergency leave, in effect since it was asked; written request now made.")
+    text += "\n\n" + escape(
+        t('Reply "同意" to approve or "驳回 <reason>" to reject, or press a button.')
+    )
+    return text, decision_keyboard(t, params["leave_id"])
+
+
 def decision_keyboard(t: Translator, leave_id: int) -> Keyboard:
     return (
         (

@@ -258,6 +258,9 @@ async def test_a_card_opened_from_pending_is_decided_by_reply(harness: Harness) 
         liu.chat_id, contains="请假申请", after=listing.message_id
     )
     assert opened.message_id != sent_card.message_id
+    # One renderer for the card: the reply hint and the buttons on both paths.
+    assert opened.text == sent_card.text and "回复" in opened.text
+    assert opened.buttons() == sent_card.buttons()
     reply = await liu.send("同意", reply_to=opened)
     answer = await sandbox.wait_for_message(liu.chat_id, after=reply["message_id"])
     assert "批准" in answer.text, answer.text
