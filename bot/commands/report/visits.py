@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bot.commands.base import CliError, Subparsers, add
-from bot.commands.report_common import resolve_scope, write_output
+from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
 from services.errors import DomainError
 from services.policy import load_pack

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from bot.commands import report_attendance, report_leave, report_visits
 from bot.commands.base import Subparsers
+from bot.commands.report import attendance as report_attendance
+from bot.commands.report import leave as report_leave
+from bot.commands.report import visits as report_visits
 
 
 def register(sub: Subparsers) -> None:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from bot.commands.base import CliError, Subparsers, add
-from bot.commands.report_common import resolve_scope, write_output
+from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.commands.base import CliError, Subparsers, add
-from bot.commands.report_common import resolve_scope, write_output
+from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
 from models.enums import SheetState
 from services.calendar import load_calendar
