@@ -17,7 +17,7 @@ def routers() -> list[Router]:
     from handlers.groups import binding as groups
     from handlers.leave import approval as leave_approval
     from handlers.leave import requests as leave
-    from handlers.presence import attendance, spot_checks
+    from handlers.presence import attendance
     from handlers.presence import commands as presence
     from handlers.supervision import recall, team_reports, training
     from handlers.visits import commands as visits
@@ -31,10 +31,9 @@ def routers() -> list[Router]:
         leave_approval.build_router(),
         visits.build_router(),
         # Presence (issue #5): after visits, whose open card takes a location first.
-        presence.build_router(),
-        spot_checks.build_router(),
+        presence.build_router(),  # /here and a shared location; /month, /trip: core()
         recall.build_router(),
-        attendance.build_router(),
+        attendance.build_router(),  # /sheet; /fix and its Confirm button: core()
         training.build_router(),
         team_reports.build_router(),
         fallback.build_router(),
@@ -46,6 +45,8 @@ def core() -> Core:
     """The features already on the messenger-neutral core, in the order they see events.
     The Telegram bridge tries them before the aiogram routers above (none of which takes
     the same events)."""
+    from handlers.presence import attendance, spot_checks
+    from handlers.presence import commands as presence
     from handlers.visits import coverage
 
-    return Core([coverage.routes()])
+    return Core([coverage.routes(), presence.routes(), spot_checks.routes(), attendance.routes()])
