@@ -15,7 +15,7 @@ def routers() -> list[Router]:
     from handlers.account import blocking, fallback, registration, strangers
     from handlers.account import help as common
     from handlers.groups import binding as groups
-    from handlers.presence import attendance, spot_checks
+    from handlers.presence import attendance
     from handlers.presence import commands as presence
     from handlers.supervision import recall, team_reports, training
     from handlers.visits import commands as visits
@@ -27,10 +27,9 @@ def routers() -> list[Router]:
         common.build_router(),
         visits.build_router(),
         # Presence (issue #5): after visits, whose open card takes a location first.
-        presence.build_router(),
-        spot_checks.build_router(),
+        presence.build_router(),  # /here and a shared location; /month, /trip: core()
         recall.build_router(),
-        attendance.build_router(),
+        attendance.build_router(),  # /sheet; /fix and its Confirm button: core()
         training.build_router(),
         team_reports.build_router(),
         fallback.build_router(),
@@ -43,6 +42,17 @@ def core() -> Core:
     The Telegram bridge tries them before the aiogram routers above (none of which takes
     the same events)."""
     from handlers.leave import approval, requests
+    from handlers.presence import attendance, spot_checks
+    from handlers.presence import commands as presence
     from handlers.visits import coverage
 
-    return Core([requests.routes(), approval.routes(), coverage.routes()])
+    return Core(
+        [
+            requests.routes(),
+            approval.routes(),
+            coverage.routes(),
+            presence.routes(),
+            spot_checks.routes(),
+            attendance.routes(),
+        ]
+    )

@@ -9,12 +9,21 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
+from aiogram import Router as AiogramRouter
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from handlers.context import Deployment, pack_of, today
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Document, Edit, Keyboard, Reply, Toast
 from handlers.filters import HasRole
 from handlers.formatting import long_date
 from handlers.leave.parse import parse_date
@@ -78,17 +87,10 @@ def past_date(text: str, day: date) -> date | None:
     return parsed
 
 
-async def fix(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    words = (command.args or "").split(maxsplit=3)
-    now_day = today(clock, settings)
+async def fix(req: Request) -> Reply:
+    t = req.t
+    words = req.event.args.split(maxsplit=3)
+    now_day = req.today()
     usage = escape(
         t(
             "To correct one day: /fix <name> <date> <class> <reason>, e.g. /fix 李强 11-06 在村 "
@@ -96,21 +98,21 @@ async def fix(
         )
     )
     if len(words) < 4:
-        return message.answer(usage)
+        return Reply.text(usage)
     name, day_text, class_text, reason = words
     day = past_date(day_text, now_day)
     day_class = CLASS_WORDS.get(class_text.lower())
     if day is None or day_class is None:
-        return message.answer(usage)
+        return Reply.text(usage)
     try:
         fixed = await attendance.fix_day(
-            uow.session, pack_of(settings), await load_calendar(uow.session), identity.person_id,
-            name, day, day_class, reason, clock.now(), settings.zone,
+            req.session, req.pack, await load_calendar(req.session), req.me.person_id,
+            name, day, day_class, reason, req.now(), req.zone,
         )  # fmt: skip
     except DomainError as exc:
-        return message.answer(error_text(t, exc))
+        return Reply.text(error_text(t, exc))
     before = class_label(t, fixed.before) if fixed.before else "—"
-    return message.answer(
+    return Reply.text(
         t(
             "{name}, {day}: {before} → {after}; the reason is recorded. {month}: {counted} "
             "days counted (minimum {minimum}).",
@@ -122,6 +124,17 @@ async def fix(
             counted=fixed.month.counted,
             minimum=fixed.month.minimum,
         )
+    )
+
+
+def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row]
+            for row in buttons
+        ]
     )
 
 
@@ -146,8 +159,8 @@ async def sheet_command(
         params = file.sheet.summary()
         if file.sheet.state is SheetState.DRAFT and file.sheet.sheet_id is not None:
             rendered = attendance_draft(t, params)
-            caption, keyboard = rendered.text, rendered.reply_markup
-            assert not isinstance(keyboard, tuple)  # presence is not on the core yet
+            assert isinstance(rendered.reply_markup, tuple)
+            caption, keyboard = rendered.text, _markup(rendered.reply_markup)
         else:
             caption, keyboard = sheet_text(t, params), None
         methods.append(
@@ -163,46 +176,45 @@ async def sheet_command(
     return methods[-1]
 
 
-async def sheet_pressed(
-    query: CallbackQuery,
-    callback_data: SheetCb,
-    uow: UnitOfWork,
-    identity: Identity | None,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
+async def sheet_pressed(req: Request) -> Reply:
+    t, identity = req.t, req.identity
     try:
         if identity is None:
             raise DomainError("sheet_not_yours")
         done = await attendance.confirm(
-            uow.session, pack_of(settings), await load_calendar(uow.session),
-            callback_data.sheet_id, identity.person_id, clock.now(), settings.zone,
+            req.session, req.pack, await load_calendar(req.session),
+            req.press(SheetCb).sheet_id, identity.person_id, req.now(), req.zone,
         )  # fmt: skip
     except DomainError as exc:
-        return query.answer(error_text(t, exc), show_alert=True)
-    await uow.commit()
+        return Reply.toast(error_text(t, exc), alert=True)
     verdict = t("Confirmed by {name}; the sheet is locked.", name=escape(done.sheet.confirmed_by))
     if not done.done_now:
         verdict = t("Already confirmed: {verdict}", verdict=verdict)
-    await query.answer(verdict, show_alert=not done.done_now)
-    message = query.message
-    if not isinstance(message, Message):
-        return None
-    await message.edit_reply_markup(reply_markup=None)
-    return message.answer_document(
-        BufferedInputFile(done.content, filename=file_name(done.sheet)),
-        caption=sheet_text(t, done.sheet.summary()) + f"\n<b>{verdict}</b>",
+    reply = Reply([Toast(verdict, alert=not done.done_now)])
+    if req.event.origin is None:
+        return reply
+    return reply.add(
+        Edit(None),
+        Document(
+            file_name(done.sheet),
+            done.content,
+            sheet_text(t, done.sheet.summary()) + f"\n<b>{verdict}</b>",
+        ),
     )
 
 
-def build_router() -> Router:
-    router = Router(name="attendance")
-    router.callback_query.register(sheet_pressed, SheetCb.filter())
+def routes() -> Router:
+    router = Router("attendance")
+    router.press(SheetCb, sheet_pressed, registered=False)
+    router.command("fix", fix, roles={Role.APPROVER})
+    return router
+
+
+def build_router() -> AiogramRouter:
+    """/sheet stays on aiogram: a draft's workbook carries its Confirm button, and the
+    core's Document has no buttons yet."""
+    router = AiogramRouter(name="attendance")
     router.message.register(
         sheet_command, Command("sheet"), HasRole(Role.APPROVER), F.chat.type == ChatType.PRIVATE
-    )
-    router.message.register(
-        fix, Command("fix"), HasRole(Role.APPROVER), F.chat.type == ChatType.PRIVATE
     )
     return router

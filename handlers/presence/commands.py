@@ -6,14 +6,18 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
+from aiogram import Router as AiogramRouter
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from handlers.context import Deployment, pack_of, today
+from handlers.context import Deployment, pack_of
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
 from handlers.filters import HasRole
 from handlers.formatting import money, short_date
 from handlers.presence.views import distance_text, error_text, month_text
@@ -37,23 +41,16 @@ def _cadre(identity: Identity) -> int:
     return identity.cadre.cadre_id
 
 
-async def show_month(
-    message: Message,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    day = today(clock, settings)
-    calendar = await load_calendar(uow.session)
+async def show_month(req: Request) -> Reply:
+    t, day = req.t, req.today()
+    calendar = await load_calendar(req.session)
     month = await ledger.cadre_month(
-        uow.session, pack_of(settings), calendar, _cadre(identity), day.year, day.month,
-        today=day, zone=settings.zone,
+        req.session, req.pack, calendar, req.cadre_id, day.year, day.month,
+        today=day, zone=req.zone,
     )  # fmt: skip
     if month is None:
-        return message.answer(t("You are not in post this month."))
-    return message.answer(month_text(t, month))
+        return Reply.text(t("You are not in post this month."))
+    return Reply.text(month_text(t, month))
 
 
 async def here(message: Message, state: FSMContext, t: Translator) -> Any:
@@ -141,19 +138,11 @@ async def location(
     return message.answer("\n".join([text, *_answered_lines(t, shared)]), reply_markup=done)
 
 
-async def trip(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    pack = pack_of(settings)
-    words = (command.args or "").split(maxsplit=1)
+async def trip(req: Request) -> Reply:
+    t, pack = req.t, req.pack
+    words = req.event.args.split(maxsplit=1)
     if not words:
-        return message.answer(
+        return Reply.text(
             escape(
                 t(
                     "Log a self-driven round trip between your unit and the village: /trip <km> "
@@ -161,14 +150,14 @@ async def trip(
                 )
             )
         )
-    day = today(clock, settings)
+    day = req.today()
     try:
         _, paid = await trips.log(
-            uow.session, pack, _cadre(identity), identity.person_id, words[0],
-            words[1] if len(words) > 1 else "", day, clock.now(),
+            req.session, pack, req.cadre_id, req.me.person_id, words[0],
+            words[1] if len(words) > 1 else "", day, req.now(),
         )  # fmt: skip
     except DomainError as exc:
-        return message.answer(error_text(t, exc))
+        return Reply.text(error_text(t, exc))
     lines = [
         t(
             "Round trip of {km} km logged for {day}. This month: {logged} logged, {counted} "
@@ -188,14 +177,23 @@ async def trip(
                 max=pack.money.transport_max_round_trips_per_month,
             )
         )
-    return message.answer("\n".join(lines))
+    return Reply.text("\n".join(lines))
 
 
-def build_router() -> Router:
-    router = Router(name="presence")
+def routes() -> Router:
+    router = Router("presence")
+    router.command("month", show_month, roles={Role.CADRE})
+    router.command("trip", trip, roles={Role.CADRE})
+    return router
+
+
+def build_router() -> AiogramRouter:
+    """/here and a shared location stay on aiogram: /here offers Telegram's share-location
+    keyboard and the answer takes it away, and a forwarded location or a venue must be
+    refused; the core has no words for any of these yet. After visits, whose open card
+    takes a location first (handlers/__init__.py)."""
+    router = AiogramRouter(name="presence")
     router.message.filter(HasRole(Role.CADRE), F.chat.type == ChatType.PRIVATE)
-    router.message.register(show_month, Command("month"))
     router.message.register(here, Command("here"))
-    router.message.register(trip, Command("trip"))
     router.message.register(location, F.location)
     return router

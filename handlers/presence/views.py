@@ -6,10 +6,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-
+from handlers.core.views import Button, Keyboard
 from handlers.formatting import long_date, money, short_date
-from handlers.presence.callbacks import RecallCb, SheetCb, SpotCb
+from handlers.presence.callbacks import SheetCb, SpotCb
+from handlers.presence.recall_payloads import RecallCb
 from locales import N_, Translator
 from models.enums import DayClass
 from services.errors import DomainError
@@ -147,65 +147,34 @@ def distance_text(t: Translator, metres: float | int | None) -> str:
     return t("{km} km", km=f"{metres / 1000:.1f}")
 
 
-def _keyboard(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def spot_decision_keyboard(t: Translator, target_id: int) -> InlineKeyboardMarkup:
-    return _keyboard(
-        [
-            [
-                InlineKeyboardButton(
-                    text=t("Confirm absence"),
-                    callback_data=SpotCb(action="confirm", target_id=target_id).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=t("Clear"),
-                    callback_data=SpotCb(action="clear", target_id=target_id).pack(),
-                ),
-            ]
-        ]
+def spot_decision_keyboard(t: Translator, target_id: int) -> Keyboard:
+    return (
+        (
+            Button(t("Confirm absence"), SpotCb(action="confirm", target_id=target_id).pack()),
+            Button(t("Clear"), SpotCb(action="clear", target_id=target_id).pack()),
+        ),
     )
 
 
-def explain_keyboard(t: Translator, target_id: int) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(
-        text=t("Explain"), callback_data=SpotCb(action="explain", target_id=target_id).pack()
-    )
-    return _keyboard([[button]])
+def explain_keyboard(t: Translator, target_id: int) -> Keyboard:
+    return ((Button(t("Explain"), SpotCb(action="explain", target_id=target_id).pack()),),)
 
 
-def recall_keyboard(t: Translator, recall_id: int) -> InlineKeyboardMarkup:
-    return _keyboard(
-        [
-            [
-                InlineKeyboardButton(
-                    text=t("Approve recall"),
-                    callback_data=RecallCb(action="ok", recall_id=recall_id).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=t("Do not recall"),
-                    callback_data=RecallCb(action="no", recall_id=recall_id).pack(),
-                ),
-            ]
-        ]
+def recall_keyboard(t: Translator, recall_id: int) -> Keyboard:
+    return (
+        (
+            Button(t("Approve recall"), RecallCb(action="ok", recall_id=recall_id).pack()),
+            Button(t("Do not recall"), RecallCb(action="no", recall_id=recall_id).pack()),
+        ),
     )
 
 
-def replaced_keyboard(t: Translator, recall_id: int) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(
-        text=t("Replacement sent"),
-        callback_data=RecallCb(action="done", recall_id=recall_id).pack(),
-    )
-    return _keyboard([[button]])
+def replaced_keyboard(t: Translator, recall_id: int) -> Keyboard:
+    return ((Button(t("Replacement sent"), RecallCb(action="done", recall_id=recall_id).pack()),),)
 
 
-def sheet_keyboard(t: Translator, sheet_id: int) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(
-        text=t("Confirm the sheet"),
-        callback_data=SheetCb(action="confirm", sheet_id=sheet_id).pack(),
-    )
-    return _keyboard([[button]])
+def sheet_keyboard(t: Translator, sheet_id: int) -> Keyboard:
+    return ((Button(t("Confirm the sheet"), SheetCb(action="confirm", sheet_id=sheet_id).pack()),),)
 
 
 def sheet_text(t: Translator, params: dict[str, Any]) -> str:

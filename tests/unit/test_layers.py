@@ -55,8 +55,6 @@ AIOGRAM_NOT_YET_ON_THE_CORE = {
     "handlers/presence/attendance.py",
     "handlers/presence/callbacks.py",
     "handlers/presence/commands.py",
-    "handlers/presence/spot_checks.py",
-    "handlers/presence/views.py",
     "handlers/supervision/recall.py",
     "handlers/supervision/team_reports.py",
     "handlers/supervision/training.py",
