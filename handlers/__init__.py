@@ -19,7 +19,6 @@ def routers() -> list[Router]:
     from handlers.leave import requests as leave
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
-    from handlers.supervision import recall, team_reports, training
     from handlers.visits import commands as visits
 
     return [
@@ -33,10 +32,7 @@ def routers() -> list[Router]:
         # Presence (issue #5): after visits, whose open card takes a location first.
         presence.build_router(),
         spot_checks.build_router(),
-        recall.build_router(),
         attendance.build_router(),
-        training.build_router(),
-        team_reports.build_router(),
         fallback.build_router(),
         strangers.build_router(),
     ]
@@ -46,6 +42,7 @@ def core() -> Core:
     """The features already on the messenger-neutral core, in the order they see events.
     The Telegram bridge tries them before the aiogram routers above (none of which takes
     the same events)."""
+    from handlers.supervision import recall, team_reports, training
     from handlers.visits import coverage
 
-    return Core([coverage.routes()])
+    return Core([coverage.routes(), recall.routes(), training.routes(), team_reports.routes()])

@@ -13,13 +13,6 @@ class SpotCb(CallbackData, prefix="spc"):
     target_id: int
 
 
-class RecallGround(CallbackData, prefix="rcg"):
-    """The township approver picks one of the pack's recall grounds for a cadre."""
-
-    cadre_id: int
-    ground: int  # index into pack.recall.grounds
-
-
 class RecallCb(CallbackData, prefix="rc"):
     """ok / no (the county leading group decides), done (the unit sent a replacement)."""
 
