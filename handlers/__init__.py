@@ -17,7 +17,6 @@ def routers() -> list[Router]:
     from handlers.groups import binding as groups
     from handlers.presence import attendance
     from handlers.presence import commands as presence
-    from handlers.supervision import recall, team_reports, training
     from handlers.visits import commands as visits
 
     return [
@@ -28,10 +27,7 @@ def routers() -> list[Router]:
         visits.build_router(),
         # Presence (issue #5): after visits, whose open card takes a location first.
         presence.build_router(),  # /here and a shared location; /month, /trip: core()
-        recall.build_router(),
         attendance.build_router(),  # /sheet; /fix and its Confirm button: core()
-        training.build_router(),
-        team_reports.build_router(),
         fallback.build_router(),
         strangers.build_router(),
     ]
@@ -44,6 +40,7 @@ def core() -> Core:
     from handlers.leave import approval, requests
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
+    from handlers.supervision import recall, team_reports, training
     from handlers.visits import coverage
 
     return Core(
@@ -53,6 +50,9 @@ def core() -> Core:
             coverage.routes(),
             presence.routes(),
             spot_checks.routes(),
+            recall.routes(),
             attendance.routes(),
+            training.routes(),
+            team_reports.routes(),
         ]
     )

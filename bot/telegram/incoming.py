@@ -37,9 +37,10 @@ async def from_message(message: Message, bot: Bot) -> Incoming | None:
         return None
     text = message.text or ""
     command, args = split_command(text)
-    if command is not None and "@" in text.split(" ", 1)[0]:
+    head = text.split(maxsplit=1)[0] if command is not None else ""
+    if "@" in head:
         # A command addressed to another bot in a group is not ours.
-        mention = text.split(" ", 1)[0].split("@", 1)[1]
+        mention = head.split("@", 1)[1]
         me = await bot.me()
         if (me.username or "").lower() != mention.lower():
             return None

@@ -64,9 +64,14 @@ class Incoming:
 
 
 def split_command(text: str) -> tuple[str | None, str]:
-    """``/leave@zhucun_bot 12-01`` -> ("leave", "12-01"); free text -> (None, "")."""
+    """``/leave@zhucun_bot 12-01`` -> ("leave", "12-01"); free text -> (None, "").
+
+    The command ends at the first whitespace of any kind, as aiogram's Command read it:
+    ``/halfyear`` then the report on the next lines is a command with its text."""
     if not text.startswith("/"):
         return None, ""
-    head, _, rest = text[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
-    return (name or None), rest.strip()
+    head, *rest = text.split(maxsplit=1)
+    name = head[1:].split("@", 1)[0].lower()
+    if not name:
+        return None, ""
+    return name, (rest[0].strip() if rest else "")

@@ -4,30 +4,21 @@ the dispatching unit's "replacement sent", by button. The service re-checks ever
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-
-from handlers.context import Deployment, pack_of, today
-from handlers.filters import HasRole
-from handlers.presence.callbacks import RecallCb, RecallGround
+from handlers.core.conversation import State, Steps
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Button, Edit, Reply, Toast
 from handlers.presence.views import error_text
+from handlers.supervision.payloads import RecallCb, RecallGround
 from locales import Translator
-from models.db import UnitOfWork
 from models.enums import Role
-from services.clock import Clock
 from services.errors import DomainError
 from services.policy import PolicyPack
-from services.roster.identity import Identity
 from services.supervision import recall
 
 
-class RecallFlow(StatesGroup):
+class RecallFlow(Steps):
     note = State()
 
 
@@ -48,25 +39,15 @@ def _usage(t: Translator, pack: PolicyPack) -> str:
     return "\n".join(lines)
 
 
-async def _propose(
-    message: Message,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-    cadre_id: int,
-    ground: str,
-    note: str,
-) -> Any:
-    pack = pack_of(settings)
+async def _propose(req: Request, cadre_id: int, ground: str, note: str) -> Reply:
+    t, pack = req.t, req.pack
     try:
         row = await recall.propose(
-            uow.session, pack, identity.person_id, cadre_id, ground, note, clock.now()
+            req.session, pack, req.me.person_id, cadre_id, ground, note, req.now()
         )
     except DomainError as exc:
-        return message.answer(error_text(t, exc))
-    return message.answer(
+        return Reply.text(error_text(t, exc))
+    return Reply.text(
         t(
             "Recall proposal #{id} ({ground}) sent to the county leading group, which decides.",
             id=row.id,
@@ -75,107 +56,66 @@ async def _propose(
     )
 
 
-async def recall_command(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    await state.clear()
-    pack = pack_of(settings)
-    words = (command.args or "").split(maxsplit=2)
+async def recall_command(req: Request) -> Reply:
+    t, pack = req.t, req.pack
+    await req.state.clear()
+    words = req.event.args.split(maxsplit=2)
     if not words:
-        return message.answer(_usage(t, pack))
+        return Reply.text(_usage(t, pack))
     try:
-        found = await recall.find_cadre(
-            uow.session, pack, identity.person_id, words[0], today(clock, settings)
-        )
+        found = await recall.find_cadre(req.session, pack, req.me.person_id, words[0], req.today())
     except DomainError as exc:
-        return message.answer(error_text(t, exc))
+        return Reply.text(error_text(t, exc))
     grounds = _grounds(pack)
     if len(words) == 3 and words[1].isdigit() and 1 <= int(words[1]) <= len(grounds):
         ground = grounds[int(words[1]) - 1]
-        return await _propose(
-            message, uow, identity, t, clock, settings, found.cadre_id, ground, words[2]
-        )
-    buttons = [
-        [
-            InlineKeyboardButton(
-                text=f"{n}. {text}",
-                callback_data=RecallGround(cadre_id=found.cadre_id, ground=n - 1).pack(),
-            )
-        ]
+        return await _propose(req, found.cadre_id, ground, words[2])
+    buttons = tuple(
+        (Button(f"{n}. {text}", RecallGround(cadre_id=found.cadre_id, ground=n - 1).pack()),)
         for n, text in enumerate(pack.recall.grounds.values(), 1)
-    ]
-    return message.answer(
+    )
+    return Reply.text(
         t(
             "Recall of {name} ({village}): on which ground (ganzhou Art.22)?",
             name=escape(found.name),
             village=escape(found.village),
         ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+        buttons,
     )
 
 
-async def ground_pressed(
-    query: CallbackQuery, callback_data: RecallGround, state: FSMContext, t: Translator,
-    settings: Deployment,
-) -> Any:  # fmt: skip
-    grounds = _grounds(pack_of(settings))
-    if not 0 <= callback_data.ground < len(grounds):
-        return query.answer(error_text(t, DomainError("recall_ground_unknown")), show_alert=True)
-    await state.set_state(RecallFlow.note)
-    await state.update_data(cadre_id=callback_data.cadre_id, ground=grounds[callback_data.ground])
-    await query.answer()
-    if query.message is not None:
-        await query.message.answer(t("Write the note for the proposal: the facts behind it."))
-    return None
+async def ground_pressed(req: Request) -> Reply:
+    t, pressed = req.t, req.press(RecallGround)
+    grounds = _grounds(req.pack)
+    if not 0 <= pressed.ground < len(grounds):
+        return Reply.toast(error_text(t, DomainError("recall_ground_unknown")), alert=True)
+    await req.state.set_state(RecallFlow.note)
+    await req.state.update_data(cadre_id=pressed.cadre_id, ground=grounds[pressed.ground])
+    return Reply.text(t("Write the note for the proposal: the facts behind it."))
 
 
-async def typed_note(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    data = await state.get_data()
-    await state.clear()
-    return await _propose(
-        message, uow, identity, t, clock, settings, int(data["cadre_id"]), str(data["ground"]),
-        message.text or "",
-    )  # fmt: skip
+async def typed_note(req: Request) -> Reply:
+    data = await req.state.get_data()
+    await req.state.clear()
+    return await _propose(req, int(data["cadre_id"]), str(data["ground"]), req.event.text)
 
 
-async def decision_pressed(
-    query: CallbackQuery,
-    callback_data: RecallCb,
-    uow: UnitOfWork,
-    identity: Identity | None,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    pack, recall_id = pack_of(settings), callback_data.recall_id
+async def decision_pressed(req: Request) -> Reply:
+    t, pressed = req.t, req.press(RecallCb)
+    pack, recall_id, identity = req.pack, pressed.recall_id, req.identity
     try:
         if identity is None:
             raise DomainError("recall_not_decider")
-        if callback_data.action == "done":
+        if pressed.action == "done":
             step = await recall.replaced(
-                uow.session, pack, recall_id, identity.person_id, clock.now()
+                req.session, pack, recall_id, identity.person_id, req.now()
             )
             verdict = t("Replacement reported by {name}.", name=escape(step.by))
         else:
-            approve = callback_data.action == "ok"
+            approve = pressed.action == "ok"
             step = await recall.decide(
-                uow.session, pack, recall_id, identity.person_id, approve=approve, note="",
-                now=clock.now(),
+                req.session, pack, recall_id, identity.person_id, approve=approve, note="",
+                now=req.now(),
             )  # fmt: skip
             approved = step.recall.state.value in ("approved", "replaced")
             verdict = (
@@ -184,27 +124,22 @@ async def decision_pressed(
                 else t("Recall not approved by {name}.", name=escape(step.by))
             )
     except DomainError as exc:
-        return query.answer(error_text(t, exc), show_alert=True)
-    await uow.commit()
+        return Reply.toast(error_text(t, exc), alert=True)
     if not step.done_now:
         verdict = t("Already decided: {verdict}", verdict=verdict)
-    await query.answer(verdict, show_alert=not step.done_now)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            f"{query.message.html_text}\n\n<b>{verdict}</b>", reply_markup=None
-        )
-    return None
+    reply = Reply([Toast(verdict, alert=not step.done_now)])
+    origin = req.event.origin
+    if origin is not None:
+        reply.add(Edit(f"{origin.text}\n\n<b>{verdict}</b>"))
+    return reply
 
 
-def build_router() -> Router:
-    router = Router(name="recall")
-    private = F.chat.type == ChatType.PRIVATE
-    approvers = HasRole(Role.APPROVER)
+def routes() -> Router:
+    router = Router("recall")
+    approvers = {Role.APPROVER}
     # No role filter on the decision buttons: the service refuses anyone without the post.
-    router.callback_query.register(decision_pressed, RecallCb.filter())
-    router.callback_query.register(ground_pressed, RecallGround.filter(), approvers)
-    router.message.register(recall_command, Command("recall"), approvers, private)
-    router.message.register(
-        typed_note, RecallFlow.note, approvers, private, F.text & ~F.text.startswith("/")
-    )
+    router.press(RecallCb, decision_pressed, registered=False)
+    router.press(RecallGround, ground_pressed, roles=approvers)
+    router.command("recall", recall_command, roles=approvers)
+    router.typed(RecallFlow.note, typed_note, roles=approvers)
     return router

@@ -5,24 +5,15 @@ one message, or ``/halfyear`` alone and the text in the next message."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message
-
-from handlers.context import Deployment, pack_of, today
-from handlers.filters import HasRole
+from handlers.core.conversation import State, Steps
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
 from handlers.supervision.schedule_notices import period_text
 from locales import N_, Translator
-from models.db import UnitOfWork
 from models.enums import Role
-from services.clock import Clock
 from services.errors import DomainError
-from services.roster.identity import Identity
 from services.supervision import team_reports
 
 ERRORS = {
@@ -34,7 +25,7 @@ ERRORS = {
 }
 
 
-class HalfYearFlow(StatesGroup):
+class HalfYearFlow(Steps):
     text = State()
 
 
@@ -45,23 +36,16 @@ def _error(t: Translator, exc: DomainError) -> str:
     return t(msgid, **{k: escape(str(v)) for k, v in exc.params.items()})
 
 
-async def _submit(
-    message: Message,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-    text: str,
-) -> Any:
-    assert identity.cadre is not None  # the router only lets team leaders in
+async def _submit(req: Request, text: str) -> Reply:
+    t, identity = req.t, req.me
+    assert identity.cadre is not None  # the route only lets team leaders in
     try:
         done = await team_reports.submit(
-            uow.session, pack_of(settings), identity.cadre.team_id, identity.person_id, text,
-            clock.now(), settings.zone,
+            req.session, req.pack, identity.cadre.team_id, identity.person_id, text, req.now(),
+            req.zone,
         )  # fmt: skip
     except DomainError as exc:
-        return message.answer(_error(t, exc))
+        return Reply.text(_error(t, exc))
     period = period_text(t, done.period)
     if done.replaced:
         reply = t("The half-year report for {period} is updated; it replaces the earlier one.",
@@ -75,26 +59,18 @@ async def _submit(
             "It is saved, but nobody at the county leading group office can receive it in the "
             "bot yet; please let them know."
         )
-    return message.answer("📄 " + reply)
+    return Reply.text("📄 " + reply)
 
 
-async def halfyear_command(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    await state.clear()
-    text = (command.args or "").strip()
+async def halfyear_command(req: Request) -> Reply:
+    t = req.t
+    await req.state.clear()
+    text = req.event.args
     if text:
-        return await _submit(message, uow, identity, t, clock, settings, text)
-    period = team_reports.report_period(pack_of(settings), today(clock, settings))
-    await state.set_state(HalfYearFlow.text)
-    return message.answer(
+        return await _submit(req, text)
+    period = team_reports.report_period(req.pack, req.today())
+    await req.state.set_state(HalfYearFlow.text)
+    return Reply.text(
         t(
             "Write the team's half-year work report for {period} (thinking, work, study) and "
             "send it as one message.",
@@ -103,25 +79,14 @@ async def halfyear_command(
     )
 
 
-async def typed_report(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    await state.clear()
-    return await _submit(message, uow, identity, t, clock, settings, message.text or "")
+async def typed_report(req: Request) -> Reply:
+    await req.state.clear()
+    return await _submit(req, req.event.text)
 
 
-def build_router() -> Router:
-    router = Router(name="team_reports")
-    leaders = HasRole(Role.TEAM_LEADER)
-    private = F.chat.type == ChatType.PRIVATE
-    router.message.register(halfyear_command, Command("halfyear"), leaders, private)
-    router.message.register(
-        typed_report, HalfYearFlow.text, leaders, private, F.text & ~F.text.startswith("/")
-    )
+def routes() -> Router:
+    router = Router("team_reports")
+    leaders = {Role.TEAM_LEADER}
+    router.command("halfyear", halfyear_command, roles=leaders)
+    router.typed(HalfYearFlow.text, typed_report, roles=leaders)
     return router

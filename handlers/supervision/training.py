@@ -5,22 +5,15 @@ their names first."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
-
-from handlers.context import Deployment, pack_of, today
-from handlers.filters import HasRole
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
 from handlers.formatting import long_date, short_date
 from handlers.supervision.schedule_notices import level_text
 from handlers.supervision.training_parse import ParseError, parse
 from locales import N_, Translator
-from models.db import UnitOfWork
 from models.enums import Role
-from services.clock import Clock
 from services.errors import DomainError
 from services.roster.identity import Identity
 from services.supervision import training
@@ -78,40 +71,33 @@ def _course_text(t: Translator, course: training.Course) -> str:
     return text + (f"《{escape(course.topic)}》" if course.topic else "")
 
 
-async def record_training(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    args = (command.args or "").strip()
+async def record_training(req: Request) -> Reply:
+    t, identity = req.t, req.me
+    args = req.event.args
     if not args:
-        return message.answer(_usage(t, identity))
+        return Reply.text(_usage(t, identity))
     try:
-        parsed = parse(args, today(clock, settings))
+        parsed = parse(args, req.today())
     except ParseError as exc:
         hint = escape(t(PARSE_ERRORS[exc.part], text=exc.text))
-        return message.answer(hint + "\n" + _usage(t, identity))
-    pack, now, zone = pack_of(settings), clock.now(), settings.zone
+        return Reply.text(hint + "\n" + _usage(t, identity))
+    pack, now, zone = req.pack, req.now(), req.zone
     try:
         if parsed.names:
             done = await training.record_for_names(
-                uow.session, pack, identity.person_id, parsed.names, parsed.course, now, zone
+                req.session, pack, identity.person_id, parsed.names, parsed.course, now, zone
             )
         elif identity.cadre is not None:
             await training.record_own(
-                uow.session, pack, identity.cadre.cadre_id, identity.person_id, parsed.course,
+                req.session, pack, identity.cadre.cadre_id, identity.person_id, parsed.course,
                 now, zone,
             )  # fmt: skip
             course = _course_text(t, parsed.course)
-            return message.answer("🎓 " + t("Training recorded: {course}", course=course))
+            return Reply.text("🎓 " + t("Training recorded: {course}", course=course))
         else:
-            return message.answer(_usage(t, identity))
+            return Reply.text(_usage(t, identity))
     except DomainError as exc:
-        return message.answer(_error(t, exc))
+        return Reply.text(_error(t, exc))
     lines = []
     if done.trainings:
         names = t(", ").join(escape(name) for name, _ in done.trainings)
@@ -122,17 +108,12 @@ async def record_training(
     if done.skipped:
         skipped = t(", ").join(escape(name) for name in done.skipped)
         lines.append(t("Already on record, not added again: {names}.", names=skipped))
-    return message.answer("\n".join(lines))
+    return Reply.text("\n".join(lines))
 
 
-async def my_trainings(
-    message: Message, uow: UnitOfWork, identity: Identity, t: Translator, clock: Clock,
-    settings: Deployment,
-) -> Any:  # fmt: skip
-    assert identity.cadre is not None  # the router only lets cadres in
-    mine = await training.my_trainings(
-        uow.session, pack_of(settings), identity.cadre.cadre_id, today(clock, settings)
-    )
+async def my_trainings(req: Request) -> Reply:
+    t = req.t
+    mine = await training.my_trainings(req.session, req.pack, req.cadre_id, req.today())
     lines = ["<b>" + t("My trainings") + "</b>"]
     for row in mine.trainings:
         line = t("{day}, {level}, {days} days", day=short_date(t, row.day),
@@ -151,14 +132,11 @@ async def my_trainings(
             required=mine.term_required,
         )  # fmt: skip
         lines.append(("✅ " if mine.term_counted >= mine.term_required else "⚠️ ") + term)
-    return message.answer("\n".join(lines))
+    return Reply.text("\n".join(lines))
 
 
-def build_router() -> Router:
-    router = Router(name="training")
-    private = F.chat.type == ChatType.PRIVATE
-    router.message.register(
-        record_training, Command("training"), HasRole(Role.CADRE, Role.APPROVER), private
-    )
-    router.message.register(my_trainings, Command("mytraining"), HasRole(Role.CADRE), private)
+def routes() -> Router:
+    router = Router("training")
+    router.command("training", record_training, roles={Role.CADRE, Role.APPROVER})
+    router.command("mytraining", my_trainings, roles={Role.CADRE})
     return router

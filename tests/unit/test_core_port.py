@@ -64,6 +64,9 @@ def test_state_names_match_the_old_fsm() -> None:
         ("/leave@zhucun_bot", ("leave", "")),
         ("hello", (None, "")),
         ("/", (None, "")),
+        ("/halfyear\n思想 工作\n学习", ("halfyear", "思想 工作\n学习")),
+        ("/recall@zhucun_bot\t王芳 2 note", ("recall", "王芳 2 note")),
+        ("/ leave", (None, "")),
     ],
 )
 def test_split_command(text: str, expected: tuple[str | None, str]) -> None:

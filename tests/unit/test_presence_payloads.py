@@ -1,13 +1,12 @@
 """Presence's buttons on the core keep the bytes aiogram's CallbackData wrote, so buttons
-already in people's chats keep working, and recall (still on aiogram) reads the neutral
-recall buttons presence's notices now send."""
+already in people's chats keep working."""
 
 from __future__ import annotations
 
 import gettext
 
 from handlers.core.views import Button
-from handlers.presence import callbacks, recall_payloads
+from handlers.presence import callbacks
 from handlers.presence.views import (
     explain_keyboard,
     recall_keyboard,
@@ -23,13 +22,6 @@ def test_wire_format_is_unchanged() -> None:
     assert callbacks.SheetCb(action="confirm", sheet_id=3).pack() == "ats:confirm:3"
     assert callbacks.SpotCb.unpack("spc:explain:12") == callbacks.SpotCb("explain", 12)
     assert callbacks.SpotCb.unpack("spc:explain:x") is None
-
-
-def test_recall_buttons_read_by_recalls_aiogram_data() -> None:
-    neutral = recall_payloads.RecallCb(action="done", recall_id=5).pack()
-    legacy = callbacks.RecallCb(action="done", recall_id=5)
-    assert neutral == legacy.pack()
-    assert callbacks.RecallCb.unpack(neutral) == legacy
 
 
 def test_keyboards_are_neutral_and_pack_the_same_data() -> None:
