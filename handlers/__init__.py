@@ -18,13 +18,14 @@ def routers() -> list[Router]:
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
     from handlers.supervision import recall, team_reports, training
-    from handlers.visits import commands as visits
+    from handlers.visits import inputs as visits
 
     return [
         registration.build_router(),
         groups.build_router(),
         blocking.build_router(),
         common.build_router(),
+        # What a cadre sends while the /visit card is open (the rest of visits is on the core).
         visits.build_router(),
         # Presence (issue #5): after visits, whose open card takes a location first.
         presence.build_router(),
@@ -43,6 +44,7 @@ def core() -> Core:
     The Telegram bridge tries them before the aiogram routers above (none of which takes
     the same events)."""
     from handlers.leave import approval, requests
+    from handlers.visits import commands as visits
     from handlers.visits import coverage
 
-    return Core([requests.routes(), approval.routes(), coverage.routes()])
+    return Core([requests.routes(), approval.routes(), visits.routes(), coverage.routes()])

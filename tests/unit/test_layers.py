@@ -60,10 +60,7 @@ AIOGRAM_NOT_YET_ON_THE_CORE = {
     "handlers/supervision/recall.py",
     "handlers/supervision/team_reports.py",
     "handlers/supervision/training.py",
-    "handlers/visits/card.py",
-    "handlers/visits/commands.py",
-    "handlers/visits/flow.py",
-    "handlers/visits/views.py",
+    "handlers/visits/inputs.py",
 }
 
 
