@@ -113,13 +113,23 @@ async def pressed(req: Request) -> Reply:
     return await flow.card_pressed(req, payload)
 
 
-async def mine(req: Request) -> Reply:
-    t, now, zone = req.t, req.now(), req.zone
-    rows = await visits.my_households(req.session, req.cadre_id, pack=req.pack, now=now, zone=zone)
+async def households(
+    t: Translator, session: AsyncSession, cadre_id: int, pack: PolicyPack, now: datetime,
+    zone: ZoneInfo,
+) -> tuple[str, Keyboard]:  # fmt: skip
+    """/mine: the cadre's paired households this quarter, each a button to log a visit."""
+    rows = await visits.my_households(session, cadre_id, pack=pack, now=now, zone=zone)
     quarter = Quarter.of(now, zone)
     text = my_households_text(t, rows, quarter, quarter.days_left(now, zone), zone)
     items = [(r.household_id, "📝 " + r.head_name, r.code) for r in rows]
-    return Reply.text(text, card.pick_keyboard(items, "h") if items else ())
+    return text, card.pick_keyboard(items, "h") if items else ()
+
+
+async def mine(req: Request) -> Reply:
+    text, keyboard = await households(
+        req.t, req.session, req.cadre_id, req.pack, req.now(), req.zone
+    )
+    return Reply.text(text, keyboard)
 
 
 async def not_a_cadre(req: Request) -> Reply:

@@ -5,7 +5,8 @@ The core cannot do this yet: its views do not say which message a sent card beca
 draft keeps it, so only the newest card can be pressed) nor edit a message other than the
 pressed one (the old card), and its photo event carries the file id only, not the size and
 dimensions a visit records. /visit with a photo (the one line as its caption) is here for
-the same reason. Everything else about visits is on the core (commands.py, flow.py).
+the same reason, and so is /mine as a caption (the core reads no captions). Everything else
+about visits is on the core (commands.py, flow.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from handlers.core.views import Keyboard
 from handlers.filters import HasRole, Registered
 from handlers.visits import flow
 from handlers.visits.card import card_keyboard, card_text, match_keyboard, new_draft
-from handlers.visits.commands import one_line
+from handlers.visits.commands import households, one_line
 from handlers.visits.flow import EXPIRED, VisitFlow, add_input
 from handlers.visits.views import choices_text, error_text
 from locales import Translator
@@ -131,6 +132,18 @@ async def visit_command(
     return message.answer(text, reply_markup=_markup(keyboard))
 
 
+async def mine(
+    message: Message, identity: Identity, uow: UnitOfWork, clock: Clock,
+    settings: Deployment, t: Translator,
+) -> Any:  # fmt: skip
+    """/mine as a photo's caption (or as the core could not read it)."""
+    assert identity.cadre is not None
+    text, keyboard = await households(
+        t, uow.session, identity.cadre.cadre_id, pack_of(settings), clock.now(), settings.zone
+    )
+    return message.answer(text, reply_markup=_markup(keyboard))
+
+
 async def not_a_cadre(message: Message, t: Translator) -> Any:
     return message.answer(error_text(t, DomainError("visit_not_cadre")))
 
@@ -179,8 +192,10 @@ def build_router() -> Router:
     private = F.chat.type == ChatType.PRIVATE
     cadre = HasRole(Role.CADRE)
     text = F.text & ~F.text.startswith("/")
-    # The core takes /visit typed as text; a caption (or a command it cannot read) comes here.
+    # The core takes /visit and /mine typed as text; as a photo's caption (or split from
+    # their arguments by a line break, which the core does not read) they come here.
     router.message.register(visit_command, Command("visit"), private, cadre)
+    router.message.register(mine, Command("mine"), private, cadre)
     router.message.register(not_a_cadre, Command("visit", "mine"), private, Registered())
     router.message.register(
         typed_household, StateFilter(VisitFlow.household.state), private, cadre, text
