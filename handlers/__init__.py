@@ -17,13 +17,14 @@ def routers() -> list[Router]:
     from handlers.groups import binding as groups
     from handlers.presence import attendance
     from handlers.presence import commands as presence
-    from handlers.visits import commands as visits
+    from handlers.visits import inputs as visits
 
     return [
         registration.build_router(),
         groups.build_router(),
         blocking.build_router(),
         common.build_router(),
+        # What a cadre sends while the /visit card is open (the rest of visits is on the core).
         visits.build_router(),
         # Presence (issue #5): after visits, whose open card takes a location first.
         presence.build_router(),  # /here and a shared location; /month, /trip: core()
@@ -41,12 +42,14 @@ def core() -> Core:
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
     from handlers.supervision import recall, team_reports, training
+    from handlers.visits import commands as visits
     from handlers.visits import coverage
 
     return Core(
         [
             requests.routes(),
             approval.routes(),
+            visits.routes(),
             coverage.routes(),
             presence.routes(),
             spot_checks.routes(),

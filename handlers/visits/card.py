@@ -1,22 +1,21 @@
-"""The /visit form as a chat message: its draft (kept in the FSM data), its text and its
-buttons, and the typed callback data the buttons carry (short ids only)."""
+"""The /visit form as a chat message: its draft (kept in the conversation's data), its text
+and its buttons, and the typed payload the buttons carry (short ids only)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
-
+from handlers.core.payloads import Payload
+from handlers.core.views import Button, Keyboard, rows_of
 from handlers.visits.views import (
     CHECK_LABELS,
     MODE_LABELS,
     button_label,
     clip,
     household_label,
-    rows,
 )
 from locales import Translator
 from models.enums import VisitMode
@@ -26,25 +25,27 @@ from services.visits.records import CHECKS, PhotoIn, VisitTarget
 MODES = (VisitMode.IN_PERSON, VisitMode.PHONE, VisitMode.ONLINE)
 
 
-class VisitCb(CallbackData, prefix="vis"):
+@dataclass(frozen=True)
+class VisitCb(Payload, prefix="vis"):
     """a: h pick household (guided), q pick household (one-line), m mode, c check,
-    r risk, s save, x cancel; v: a household id or an index."""
+    r risk, s save, x cancel; v: a household id or an index. ``vis:m:1`` on the wire, as
+    aiogram's CallbackData packed it, so cards already in chats keep working."""
 
     a: str
     v: int = 0
 
 
-def button(text: str, action: str, value: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=VisitCb(a=action, v=value).pack())
+def button(text: str, action: str, value: int = 0) -> Button:
+    return Button(text, VisitCb(a=action, v=value).pack())
 
 
-def pick_keyboard(items: list[tuple[int, str, str]], action: str) -> InlineKeyboardMarkup:
+def pick_keyboard(items: list[tuple[int, str, str]], action: str) -> Keyboard:
     """One button per (household id, head, code)."""
     buttons = [button(button_label(head, code), action, hid) for hid, head, code in items]
-    return InlineKeyboardMarkup(inline_keyboard=rows(buttons, 2))
+    return rows_of(buttons, 2)
 
 
-def match_keyboard(matches: tuple[Match, ...], action: str) -> InlineKeyboardMarkup:
+def match_keyboard(matches: tuple[Match, ...], action: str) -> Keyboard:
     return pick_keyboard([(m.household_id, m.head_name, m.code) for m in matches], action)
 
 
@@ -110,7 +111,7 @@ def card_text(t: Translator, draft: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(t: Translator, draft: dict[str, Any]) -> InlineKeyboardMarkup:
+def card_keyboard(t: Translator, draft: dict[str, Any]) -> Keyboard:
     modes = [
         button(("● " if draft["mode"] == m.value else "") + t(MODE_LABELS[m]), "m", i)
         for i, m in enumerate(MODES)
@@ -124,13 +125,11 @@ def card_keyboard(t: Translator, draft: dict[str, Any]) -> InlineKeyboardMarkup:
         if draft["risk"]
         else t("Flag a risk of falling back into poverty")
     )
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            modes,
-            *rows(checks, 2),
-            [button(risk, "r")],
-            [button("💾 " + t("Save"), "s"), button(t("Cancel"), "x")],
-        ]
+    return (
+        tuple(modes),
+        *rows_of(checks, 2),
+        (button(risk, "r"),),
+        (button("💾 " + t("Save"), "s"), button(t("Cancel"), "x")),
     )
 
 
@@ -143,18 +142,3 @@ def photo_in(raw: dict[str, Any]) -> PhotoIn:
         width=raw.get("width"),
         height=raw.get("height"),
     )
-
-
-def photo_of(message: Message, now: datetime) -> dict[str, Any] | None:
-    """The largest size of a message's photo, as the draft keeps it."""
-    if not message.photo:
-        return None
-    size = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-    return {
-        "file_id": size.file_id,
-        "file_unique_id": size.file_unique_id,
-        "file_size": size.file_size,
-        "width": size.width,
-        "height": size.height,
-        "received_at": now.isoformat(),
-    }

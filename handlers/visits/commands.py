@@ -3,19 +3,19 @@ in private chats only: household names never go to a group."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import Deployment, pack_of
-from handlers.filters import HasRole, Registered
+from handlers.core.conversation import Conversation
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Edit, Keyboard, Reply, Toast
 from handlers.visits import card, flow
 from handlers.visits.card import VisitCb
-from handlers.visits.flow import VisitFlow
+from handlers.visits.flow import EXPIRED, VisitFlow
 from handlers.visits.views import (
     choices_text,
     error_text,
@@ -23,11 +23,9 @@ from handlers.visits.views import (
     saved_text,
 )
 from locales import Translator
-from models.db import UnitOfWork
 from models.enums import Role, VisitMode
-from services.clock import Clock
 from services.errors import DomainError
-from services.roster.identity import Identity
+from services.policy import PolicyPack
 from services.visits import records as visits
 from services.visits.coverage import Quarter
 from services.visits.records import Check, QuickVisit
@@ -52,104 +50,103 @@ def _quick_of(data: dict[str, Any]) -> QuickVisit:
     )
 
 
-async def visit_command(
-    message: Message, command: CommandObject, state: FSMContext, identity: Identity,
-    uow: UnitOfWork, clock: Clock, settings: Deployment, t: Translator,
-) -> Any:  # fmt: skip
-    """``/visit`` opens the guided form; ``/visit <name or code> [mode] [notes]`` saves at
-    once (a photo may carry it as its caption)."""
-    assert identity.cadre is not None
-    args = (command.args or "").strip()
-    photo = card.photo_of(message, clock.now())
-    if not args:
-        if photo is not None:
-            return message.answer(error_text(t, DomainError("visit_name_missing")))
-        return await flow.start(message, state, identity, uow, clock, settings, t)
-    photos = [photo] if photo else []
+async def one_line(
+    state: Conversation, t: Translator, session: AsyncSession, cadre_id: int,
+    pack: PolicyPack, now: datetime, zone: ZoneInfo, args: str, photos: list[dict[str, Any]],
+) -> tuple[str, Keyboard]:  # fmt: skip
+    """``/visit <name or code> [mode] [notes]``: saved at once when the household is sure,
+    else the likely households as buttons (the visit waits in the conversation)."""
     try:
         outcome = await visits.quick_visit(
-            uow.session, args, cadre_id=identity.cadre.cadre_id,
-            pack=pack_of(settings), now=clock.now(),
-            photos=[card.photo_in(p) for p in photos], zone=settings.zone,
+            session, args, cadre_id=cadre_id, pack=pack, now=now,
+            photos=[card.photo_in(p) for p in photos], zone=zone,
         )  # fmt: skip
     except DomainError as exc:
-        return message.answer(error_text(t, exc))
+        return error_text(t, exc), ()
     if outcome.saved is not None:
         await state.clear()
-        return message.answer(saved_text(t, outcome.saved, settings.zone))
+        return saved_text(t, outcome.saved, zone), ()
     matches = outcome.choices.matches if outcome.choices else ()
     if not matches or outcome.quick is None:
         await state.clear()
-        return message.answer(choices_text(t, outcome.query, ()))
-    await state.set_state(VisitFlow.quick)
-    await state.set_data({"quick": _quick_data(outcome.quick, photos)})
-    return message.answer(
-        choices_text(t, outcome.query, matches), reply_markup=card.match_keyboard(matches, "q")
+        return choices_text(t, outcome.query, ()), ()
+    await flow.keep(state, VisitFlow.quick, quick=_quick_data(outcome.quick, photos))
+    return choices_text(t, outcome.query, matches), card.match_keyboard(matches, "q")
+
+
+async def visit_command(req: Request) -> Reply:
+    """``/visit`` opens the guided form; ``/visit <name or code> [mode] [notes]`` saves at
+    once (a photo carrying it as its caption is taken in handlers/visits/inputs.py)."""
+    args = req.event.args.strip()
+    if not args:
+        return await flow.start(req)
+    text, keyboard = await one_line(
+        req.state, req.t, req.session, req.cadre_id, req.pack, req.now(), req.zone, args, []
     )
+    return Reply.text(text, keyboard)
 
 
-async def quick_picked(
-    query: CallbackQuery, callback_data: VisitCb, state: FSMContext, identity: Identity,
-    uow: UnitOfWork, clock: Clock, settings: Deployment, t: Translator,
-) -> Any:  # fmt: skip
+async def quick_picked(req: Request, household_id: int) -> Reply:
     """The household of a one-line visit, picked from the choices."""
+    t, state = req.t, req.state
     data = (await state.get_data()).get("quick")
-    if identity.cadre is None or data is None or await state.get_state() != VisitFlow.quick.state:
-        return query.answer(
-            t("This visit form is no longer open. Send /visit to start again."), show_alert=True
-        )
+    if req.me.cadre is None or data is None or await req.current_state() != VisitFlow.quick.state:
+        return Reply.toast(t(EXPIRED), alert=True)
     try:
         saved = await visits.log_quick(
-            uow.session, cadre_id=identity.cadre.cadre_id, household_id=callback_data.v,
-            quick=_quick_of(data), pack=pack_of(settings), now=clock.now(),
-            photos=[card.photo_in(p) for p in data["photos"]], zone=settings.zone,
+            req.session, cadre_id=req.cadre_id, household_id=household_id,
+            quick=_quick_of(data), pack=req.pack, now=req.now(),
+            photos=[card.photo_in(p) for p in data["photos"]], zone=req.zone,
         )  # fmt: skip
     except DomainError as exc:
-        return query.answer(error_text(t, exc), show_alert=True)
-    await uow.commit()
+        return Reply.toast(error_text(t, exc), alert=True)
     await state.clear()
-    await flow.replace_text(query, saved_text(t, saved, settings.zone))
-    return query.answer(t("Saved."))
+    return Reply([Toast(t("Saved.")), Edit(saved_text(t, saved, req.zone))])
 
 
-async def mine(
-    message: Message, identity: Identity, uow: UnitOfWork, clock: Clock,
-    settings: Deployment, t: Translator,
-) -> Any:  # fmt: skip
-    assert identity.cadre is not None
-    now, zone = clock.now(), settings.zone
-    rows = await visits.my_households(
-        uow.session, identity.cadre.cadre_id, pack=pack_of(settings), now=now, zone=zone
-    )
+async def pressed(req: Request) -> Reply:
+    payload = req.press(VisitCb)
+    if payload.a == "h":
+        return await flow.pick_household(req, payload.v)
+    if payload.a == "q":
+        return await quick_picked(req, payload.v)
+    return await flow.card_pressed(req, payload)
+
+
+async def households(
+    t: Translator, session: AsyncSession, cadre_id: int, pack: PolicyPack, now: datetime,
+    zone: ZoneInfo,
+) -> tuple[str, Keyboard]:  # fmt: skip
+    """/mine: the cadre's paired households this quarter, each a button to log a visit."""
+    rows = await visits.my_households(session, cadre_id, pack=pack, now=now, zone=zone)
     quarter = Quarter.of(now, zone)
     text = my_households_text(t, rows, quarter, quarter.days_left(now, zone), zone)
     items = [(r.household_id, "📝 " + r.head_name, r.code) for r in rows]
-    return message.answer(text, reply_markup=card.pick_keyboard(items, "h") if items else None)
+    return text, card.pick_keyboard(items, "h") if items else ()
 
 
-async def not_a_cadre(message: Message, t: Translator) -> Any:
-    return message.answer(error_text(t, DomainError("visit_not_cadre")))
-
-
-async def not_a_cadre_press(query: CallbackQuery, t: Translator) -> Any:
-    return query.answer(error_text(t, DomainError("visit_not_cadre")), show_alert=True)
-
-
-def build_router() -> Router:
-    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
-    router = Router(name="visits")
-    private = F.chat.type == ChatType.PRIVATE
-    cadre = HasRole(Role.CADRE)
-    text = F.text & ~F.text.startswith("/")
-    router.message.register(visit_command, Command("visit"), private, cadre)
-    router.message.register(mine, Command("mine"), private, cadre)
-    router.message.register(not_a_cadre, Command("visit", "mine"), private, Registered())
-    router.message.register(flow.typed_household, VisitFlow.household, private, cadre, text)
-    router.message.register(
-        flow.card_input, VisitFlow.card, private, cadre, text | F.photo | F.location
+async def mine(req: Request) -> Reply:
+    text, keyboard = await households(
+        req.t, req.session, req.cadre_id, req.pack, req.now(), req.zone
     )
-    router.callback_query.register(flow.pick_household, VisitCb.filter(F.a == "h"), cadre)
-    router.callback_query.register(quick_picked, VisitCb.filter(F.a == "q"), cadre)
-    router.callback_query.register(flow.card_pressed, VisitCb.filter(), cadre)
-    router.callback_query.register(not_a_cadre_press, VisitCb.filter(), Registered())
+    return Reply.text(text, keyboard)
+
+
+async def not_a_cadre(req: Request) -> Reply:
+    return Reply.text(error_text(req.t, DomainError("visit_not_cadre")))
+
+
+async def not_a_cadre_press(req: Request) -> Reply:
+    return Reply.toast(error_text(req.t, DomainError("visit_not_cadre")), alert=True)
+
+
+def routes() -> Router:
+    router = Router("visits")
+    cadres = {Role.CADRE}
+    router.command("visit", visit_command, roles=cadres)
+    router.command("mine", mine, roles=cadres)
+    router.command("visit", not_a_cadre)
+    router.command("mine", not_a_cadre)
+    router.press(VisitCb, pressed, roles=cadres)
+    router.press(VisitCb, not_a_cadre_press)
     return router

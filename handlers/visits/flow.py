@@ -5,179 +5,133 @@
           any text is a note; photos and a location are added when sent (both optional);
           the risk flag toggle (asks for an optional note)
 
-The draft lives in the FSM data; nothing is written until Save, which re-checks on the server
-that the cadre may visit the household. Every input sends a fresh card and takes the buttons
-off the old one, so only the newest card can be pressed.
+The draft lives in the conversation's data; nothing is written until Save, which re-checks on
+the server that the cadre may visit the household. Every input sends a fresh card and takes
+the buttons off the old one, so only the newest card can be pressed: the draft remembers the
+card's message, and a press on any other is refused.
+
+The buttons are here, on the core. What the cadre sends while the form is open (a typed
+household, a note, a photo, a location) is still taken in handlers/visits/inputs.py on
+aiogram: the fresh card needs its message id and the old card an edit, which the core's
+views do not give, and a photo needs its size and dimensions, which its event does not carry.
 """
 
 from __future__ import annotations
 
+import copy
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import Deployment, pack_of
+from handlers.core.conversation import Conversation, State, Steps
+from handlers.core.request import Request
+from handlers.core.views import Edit, Keyboard, Reply, Toast
 from handlers.visits.card import (
     MODES,
     VisitCb,
     card_keyboard,
     card_text,
-    match_keyboard,
     new_draft,
     photo_in,
-    photo_of,
     pick_keyboard,
 )
-from handlers.visits.views import (
-    choices_text,
-    error_text,
-    saved_text,
-)
-from locales import Translator
-from models.db import UnitOfWork
-from services.clock import Clock
+from handlers.visits.views import error_text, saved_text
+from locales import N_, Translator
 from services.errors import DomainError
-from services.roster.identity import Identity
+from services.policy import PolicyPack
 from services.visits import records as visits
 from services.visits.records import CHECKS, Check
 
+EXPIRED = N_("This visit form is no longer open. Send /visit to start again.")
 
-class VisitFlow(StatesGroup):
+
+class VisitFlow(Steps):
     household = State()
     card = State()
     quick = State()
 
 
-async def _strip(bot: Bot, chat_id: int, message_id: int | None) -> None:
-    if message_id is None:
-        return
-    try:
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
-    except TelegramBadRequest:  # gone, or already without buttons
-        pass
-
-
-async def send_card(
-    message: Message, state: FSMContext, draft: dict[str, Any], t: Translator, bot: Bot
-) -> None:
-    """A fresh card below the cadre's last input; the old card loses its buttons."""
-    await _strip(bot, message.chat.id, draft.get("card_id"))
-    sent = await message.answer(card_text(t, draft), reply_markup=card_keyboard(t, draft))
-    draft["card_id"] = sent.message_id
-    await state.set_state(VisitFlow.card)
-    await state.set_data({"draft": draft})
-
-
-async def replace_text(query: CallbackQuery, text: str) -> None:
-    """The pressed message now says ``text``, without buttons; a fresh message when it can
-    no longer be edited (too old, or deleted)."""
-    message = query.message
-    if not isinstance(message, Message):
-        if query.from_user is not None and query.bot is not None:
-            await query.bot.send_message(query.from_user.id, text)
-        return
-    try:
-        await message.edit_text(text)
-    except TelegramBadRequest:
-        await message.answer(text)
-
-
-async def show_card(
-    query: CallbackQuery, state: FSMContext, draft: dict[str, Any], t: Translator
-) -> Any:
-    """The pressed card, redrawn in place."""
-    message = query.message
-    if isinstance(message, Message):
-        draft["card_id"] = message.message_id
-        try:
-            await message.edit_text(card_text(t, draft), reply_markup=card_keyboard(t, draft))
-        except TelegramBadRequest:  # nothing changed
-            pass
-    await state.set_state(VisitFlow.card)
-    await state.set_data({"draft": draft})
-    return query.answer()
+async def keep(state: Conversation, step: State, **data: Any) -> None:
+    """The conversation is at ``step`` and holds ``data`` only."""
+    await state.clear()
+    await state.set_state(step)
+    if data:
+        await state.update_data(**data)
 
 
 # --- steps ---------------------------------------------------------------------------------
 
 
-async def start(
-    message: Message, state: FSMContext, identity: Identity, uow: UnitOfWork,
-    clock: Clock, settings: Deployment, t: Translator,
-) -> Any:  # fmt: skip
-    assert identity.cadre is not None
-    mine = await visits.my_households(
-        uow.session, identity.cadre.cadre_id, pack=pack_of(settings),
-        now=clock.now(), zone=settings.zone,
-    )  # fmt: skip
-    await state.set_state(VisitFlow.household)
-    await state.set_data({})
+async def ask_household(
+    state: Conversation, t: Translator, session: AsyncSession, cadre_id: int, pack: PolicyPack,
+    now: datetime, zone: ZoneInfo,
+) -> tuple[str, Keyboard]:  # fmt: skip
+    """The first step: the cadre's households as buttons (a typed name or code also does)."""
+    mine = await visits.my_households(session, cadre_id, pack=pack, now=now, zone=zone)
+    await keep(state, VisitFlow.household)
     items = [
         (h.household_id, ("✅ " if h.done_this_quarter else "") + h.head_name, h.code) for h in mine
     ]
     text = t("Which household did you visit? Press one, or type a name or code.")
-    return message.answer(text, reply_markup=pick_keyboard(items, "h") if items else None)
+    return text, pick_keyboard(items, "h") if items else ()
 
 
-async def typed_household(
-    message: Message, state: FSMContext, identity: Identity, uow: UnitOfWork,
-    t: Translator, bot: Bot,
-) -> Any:  # fmt: skip
-    assert identity.cadre is not None and message.text is not None
-    resolved = await visits.resolve_household(uow.session, identity.cadre.cadre_id, message.text)
-    if resolved.target is not None:
-        await uow.commit()
-        await send_card(message, state, new_draft(resolved.target), t, bot)
-        return None
-    matches = resolved.result.matches
-    keyboard = match_keyboard(matches, "h") if matches else None
-    return message.answer(choices_text(t, message.text, matches), reply_markup=keyboard)
+async def start(req: Request) -> Reply:
+    text, keyboard = await ask_household(
+        req.state, req.t, req.session, req.cadre_id, req.pack, req.now(), req.zone
+    )
+    return Reply.text(text, keyboard)
 
 
-async def pick_household(
-    query: CallbackQuery, callback_data: VisitCb, state: FSMContext, identity: Identity,
-    uow: UnitOfWork, t: Translator,
-) -> Any:  # fmt: skip
-    if identity.cadre is None:
-        return query.answer(error_text(t, DomainError("visit_not_cadre")), show_alert=True)
+async def show_card(
+    req: Request, draft: dict[str, Any], before: dict[str, Any] | None = None
+) -> Reply:
+    """The pressed card, redrawn in place (not when nothing changed: Telegram refuses an
+    edit that changes nothing)."""
+    origin = req.event.origin
+    reply = Reply()
+    if origin is not None:
+        draft["card_id"] = origin.message_id
+        if draft != before:
+            reply.add(Edit(card_text(req.t, draft), card_keyboard(req.t, draft)))
+    await keep(req.state, VisitFlow.card, draft=draft)
+    return reply
+
+
+async def pick_household(req: Request, household_id: int) -> Reply:
+    t = req.t
+    if req.me.cadre is None:
+        return Reply.toast(error_text(t, DomainError("visit_not_cadre")), alert=True)
     try:
-        target = await visits.visit_target(uow.session, identity.cadre.cadre_id, callback_data.v)
+        target = await visits.visit_target(req.session, req.cadre_id, household_id)
     except DomainError as exc:
-        return query.answer(error_text(t, exc), show_alert=True)
-    await uow.commit()
-    return await show_card(query, state, new_draft(target), t)
+        return Reply.toast(error_text(t, exc), alert=True)
+    return await show_card(req, new_draft(target))
 
 
-async def _draft(query: CallbackQuery, state: FSMContext, t: Translator) -> dict[str, Any] | None:
-    data = await state.get_data()
-    draft = data.get("draft")
-    message = query.message
-    if draft is None or message is None or draft.get("card_id") != message.message_id:
-        await query.answer(
-            t("This visit form is no longer open. Send /visit to start again."), show_alert=True
-        )
+async def _draft(req: Request) -> dict[str, Any] | None:
+    """The open draft, if the pressed card is its newest card."""
+    draft = (await req.state.get_data()).get("draft")
+    origin = req.event.origin
+    if draft is None or origin is None or draft.get("card_id") != origin.message_id:
         return None
-    return dict(draft)
+    return copy.deepcopy(draft)
 
 
-async def card_pressed(
-    query: CallbackQuery, callback_data: VisitCb, state: FSMContext, identity: Identity,
-    uow: UnitOfWork, clock: Clock, settings: Deployment, t: Translator,
-) -> Any:  # fmt: skip
-    draft = await _draft(query, state, t)
+async def card_pressed(req: Request, pressed: VisitCb) -> Reply:
+    t = req.t
+    draft = await _draft(req)
     if draft is None:
-        return None
-    action, value = callback_data.a, callback_data.v
+        return Reply.toast(t(EXPIRED), alert=True)
+    before = copy.deepcopy(draft)
+    action, value = pressed.a, pressed.v
     if action == "x":
-        await state.clear()
-        await replace_text(query, t("Visit not saved."))
-        return query.answer()
+        await req.state.clear()
+        return Reply([Edit(t("Visit not saved."))])
     if action == "s":
-        return await _save(query, state, draft, identity, uow, clock, settings, t)
+        return await _save(req, draft)
     if action == "m" and 0 <= value < len(MODES):
         draft["mode"] = MODES[value].value
     elif action == "c" and 0 <= value < len(CHECKS):
@@ -189,66 +143,61 @@ async def card_pressed(
         draft["risk"] = not draft["risk"]
         draft["risk_note"] = ""
         draft["awaiting"] = "risk" if draft["risk"] else None
-    return await show_card(query, state, draft, t)
+    return await show_card(req, draft, before)
 
 
-async def _save(
-    query: CallbackQuery, state: FSMContext, draft: dict[str, Any], identity: Identity,
-    uow: UnitOfWork, clock: Clock, settings: Deployment, t: Translator,
-) -> Any:  # fmt: skip
-    if identity.cadre is None:
-        return query.answer(error_text(t, DomainError("visit_not_cadre")), show_alert=True)
+async def _save(req: Request, draft: dict[str, Any]) -> Reply:
+    t = req.t
+    if req.me.cadre is None:
+        return Reply.toast(error_text(t, DomainError("visit_not_cadre")), alert=True)
     location = draft["location"]
     try:
         saved = await visits.log_visit(
-            uow.session,
-            cadre_id=identity.cadre.cadre_id,
+            req.session,
+            cadre_id=req.cadre_id,
             household_id=draft["household_id"],
             mode=draft["mode"],
-            pack=pack_of(settings),
-            now=clock.now(),
+            pack=req.pack,
+            now=req.now(),
             checks={k: Check(ok=c["ok"], note=c["note"]) for k, c in draft["checks"].items()},
             notes=draft["notes"],
             photos=[photo_in(p) for p in draft["photos"]],
             location=(location[0], location[1]) if location else None,
             risk=draft["risk"],
             risk_note=draft["risk_note"],
-            zone=settings.zone,
+            zone=req.zone,
         )
     except DomainError as exc:
-        return query.answer(error_text(t, exc), show_alert=True)
-    await uow.commit()
-    await state.clear()
-    await replace_text(query, saved_text(t, saved, settings.zone))
-    return query.answer(t("Saved."))
+        return Reply.toast(error_text(t, exc), alert=True)
+    await req.state.clear()
+    return Reply([Toast(t("Saved.")), Edit(saved_text(t, saved, req.zone))])
 
 
-async def card_input(
-    message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, t: Translator, bot: Bot,
-) -> Any:  # fmt: skip
-    """Text, a photo or a location while the card is open."""
-    draft = dict((await state.get_data()).get("draft") or {})
-    if not draft:
-        await state.clear()
-        return message.answer(t("This visit form is no longer open. Send /visit to start again."))
-    photo = photo_of(message, clock.now())
+def add_input(
+    t: Translator,
+    draft: dict[str, Any],
+    *,
+    photo: dict[str, Any] | None = None,
+    location: tuple[float, float] | None = None,
+    text: str | None = None,
+) -> str | None:
+    """A photo, a location or a note sent while the card is open, into the draft; the
+    reason when it cannot be taken (None when it was)."""
     if photo is not None:
         if len(draft["photos"]) >= visits.MAX_PHOTOS:
-            return message.answer(
-                error_text(t, DomainError("visit_too_many_photos", limit=visits.MAX_PHOTOS))
-            )
+            return error_text(t, DomainError("visit_too_many_photos", limit=visits.MAX_PHOTOS))
         draft["photos"] = [*draft["photos"], photo]
-    elif message.location is not None:
-        draft["location"] = [message.location.latitude, message.location.longitude]
-    elif message.text:
-        text = message.text.strip()
+    elif location is not None:
+        draft["location"] = [location[0], location[1]]
+    elif text:
+        text = text.strip()
         awaiting = draft["awaiting"]
         limit = (
             visits.MAX_NOTES_CHARS if awaiting in (None, "risk") else visits.MAX_CHECK_NOTE_CHARS
         )
         combined = f"{draft['notes']}；{text}" if awaiting is None and draft["notes"] else text
         if len(combined) > limit:
-            return message.answer(error_text(t, DomainError("visit_note_too_long", limit=limit)))
+            return error_text(t, DomainError("visit_note_too_long", limit=limit))
         if awaiting == "risk":
             draft["risk_note"] = text
         elif awaiting:
@@ -257,7 +206,5 @@ async def card_input(
             draft["notes"] = combined
         draft["awaiting"] = None
     else:
-        return message.answer(t("Send text, a photo or your location, or press Save."))
-    await uow.commit()
-    await send_card(message, state, draft, t, bot)
+        return t("Send text, a photo or your location, or press Save.")
     return None

@@ -7,8 +7,6 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardButton
-
 from handlers.formatting import long_date
 from handlers.labels import HOUSEHOLD_CATEGORIES
 from locales import N_, Translator
@@ -211,10 +209,6 @@ def coverage_text(t: Translator, cov: Coverage, *, details: bool, limit: int = 3
 def clip(text: str, limit: int = 300) -> str:
     """A long note shortened for display (the whole note is kept)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:

@@ -54,10 +54,7 @@ AIOGRAM_NOT_YET_ON_THE_CORE = {
     "handlers/notices.py",
     "handlers/presence/attendance.py",
     "handlers/presence/commands.py",
-    "handlers/visits/card.py",
-    "handlers/visits/commands.py",
-    "handlers/visits/flow.py",
-    "handlers/visits/views.py",
+    "handlers/visits/inputs.py",
 }
 
 
