@@ -28,9 +28,10 @@ from models.enums import Role, VisitMode
 from services.clock import Clock
 from services.errors import DomainError
 from services.roster.identity import Identity
-from services.visits import records as visits
 from services.visits.coverage import Quarter
-from services.visits.records import Check, QuickVisit
+from services.visits.my_households import my_households
+from services.visits.quick_visits import QuickVisit, log_quick, quick_visit
+from services.visits.records import Check
 
 
 def _quick_data(quick: QuickVisit, photos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -67,7 +68,7 @@ async def visit_command(
         return await flow.start(message, state, identity, uow, clock, settings, t)
     photos = [photo] if photo else []
     try:
-        outcome = await visits.quick_visit(
+        outcome = await quick_visit(
             uow.session, args, cadre_id=identity.cadre.cadre_id,
             pack=pack_of(settings), now=clock.now(),
             photos=[card.photo_in(p) for p in photos], zone=settings.zone,
@@ -99,7 +100,7 @@ async def quick_picked(
             t("This visit form is no longer open. Send /visit to start again."), show_alert=True
         )
     try:
-        saved = await visits.log_quick(
+        saved = await log_quick(
             uow.session, cadre_id=identity.cadre.cadre_id, household_id=callback_data.v,
             quick=_quick_of(data), pack=pack_of(settings), now=clock.now(),
             photos=[card.photo_in(p) for p in data["photos"]], zone=settings.zone,
@@ -118,7 +119,7 @@ async def mine(
 ) -> Any:  # fmt: skip
     assert identity.cadre is not None
     now, zone = clock.now(), settings.zone
-    rows = await visits.my_households(
+    rows = await my_households(
         uow.session, identity.cadre.cadre_id, pack=pack_of(settings), now=now, zone=zone
     )
     quarter = Quarter.of(now, zone)

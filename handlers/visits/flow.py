@@ -42,8 +42,16 @@ from models.db import UnitOfWork
 from services.clock import Clock
 from services.errors import DomainError
 from services.roster.identity import Identity
-from services.visits import records as visits
-from services.visits.records import CHECKS, Check
+from services.visits.my_households import my_households
+from services.visits.records import (
+    CHECKS,
+    MAX_CHECK_NOTE_CHARS,
+    MAX_NOTES_CHARS,
+    MAX_PHOTOS,
+    Check,
+    log_visit,
+)
+from services.visits.targets import resolve_household, visit_target
 
 
 class VisitFlow(StatesGroup):
@@ -110,7 +118,7 @@ async def start(
     clock: Clock, settings: Deployment, t: Translator,
 ) -> Any:  # fmt: skip
     assert identity.cadre is not None
-    mine = await visits.my_households(
+    mine = await my_households(
         uow.session, identity.cadre.cadre_id, pack=pack_of(settings),
         now=clock.now(), zone=settings.zone,
     )  # fmt: skip
@@ -128,7 +136,7 @@ async def typed_household(
     t: Translator, bot: Bot,
 ) -> Any:  # fmt: skip
     assert identity.cadre is not None and message.text is not None
-    resolved = await visits.resolve_household(uow.session, identity.cadre.cadre_id, message.text)
+    resolved = await resolve_household(uow.session, identity.cadre.cadre_id, message.text)
     if resolved.target is not None:
         await uow.commit()
         await send_card(message, state, new_draft(resolved.target), t, bot)
@@ -145,7 +153,7 @@ async def pick_household(
     if identity.cadre is None:
         return query.answer(error_text(t, DomainError("visit_not_cadre")), show_alert=True)
     try:
-        target = await visits.visit_target(uow.session, identity.cadre.cadre_id, callback_data.v)
+        target = await visit_target(uow.session, identity.cadre.cadre_id, callback_data.v)
     except DomainError as exc:
         return query.answer(error_text(t, exc), show_alert=True)
     await uow.commit()
@@ -200,7 +208,7 @@ async def _save(
         return query.answer(error_text(t, DomainError("visit_not_cadre")), show_alert=True)
     location = draft["location"]
     try:
-        saved = await visits.log_visit(
+        saved = await log_visit(
             uow.session,
             cadre_id=identity.cadre.cadre_id,
             household_id=draft["household_id"],
@@ -233,9 +241,9 @@ async def card_input(
         return message.answer(t("This visit form is no longer open. Send /visit to start again."))
     photo = photo_of(message, clock.now())
     if photo is not None:
-        if len(draft["photos"]) >= visits.MAX_PHOTOS:
+        if len(draft["photos"]) >= MAX_PHOTOS:
             return message.answer(
-                error_text(t, DomainError("visit_too_many_photos", limit=visits.MAX_PHOTOS))
+                error_text(t, DomainError("visit_too_many_photos", limit=MAX_PHOTOS))
             )
         draft["photos"] = [*draft["photos"], photo]
     elif message.location is not None:
@@ -243,9 +251,7 @@ async def card_input(
     elif message.text:
         text = message.text.strip()
         awaiting = draft["awaiting"]
-        limit = (
-            visits.MAX_NOTES_CHARS if awaiting in (None, "risk") else visits.MAX_CHECK_NOTE_CHARS
-        )
+        limit = MAX_NOTES_CHARS if awaiting in (None, "risk") else MAX_CHECK_NOTE_CHARS
         combined = f"{draft['notes']}；{text}" if awaiting is None and draft["notes"] else text
         if len(combined) > limit:
             return message.answer(error_text(t, DomainError("visit_note_too_long", limit=limit)))
