@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 if TYPE_CHECKING:
     from services.roster.importing.importer import ImportResult

@@ -30,7 +30,8 @@ from services.calendar import load_calendar
 from services.clock import FixedClock
 from services.leave import sweeps as leave_sweeps
 from services.messaging import outbox_status
-from services.policy import PolicyPack, load_pack
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 from services.presence import attendance, spot_checks
 from services.roster import invites
 

@@ -29,7 +29,7 @@ from models.enums import OutboxState
 from services.calendar import WorkCalendar, list_overrides
 from services.errors import DomainError
 from services.messaging import outbox_status
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 # What aiogram accepts (digits, a colon, no spaces), in the characters BotFather uses.
 TOKEN_SHAPE = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")

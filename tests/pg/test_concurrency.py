@@ -33,7 +33,7 @@ from services.calendar import WorkCalendar
 from services.clock import FixedClock
 from services.leave.requests import LeaveDraft, submit
 from services.messaging import outbox, outbox_leases, outbox_outcomes
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from tests.factories import seed_roster
 
 pytestmark = pytest.mark.postgresql_only

@@ -13,7 +13,7 @@ from handlers.notices import render
 from locales import Catalogs
 from services.clock import FixedClock
 from services.operations.schedule import SWEEPS
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.supervision.calendar_reminders import leader_meeting, term_end, unit_duties
 from tests.presence_factories import person_id
 from tests.schedule_factories import (

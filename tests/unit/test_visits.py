@@ -15,7 +15,7 @@ from models.tables import ApproverPost, Person
 from models.workflow import OutboxMessage, Visit, VisitPhoto
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.visits.my_households import my_households
 from services.visits.one_line import (
     TOPIC_WORDS,
