@@ -148,6 +148,26 @@ async def enqueue_many(
     return added + await flush()
 
 
+def _private_chat(person: Person | None) -> int | None:
+    """The chat to write to ``person`` in; None when the bot cannot reach them (unknown,
+    not registered, or they blocked the bot)."""
+    if person is None or person.blocked_bot_at is not None:
+        return None
+    return person.telegram_user_id
+
+
+def message_to(
+    person: Person, key: str, template: str, params: dict[str, Any], *, ref: str | None = None
+) -> Message | None:
+    """A private message to ``person`` for ``enqueue_many``: what ``to_person`` queues, for a
+    sweep holding the Person already. None when they cannot be reached, so nothing is
+    queued for someone who blocked the bot."""
+    chat_id = _private_chat(person)
+    if chat_id is None:
+        return None
+    return Message(key, chat_id, template, params, person_id=person.id, ref=ref)
+
+
 async def to_person(
     session: AsyncSession,
     person_id: int,
@@ -161,13 +181,13 @@ async def to_person(
 ) -> bool:
     """A private message to a registered person. False when they cannot be reached
     (not registered, or they blocked the bot): the caller decides what that means."""
-    person = await session.get(Person, person_id)
-    if person is None or person.telegram_user_id is None or person.blocked_bot_at is not None:
+    chat_id = _private_chat(await session.get(Person, person_id))
+    if chat_id is None:
         return False
     return await enqueue(
         session,
         key=key,
-        chat_id=person.telegram_user_id,
+        chat_id=chat_id,
         person_id=person_id,
         template=template,
         params=params,

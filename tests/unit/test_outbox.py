@@ -308,10 +308,11 @@ async def test_403_marks_the_person_blocked_and_their_rows_dead(
     assert (await _row(session, second)).last_error == outbox_outcomes.BLOCKED_CASCADE.format(
         row=first
     )
-    # Nobody enqueues for them any more.
+    # Nobody enqueues for them any more, one by one or in a sweep's batch.
     assert not await outbox.to_person(
         session, pid, key="three", template="test.echo", params={}, now=now
     )
+    assert outbox.message_to(person, "four", "test.echo", {}) is None
 
 
 async def test_403_in_a_group_kills_only_that_row(session: AsyncSession, clock: FixedClock) -> None:
