@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
+from services.sql import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -69,14 +68,11 @@ def _row(
 
 
 def _insert_new(session: AsyncSession) -> Any:
-    """INSERT .. ON CONFLICT (dedup_key) DO NOTHING in the session's own dialect (the engine
-    the session really uses: session.bind is None for a session bound per table, and guessing
-    "sqlite" there would build the wrong INSERT on PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(OutboxMessage.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
-        index_elements=["dedup_key"]
-    )
+    """INSERT .. ON CONFLICT (dedup_key) DO NOTHING: a key the outbox has is skipped."""
+    return dialect_insert(
+        session,
+        OutboxMessage.__table__,  # type: ignore[attr-defined]
+    ).on_conflict_do_nothing(index_elements=["dedup_key"])
 
 
 async def enqueue(
