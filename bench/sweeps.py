@@ -51,7 +51,8 @@ from synthetic import PostgresWriter, Shape, SqliteWriter, Synthetic, print_prog
 from models import migrate
 from models.db import UnitOfWork, create_engine, session_factory
 from services.calendar import WorkCalendar, load_calendar
-from services.policy import PolicyPack, load_pack
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 from services.supervision.monthly_check import monthly_dispatch
 from services.visits.sweeps import visit_due
 

@@ -2,7 +2,7 @@
 
 Every message to someone other than the current sender is an outbox row written in the
 same transaction as its cause (DESIGN.md, data flow 2). The relay claims due rows with a
-lease (``services.messaging.outbox.claim_due``), holds them in a
+lease (``services.messaging.outbox_leases.claim_due``), holds them in a
 :class:`services.messaging.pacing.SendQueue` that keeps Telegram's limits, records "in
 flight" in the database before each request and the outcome after it. What each answer means:
 
@@ -75,8 +75,8 @@ from handlers.notices import Rendered, render
 from locales import Catalogs
 from models.db import UnitOfWork
 from services.clock import Clock
-from services.messaging import groups, outbox
-from services.messaging.outbox import Claimed
+from services.messaging import groups, outbox_leases, outbox_outcomes
+from services.messaging.outbox_leases import Claimed
 from services.messaging.pacing import Gcra, Limits, SendQueue
 
 log = logging.getLogger(__name__)
@@ -312,7 +312,7 @@ class Relay:
         held = [(row_id, self._tokens[row_id]) for row_id, _ in self._queue.items()]
         if held:
             try:
-                released = await self._write(outbox.release, held, self._clock.now())
+                released = await self._write(outbox_leases.release, held, self._clock.now())
                 log.info("relay stopped; %d held outbox rows given back", released)
             except Exception as exc:  # the leases expire anyway
                 log.warning("relay could not give back held rows: %s", type(exc).__name__)
@@ -330,7 +330,7 @@ class Relay:
     # ------------------------------------------------------------------ the database
 
     async def _write(self, fn: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
-        """One short transaction around one ``services.messaging.outbox`` call."""
+        """One short transaction around one write of ``outbox_leases`` or ``outbox_outcomes``."""
         async with self._db, UnitOfWork(self._sessions) as uow:
             result = await fn(uow.session, *args, **kwargs)
             await uow.commit()
@@ -347,7 +347,7 @@ class Relay:
             # Not behind the write lock of the sends: the claim's search takes tens of
             # milliseconds, and sends held up that long would lose their pacing slots.
             async with UnitOfWork(self._sessions) as uow:
-                rows = await outbox.claim_due(
+                rows = await outbox_leases.claim_due(
                     uow.session,
                     self._clock.now(),
                     due_by=as_of,
@@ -374,7 +374,7 @@ class Relay:
             return
         try:
             kept = await self._write(
-                outbox.extend_leases, held, self._clock.now() + self.settings.lease
+                outbox_leases.extend_leases, held, self._clock.now() + self.settings.lease
             )
         except Exception as exc:
             log.warning("outbox lease renewal failed: %s", type(exc).__name__)
@@ -421,7 +421,10 @@ class Relay:
                 type(exc).__name__,
             )
             await self._write(
-                outbox.mark_dead, row.id, f"render failed: {type(exc).__name__}", self._clock.now()
+                outbox_outcomes.mark_dead,
+                row.id,
+                f"render failed: {type(exc).__name__}",
+                self._clock.now(),
             )
             self.counts.dead += 1
             return
@@ -431,7 +434,7 @@ class Relay:
         )
         first_part = split and row.sent_message_id is None
         in_flight = await self._write(
-            outbox.mark_sending, row.id, token, self._clock.now(), s.lease
+            outbox_outcomes.mark_sending, row.id, token, self._clock.now(), s.lease
         )
         if in_flight is None:
             raise _Lost
@@ -451,7 +454,7 @@ class Relay:
             self.counts.retried += 1
         except TelegramForbiddenError as exc:
             dead = await self._write(
-                outbox.mark_dead,
+                outbox_outcomes.mark_dead,
                 row.id,
                 f"403 {exc.message}",
                 self._clock.now(),
@@ -464,7 +467,9 @@ class Relay:
             self.counts.dead += len(dead)
         except (TelegramBadRequest, TelegramEntityTooLarge) as exc:
             code = 413 if isinstance(exc, TelegramEntityTooLarge) else 400
-            await self._write(outbox.mark_dead, row.id, f"{code} {exc.message}", self._clock.now())
+            await self._write(
+                outbox_outcomes.mark_dead, row.id, f"{code} {exc.message}", self._clock.now()
+            )
             log.warning("outbox #%s (%s): %s, dead", row.id, row.template, type(exc).__name__)
             self.counts.dead += 1
         except TelegramNetworkError as exc:
@@ -492,7 +497,7 @@ class Relay:
         else:
             if first_part:
                 held_until = await self._write(
-                    outbox.mark_progress,
+                    outbox_outcomes.mark_progress,
                     row.id,
                     message.message_id,
                     in_flight,
@@ -507,7 +512,7 @@ class Relay:
                 self._queue.push(row.id, row.chat_id, row.is_group, held, front=True)
                 return
             card = row.sent_message_id if split and row.sent_message_id else message.message_id
-            await self._write(outbox.mark_sent, row.id, card, self._clock.now())
+            await self._write(outbox_outcomes.mark_sent, row.id, card, self._clock.now())
             self.counts.sent += 1
 
     async def _through_gate(self) -> None:
@@ -561,19 +566,19 @@ class Relay:
         """Back to the queue after ``delay``; a row failing for ``max_attempts`` dies."""
         if counted and row.attempts + 1 >= self.settings.max_attempts:
             reason = f"gave up after {row.attempts + 1} attempts: {error}"
-            await self._write(outbox.mark_dead, row.id, reason, self._clock.now())
+            await self._write(outbox_outcomes.mark_dead, row.id, reason, self._clock.now())
             log.warning("outbox #%s (%s): gave up, dead", row.id, row.template)
             self.counts.dead += 1
             return
         not_before = self._clock.now() + timedelta(seconds=delay)
-        await self._write(outbox.mark_retry, row.id, not_before, error)
+        await self._write(outbox_outcomes.mark_retry, row.id, not_before, error)
         log.info(
             "outbox #%s (%s): %s; retry in %g s", row.id, row.template, error.split(":")[0], delay
         )
         self.counts.retried += 1
 
     async def _uncertain(self, row: Claimed, error: str) -> None:
-        await self._write(outbox.mark_uncertain, row.id, error)
+        await self._write(outbox_outcomes.mark_uncertain, row.id, error)
         log.warning(
             "outbox #%s (%s): uncertain (%s); not resent", row.id, row.template, error.split(":")[0]
         )
@@ -592,7 +597,7 @@ async def _follow_supergroup(
     """Telegram refused a send because the group became a supergroup: this row goes there
     at once, and the group's binding and its other waiting rows follow (the bot may have
     missed the service message that says so)."""
-    await outbox.retarget(session, row_id, new_chat_id, now)
+    await outbox_outcomes.retarget(session, row_id, new_chat_id, now)
     await groups.follow_migration(
         session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=now
     )

@@ -66,7 +66,7 @@ from bot.runtime import build_bot, build_dispatcher, sync_menus
 from locales import Catalogs
 from models.db import UnitOfWork
 from models.enums import OutboxState
-from services.messaging import outbox
+from services.messaging import outbox_status
 
 log = logging.getLogger(__name__)
 
@@ -442,7 +442,7 @@ class WebhookServer:
             return [up]
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT), UnitOfWork(self._sessions) as uow:
-                status = await outbox.status(uow.session, self.ctx.clock.now(), limit=0)
+                status = await outbox_status.status(uow.session, self.ctx.clock.now(), limit=0)
         except Exception as exc:
             log.warning("metrics: outbox not read (%s)", type(exc).__name__)
             return [up]

@@ -31,7 +31,7 @@ from locales import Catalogs
 from models.db import create_engine
 from scheduler.jobs import TICK_SECONDS, build_scheduler, make_tick
 from services.operations.worker_lock import release, try_worker_lock
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock
-from services.policy import PolicyPack, load_pack
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 
 
 class Deployment(Protocol):

@@ -1,4 +1,5 @@
-"""Policy packs: one regime's rules as data (``policies/*.toml``), and the engine that reads them.
+"""Policy packs: one regime's rules as data (``policies/*.toml``), as the models that
+hold and validate them.
 
 A pack is validated whole when loaded, so the rest of the code can trust it: leave tiers
 run from one day upwards without gaps or overlaps and end open-ended, every approver in a
@@ -6,40 +7,25 @@ tier sits on the escalation chain, every ``sources`` entry names a real field. N
 outside the packs says "3 days" or "20 days".
 
 Money is ``Decimal`` yuan: TOML floats are read as ``Decimal`` so 0.45 stays 0.45.
+
+Reading the files is ``services.policy_loading``; who approves a leave of so many days,
+under a pack, is ``services.leave.routing``.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
 from itertools import pairwise
-from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeInt,
-    PositiveInt,
-    ValidationError,
-    model_validator,
-)
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic_core import PydanticCustomError
 
 # Day classes are the attendance sheet's own (models.enums.DayClass): a pack names which of
 # them count toward the monthly minimum and which earn the living allowance.
 from models.enums import ApproverKind, DayClass, VisitMode
-from services.calendar import WorkCalendar
-from services.errors import DomainError
-
-PACKAGE = "policies"
 
 
 class Cadence(StrEnum):
@@ -295,139 +281,3 @@ class PolicyPack(_Strict):
         if self.id in self.based_on:
             raise _rule_error("based_on", "a pack cannot be based on itself")
         return self
-
-
-# --- loading ---------------------------------------------------------------------------
-
-
-class PolicyPackError(DomainError):
-    """A pack file that cannot be used; ``problems`` lists (field path, what is wrong)."""
-
-    def __init__(self, file: str, problems: list[tuple[str, str]]) -> None:
-        super().__init__("policy_invalid", file=file, problems=problems)
-        self.file = file
-        self.problems = problems
-
-    def __str__(self) -> str:
-        parts = [f"{field}: {problem}" if field else problem for field, problem in self.problems]
-        return f"{self.file}: " + "; ".join(parts)
-
-
-def _field_path(error: ErrorDetails) -> str:
-    loc: list[Any] = list(error["loc"])
-    if error["type"] == "policy_rule":
-        loc.append(error.get("ctx", {})["path"])
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def _problem(error: ErrorDetails) -> str:
-    kind = error["type"]
-    if kind == "policy_rule":
-        return str(error.get("ctx", {})["problem"])
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind == "missing":
-        return "required field is missing"
-    return error["msg"]
-
-
-def load_pack_file(path: Path | Traversable) -> PolicyPack:
-    """Read and validate one pack file; its ``id`` must match the file name."""
-    name = path.name
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyPackError(name, [("", f"not valid TOML: {exc}")]) from None
-    except OSError as exc:
-        raise PolicyPackError(name, [("", f"cannot be read: {exc.strerror or exc}")]) from None
-    try:
-        pack = PolicyPack.model_validate(data)
-    except ValidationError as exc:
-        problems = [(_field_path(e), _problem(e)) for e in exc.errors()]
-        raise PolicyPackError(name, problems) from None
-    stem = name.removesuffix(".toml")
-    if pack.id != stem:
-        raise PolicyPackError(name, [("id", f"must be {stem!r}, the file name without .toml")])
-    return pack
-
-
-def pack_ids() -> list[str]:
-    """Ids of the packs shipped in the ``policies`` package, sorted."""
-    folder = resources.files(PACKAGE)
-    names = [entry.name for entry in folder.iterdir()]
-    return sorted(name.removesuffix(".toml") for name in names if name.endswith(".toml"))
-
-
-@cache
-def load_pack(pack_id: str) -> PolicyPack:
-    known = pack_ids()
-    # Checked against the listing, so an id can never reach outside the package.
-    if pack_id not in known:
-        raise DomainError("policy_unknown", policy=pack_id, known=", ".join(known))
-    return load_pack_file(resources.files(PACKAGE) / f"{pack_id}.toml")
-
-
-def list_packs() -> list[PolicyPack]:
-    return [load_pack(pack_id) for pack_id in pack_ids()]
-
-
-# --- the engine -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LeaveRoute:
-    """Who decides a leave of ``days`` days, and what comes with it."""
-
-    approver: ApproverKind
-    replacement_required: bool
-    tier: int  # index into ``pack.leave.tiers``
-    min_days: int
-    max_days: int | None  # None: open-ended
-    kind: str | None
-    official_business: bool  # the kind counts as duty (出差、开会、培训), not absence
-    source: str
-
-
-def route_leave(pack: PolicyPack, days: int, kind: str | None = None) -> LeaveRoute:
-    if days < 1:
-        raise DomainError("leave_days_invalid", days=days)
-    if kind is not None and kind not in pack.leave.kinds:
-        raise DomainError("leave_kind_unknown", kind=kind, known=", ".join(pack.leave.kinds))
-    for index, tier in enumerate(pack.leave.tiers):
-        if tier.covers(days):
-            return LeaveRoute(
-                approver=tier.approver,
-                replacement_required=tier.replacement_required,
-                tier=index,
-                min_days=tier.min_days,
-                max_days=tier.max_days,
-                kind=kind,
-                official_business=kind in pack.leave.official_business_kinds,
-                source=tier.source,
-            )
-    # Unreachable for a validated pack: the tiers start at 1 and the last is open-ended.
-    raise DomainError("policy_no_tier", policy=pack.id, days=days)
-
-
-def next_approver(pack: PolicyPack, approver: ApproverKind) -> ApproverKind | None:
-    """The post a request moves to when ``approver`` does not answer in time.
-
-    None at the top of the chain, or for a post that is not on it.
-    """
-    chain = pack.leave.escalation
-    if approver not in chain:
-        return None
-    position = chain.index(approver)
-    return chain[position + 1] if position + 1 < len(chain) else None
-
-
-def count_leave_days(pack: PolicyPack, start: date, end: date, calendar: WorkCalendar) -> int:
-    """Days a leave from ``start`` to ``end`` (both included) counts, as the pack says."""
-    if end < start:
-        raise DomainError("leave_end_before_start", start=start.isoformat(), end=end.isoformat())
-    if pack.leave.day_count == "working":
-        return calendar.working_days(start, end)
-    return (end - start).days + 1

@@ -16,7 +16,7 @@ from bot.context import AppContext
 from models.enums import OutboxState
 
 if TYPE_CHECKING:
-    from services.messaging.outbox import OutboxStatus, ProblemRow
+    from services.messaging.outbox_status import OutboxStatus, ProblemRow
 
 LIST_LIMIT = 20
 
@@ -74,10 +74,10 @@ def render_status(report: OutboxStatus, zone: ZoneInfo) -> str:
 
 
 async def _status(args: argparse.Namespace, ctx: AppContext) -> int:
-    from services.messaging import outbox
+    from services.messaging import outbox_status
 
     async with await ctx.uow() as uow:
-        report = await outbox.status(uow.session, ctx.clock.now(), limit=args.limit)
+        report = await outbox_status.status(uow.session, ctx.clock.now(), limit=args.limit)
     print(render_status(report, ctx.settings.zone))
     return 0
 
@@ -86,10 +86,10 @@ async def _retry(args: argparse.Namespace, ctx: AppContext) -> int:
     chosen = [args.id is not None, args.dead, args.uncertain]
     if sum(chosen) != 1:
         raise CliError("give one of: a row id, --dead or --uncertain")
-    from services.messaging import outbox
+    from services.messaging import outbox_status
 
     async with await ctx.uow() as uow:
-        count = await outbox.retry(
+        count = await outbox_status.retry(
             uow.session, args.id, dead=args.dead, uncertain=args.uncertain, now=ctx.clock.now()
         )
         await uow.commit()

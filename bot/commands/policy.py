@@ -12,14 +12,9 @@ from bot.context import AppContext
 from models.enums import ApproverKind
 from services.calendar import WorkCalendar, load_calendar
 from services.errors import DomainError
-from services.policy import (
-    LeaveRoute,
-    PolicyPack,
-    count_leave_days,
-    list_packs,
-    load_pack,
-    route_leave,
-)
+from services.leave.routing import LeaveRoute, count_leave_days, route_leave
+from services.policy import PolicyPack
+from services.policy_loading import list_packs, load_pack
 
 # The operator's terminal gets both languages; chat users get gettext-translated labels.
 APPROVERS: dict[ApproverKind, tuple[str, str]] = {

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 if TYPE_CHECKING:
-    from services.roster.importer import ImportResult, Problem
+    from services.roster.importing.importer import ImportResult
+    from services.roster.importing.problems import Problem
 
 EXIT_PROBLEMS = 1
 
@@ -44,7 +45,7 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.path)
     if args.template:
         return _write_template(path, force=args.force)
-    from services.roster.importer import import_roster
+    from services.roster.importing.importer import import_roster
 
     now = ctx.clock.now()
     async with await ctx.uow() as uow:
@@ -73,7 +74,7 @@ def _write_template(path: Path, *, force: bool) -> int:
         raise CliError(f"{path} 已存在；如要覆盖请加 --force")
     if path.is_dir():
         raise CliError(f"{path} 是文件夹；请给出 .xlsx 文件名")
-    from services.roster.importer import write_template
+    from services.roster.importing.layout import write_template
 
     write_template(path)
     print(f"已写入模板 {path}")

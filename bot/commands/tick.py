@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from services.clock import FixedClock
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 EXAMPLE = "2026-12-20T09:00+08:00"
 

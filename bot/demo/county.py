@@ -17,9 +17,8 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roster.importer import ImportResult, import_roster
-from services.roster.parse import SHEETS
-from services.roster.template import write_template
+from services.roster.importing.importer import ImportResult, import_roster
+from services.roster.importing.layout import SHEETS, write_template
 
 COUNTY = "赣县区"
 TERM_START = date(2025, 6, 1)

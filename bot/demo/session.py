@@ -29,8 +29,9 @@ from models.workflow import OutboxMessage
 from services.calendar import load_calendar
 from services.clock import FixedClock
 from services.leave import sweeps as leave_sweeps
-from services.messaging import outbox
-from services.policy import PolicyPack, load_pack
+from services.messaging import outbox_status
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 from services.presence import attendance, spot_checks
 from services.roster import invites
 
@@ -193,7 +194,7 @@ class DemoWorld:
         if relay is not None and (relay.held or relay.in_flight):
             return f"the relay holds {relay.held} and sends {relay.in_flight} message(s)"
         async with await self.ctx.uow() as uow:
-            status = await outbox.status(uow.session, self.clock.now(), limit=1)
+            status = await outbox_status.status(uow.session, self.clock.now(), limit=1)
         if status.due or status.in_flight:
             return f"the outbox has {status.due} due and {status.in_flight} in flight"
         return None

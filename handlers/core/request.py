@@ -18,7 +18,8 @@ from handlers.core.payloads import Payload
 from locales import Translator
 from models.db import UnitOfWork
 from services.clock import Clock
-from services.policy import PolicyPack, load_pack
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 from services.roster.identity import Identity
 
 P = TypeVar("P", bound=Payload)

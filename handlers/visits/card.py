@@ -20,7 +20,8 @@ from handlers.visits.views import (
 from locales import Translator
 from models.enums import VisitMode
 from services.visits.household_search import Match
-from services.visits.records import CHECKS, PhotoIn, VisitTarget
+from services.visits.records import CHECKS, PhotoIn
+from services.visits.targets import VisitTarget
 
 MODES = (VisitMode.IN_PERSON, VisitMode.PHONE, VisitMode.ONLINE)
 

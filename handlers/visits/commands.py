@@ -26,9 +26,10 @@ from locales import Translator
 from models.enums import Role, VisitMode
 from services.errors import DomainError
 from services.policy import PolicyPack
-from services.visits import records as visits
 from services.visits.coverage import Quarter
-from services.visits.records import Check, QuickVisit
+from services.visits.my_households import my_households
+from services.visits.quick_visits import QuickVisit, log_quick, quick_visit
+from services.visits.records import Check
 
 
 def _quick_data(quick: QuickVisit, photos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -57,7 +58,7 @@ async def one_line(
     """``/visit <name or code> [mode] [notes]``: saved at once when the household is sure,
     else the likely households as buttons (the visit waits in the conversation)."""
     try:
-        outcome = await visits.quick_visit(
+        outcome = await quick_visit(
             session, args, cadre_id=cadre_id, pack=pack, now=now,
             photos=[card.photo_in(p) for p in photos], zone=zone,
         )  # fmt: skip
@@ -93,7 +94,7 @@ async def quick_picked(req: Request, household_id: int) -> Reply:
     if req.me.cadre is None or data is None or await req.current_state() != VisitFlow.quick.state:
         return Reply.toast(t(EXPIRED), alert=True)
     try:
-        saved = await visits.log_quick(
+        saved = await log_quick(
             req.session, cadre_id=req.cadre_id, household_id=household_id,
             quick=_quick_of(data), pack=req.pack, now=req.now(),
             photos=[card.photo_in(p) for p in data["photos"]], zone=req.zone,
@@ -118,7 +119,7 @@ async def households(
     zone: ZoneInfo,
 ) -> tuple[str, Keyboard]:  # fmt: skip
     """/mine: the cadre's paired households this quarter, each a button to log a visit."""
-    rows = await visits.my_households(session, cadre_id, pack=pack, now=now, zone=zone)
+    rows = await my_households(session, cadre_id, pack=pack, now=now, zone=zone)
     quarter = Quarter.of(now, zone)
     text = my_households_text(t, rows, quarter, quarter.days_left(now, zone), zone)
     items = [(r.household_id, "📝 " + r.head_name, r.code) for r in rows]

@@ -41,8 +41,16 @@ from handlers.visits.views import error_text, saved_text
 from locales import N_, Translator
 from services.errors import DomainError
 from services.policy import PolicyPack
-from services.visits import records as visits
-from services.visits.records import CHECKS, Check
+from services.visits.my_households import my_households
+from services.visits.records import (
+    CHECKS,
+    MAX_CHECK_NOTE_CHARS,
+    MAX_NOTES_CHARS,
+    MAX_PHOTOS,
+    Check,
+    log_visit,
+)
+from services.visits.targets import visit_target
 
 EXPIRED = N_("This visit form is no longer open. Send /visit to start again.")
 
@@ -69,7 +77,7 @@ async def ask_household(
     now: datetime, zone: ZoneInfo,
 ) -> tuple[str, Keyboard]:  # fmt: skip
     """The first step: the cadre's households as buttons (a typed name or code also does)."""
-    mine = await visits.my_households(session, cadre_id, pack=pack, now=now, zone=zone)
+    mine = await my_households(session, cadre_id, pack=pack, now=now, zone=zone)
     await keep(state, VisitFlow.household)
     items = [
         (h.household_id, ("✅ " if h.done_this_quarter else "") + h.head_name, h.code) for h in mine
@@ -105,7 +113,7 @@ async def pick_household(req: Request, household_id: int) -> Reply:
     if req.me.cadre is None:
         return Reply.toast(error_text(t, DomainError("visit_not_cadre")), alert=True)
     try:
-        target = await visits.visit_target(req.session, req.cadre_id, household_id)
+        target = await visit_target(req.session, req.cadre_id, household_id)
     except DomainError as exc:
         return Reply.toast(error_text(t, exc), alert=True)
     return await show_card(req, new_draft(target))
@@ -152,7 +160,7 @@ async def _save(req: Request, draft: dict[str, Any]) -> Reply:
         return Reply.toast(error_text(t, DomainError("visit_not_cadre")), alert=True)
     location = draft["location"]
     try:
-        saved = await visits.log_visit(
+        saved = await log_visit(
             req.session,
             cadre_id=req.cadre_id,
             household_id=draft["household_id"],
@@ -184,17 +192,15 @@ def add_input(
     """A photo, a location or a note sent while the card is open, into the draft; the
     reason when it cannot be taken (None when it was)."""
     if photo is not None:
-        if len(draft["photos"]) >= visits.MAX_PHOTOS:
-            return error_text(t, DomainError("visit_too_many_photos", limit=visits.MAX_PHOTOS))
+        if len(draft["photos"]) >= MAX_PHOTOS:
+            return error_text(t, DomainError("visit_too_many_photos", limit=MAX_PHOTOS))
         draft["photos"] = [*draft["photos"], photo]
     elif location is not None:
         draft["location"] = [location[0], location[1]]
     elif text:
         text = text.strip()
         awaiting = draft["awaiting"]
-        limit = (
-            visits.MAX_NOTES_CHARS if awaiting in (None, "risk") else visits.MAX_CHECK_NOTE_CHARS
-        )
+        limit = MAX_NOTES_CHARS if awaiting in (None, "risk") else MAX_CHECK_NOTE_CHARS
         combined = f"{draft['notes']}；{text}" if awaiting is None and draft["notes"] else text
         if len(combined) > limit:
             return error_text(t, DomainError("visit_note_too_long", limit=limit))

@@ -36,7 +36,7 @@ from models.enums import Role
 from services.clock import Clock
 from services.errors import DomainError
 from services.roster.identity import Identity
-from services.visits import records as visits
+from services.visits.targets import resolve_household
 
 
 class _Fsm:
@@ -153,7 +153,7 @@ async def typed_household(
     t: Translator, bot: Bot,
 ) -> Any:  # fmt: skip
     assert identity.cadre is not None and message.text is not None
-    resolved = await visits.resolve_household(uow.session, identity.cadre.cadre_id, message.text)
+    resolved = await resolve_household(uow.session, identity.cadre.cadre_id, message.text)
     if resolved.target is not None:
         await uow.commit()
         await send_card(message, state, new_draft(resolved.target), t, bot)

@@ -14,7 +14,8 @@ from models.enums import HouseholdCategory, VisitMode
 from services.errors import DomainError
 from services.visits.coverage import Coverage, Quarter
 from services.visits.household_search import Match
-from services.visits.records import MyHousehold, VisitSaved
+from services.visits.my_households import MyHousehold
+from services.visits.records import VisitSaved
 
 CHECK_LABELS = {
     "income": N_("income and work"),

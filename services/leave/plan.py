@@ -16,7 +16,8 @@ from models.tables import Cadre, Person, Township, Village
 from models.workflow import LeaveRequest
 from services.calendar import WorkCalendar
 from services.errors import DomainError
-from services.policy import LeaveRoute, PolicyPack, count_leave_days, route_leave
+from services.leave.routing import LeaveRoute, count_leave_days, route_leave
+from services.policy import PolicyPack
 from services.presence.days import Absence, MonthOutlook, absences, outlook
 from services.roster.cadre_lookup import cadre_name
 from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre

@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import ConversationState
+from services.sql import dialect_insert
 
 # A conversation untouched this long is forgotten.
 LAPSE = timedelta(hours=12)
@@ -81,8 +80,7 @@ async def save(
         "data": json.dumps(new_data, ensure_ascii=False),
         "updated_at": now,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(ConversationState).values(**values)
+    statement = dialect_insert(session, ConversationState).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["key"],
         set_={k: statement.excluded[k] for k in ("state", "data", "updated_at")},

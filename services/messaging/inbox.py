@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import InboxUpdate
+from services.sql import dialect_insert
 
 
 async def record_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
@@ -20,9 +19,8 @@ async def record_update(session: AsyncSession, update_id: int, now: datetime) ->
     waits on the first's row (PostgreSQL) and, once that commits, finds it and skips
     quietly, instead of handling the update again and failing at commit.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await session.exec(
-        insert(InboxUpdate)
+        dialect_insert(session, InboxUpdate)
         .values(update_id=update_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["update_id"])
     )

@@ -28,8 +28,8 @@ from models.db import create_engine, session_factory
 from models.enums import OutboxState
 from services.calendar import WorkCalendar, list_overrides
 from services.errors import DomainError
-from services.messaging import outbox
-from services.policy import load_pack
+from services.messaging import outbox_status
+from services.policy_loading import load_pack
 
 # What aiogram accepts (digits, a colon, no spaces), in the characters BotFather uses.
 TOKEN_SHAPE = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
@@ -232,7 +232,7 @@ def _age(delta: timedelta) -> str:
 
 
 async def outbox_checks(session: AsyncSession, now: datetime) -> list[Check]:
-    status = await outbox.status(session, now, limit=1)
+    status = await outbox_status.status(session, now, limit=1)
     pending = status.counts[OutboxState.PENDING]
     age = status.oldest_pending_age
     out = []

@@ -16,8 +16,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +40,7 @@ from services.presence.days import month_days
 from services.presence.trips import kms_by_cadre
 from services.roster.cadre_lookup import one_covered
 from services.roster.jurisdiction import holders, holds
+from services.sql import dialect_insert
 from services.visits.coverage import Scope, ScopeKind
 
 OWNER = ApproverKind.TOWNSHIP_PARTY_COMMITTEE  # 乡镇党委: stamps the sheet
@@ -178,10 +177,8 @@ async def draft_sheets(
     )
     made = 0
     for township_id in sorted(await _posted_townships(session, year, month) - have):
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         result = await session.exec(
-            insert(AttendanceSheet)
+            dialect_insert(session, AttendanceSheet)
             .values(
                 township_id=township_id,
                 year=year,

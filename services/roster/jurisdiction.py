@@ -4,6 +4,7 @@ which approving post over them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -74,3 +75,27 @@ async def holds(session: AsyncSession, person_id: int, kind: ApproverKind, key: 
         )
     ).first()
     return post is not None
+
+
+def _reachable() -> Any:
+    """The condition on Person for someone the bot can write to (``outbox.to_person``'s)."""
+    return col(Person.telegram_user_id).is_not(None) & col(Person.blocked_bot_at).is_(None)
+
+
+async def post_holders(
+    session: AsyncSession, kind: ApproverKind, column: Any, ids: list[int]
+) -> dict[int, list[Person]]:
+    """Reachable holders of ``kind`` posts, by the id in ``column`` (ApproverPost.county_id,
+    ApproverPost.unit_id), in one query."""
+    out: dict[int, list[Person]] = {}
+    if not ids:
+        return out
+    rows = await session.exec(
+        select(column, Person)
+        .join(Person, col(Person.id) == col(ApproverPost.person_id))
+        .where(col(ApproverPost.kind) == kind, col(column).in_(ids), _reachable())
+        .order_by(col(Person.id))
+    )
+    for ident, person in rows.all():
+        out.setdefault(int(ident), []).append(person)
+    return out

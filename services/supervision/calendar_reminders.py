@@ -32,16 +32,11 @@ from models.enums import ApproverKind, GroupScope
 from models.tables import ApproverPost, Cadre, County, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
+from services.messaging import outbox
 from services.messaging.groups import groups_of
 from services.policy import PolicyPack
-from services.supervision.sweep_kit import (
-    Outgoing,
-    Period,
-    due_now,
-    post_holders,
-    send_new,
-    to_person,
-)
+from services.roster.jurisdiction import post_holders
+from services.supervision.periods import Period, due_now
 
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 UNIT = ApproverKind.DISPATCHING_UNIT
@@ -76,17 +71,20 @@ async def leader_meeting(
     counts = {int(county): int(n) for county, n in teams.all()}
     counties = [c for c in (await session.exec(select(County.id))).all() if c is not None]
     base = {"period": period.label, "cadence": period.cadence.value}
-    messages: list[Outgoing] = []
+    messages: list[outbox.Message] = []
     office = await post_holders(session, OFFICE, ApproverPost.county_id, counties)
     for county, people in office.items():
         for holder in people:
             key = f"leader-meeting:{county}:{period.label}:{holder.id}"
             params = {**base, "teams": counts.get(county, 0)}
-            messages.append(to_person(holder, key, "meeting.leader_office", params))
+            if message := outbox.message_to(holder, key, "meeting.leader_office", params):
+                messages.append(message)
     for group in await groups_of(session, GroupScope.COUNTY, counties):
         key = f"leader-meeting-group:{group.county_id}:{period.label}:{group.chat_id}"
-        messages.append(Outgoing(key, group.chat_id, "meeting.leader_group", base, is_group=True))
-    return SweepResult(reminded=await send_new(session, messages, now))
+        messages.append(
+            outbox.Message(key, group.chat_id, "meeting.leader_group", base, is_group=True)
+        )
+    return SweepResult(reminded=await outbox.enqueue_many(session, messages, now=now))
 
 
 async def unit_duties(
@@ -123,14 +121,15 @@ async def unit_duties(
     for unit_id, village, township, n in rows.all():
         villages[unit_id].append({"village": village, "township": township, "cadres": int(n)})
     month = f"{today.year}-{today.month:02d}"
-    messages: list[Outgoing] = []
+    messages: list[outbox.Message] = []
     holders = await post_holders(session, UNIT, ApproverPost.unit_id, sorted(villages))
     for unit_id, people in holders.items():
         for holder in people:
             key = f"unit-duties:{unit_id}:{month}:{holder.id}"
             params = {"duties": duties, "villages": villages[unit_id]}
-            messages.append(to_person(holder, key, "unit.duties", params))
-    return SweepResult(reminded=await send_new(session, messages, now))
+            if message := outbox.message_to(holder, key, "unit.duties", params):
+                messages.append(message)
+    return SweepResult(reminded=await outbox.enqueue_many(session, messages, now=now))
 
 
 async def term_end(
@@ -156,17 +155,17 @@ async def term_end(
         .where(_in_post(today), col(Cadre.term_end) <= today + timedelta(days=max(thresholds)))
         .order_by(col(Cadre.term_end), col(Township.name), col(Village.name), col(Cadre.id))
     )
-    messages: list[Outgoing] = []
+    messages: list[outbox.Message] = []
     by_county: dict[tuple[int, date, int], list[dict[str, str]]] = defaultdict(list)
     by_unit: dict[tuple[int, date, int], list[dict[str, str]]] = defaultdict(list)
     for cadre, person, village, township in rows.all():
         left = (cadre.term_end - today).days
         threshold = min(t for t in thresholds if left <= t)
         end = cadre.term_end
-        if person.telegram_user_id is not None and person.blocked_bot_at is None:
-            key = f"term-end:{cadre.id}:{end}:{threshold}"
-            params = {"term_end": end.isoformat(), "days_left": left}
-            messages.append(to_person(person, key, "term_end.cadre", params))
+        key = f"term-end:{cadre.id}:{end}:{threshold}"
+        params = {"term_end": end.isoformat(), "days_left": left}
+        if message := outbox.message_to(person, key, "term_end.cadre", params):
+            messages.append(message)
         line = {"name": person.name, "village": village.name, "township": township.name}
         by_county[(township.county_id, end, threshold)].append(line)
         by_unit[(cadre.unit_id, end, threshold)].append(line)
@@ -182,5 +181,6 @@ async def term_end(
             }  # fmt: skip
             for holder in people.get(ident, []):
                 key = f"{prefix}:{ident}:{end}:{threshold}:{holder.id}"
-                messages.append(to_person(holder, key, "term_end.list", params))
-    return SweepResult(reminded=await send_new(session, messages, now))
+                if message := outbox.message_to(holder, key, "term_end.list", params):
+                    messages.append(message)
+    return SweepResult(reminded=await outbox.enqueue_many(session, messages, now=now))

@@ -34,15 +34,8 @@ from services.errors import DomainError
 from services.leave.sweeps import SweepResult
 from services.messaging import outbox
 from services.policy import PolicyPack
-from services.roster.jurisdiction import holders
-from services.supervision.sweep_kit import (
-    Outgoing,
-    Period,
-    due_now,
-    post_holders,
-    send_new,
-    to_person,
-)
+from services.roster.jurisdiction import holders, post_holders
+from services.supervision.periods import Period, due_now
 
 MAX_CHARS = 3000  # the office's message carries the text whole, under Telegram's 4096
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
@@ -196,7 +189,7 @@ async def half_year_reports(
     base: dict[str, Any] = {
         "period": period.label, "due": period.last_day.isoformat(), "overdue": overdue,
     }  # fmt: skip
-    messages: list[Outgoing] = []
+    messages: list[outbox.Message] = []
     leaders = await session.exec(
         select(Cadre.team_id, Person)
         .join(Person, col(Person.id) == col(Cadre.person_id))
@@ -212,11 +205,13 @@ async def half_year_reports(
     )
     for team_id, person in leaders.all():
         key = f"halfyear-due:{team_id}:{period.label}:{week}"
-        messages.append(to_person(person, key, "team_report.due", base))
+        if message := outbox.message_to(person, key, "team_report.due", base):
+            messages.append(message)
     office = await post_holders(session, OFFICE, ApproverPost.county_id, sorted(missing))
     for county, teams_missing in missing.items():
         for holder in office.get(county, []):
             key = f"halfyear-missing:{county}:{period.label}:{week}:{holder.id}"
             params = {**base, "teams": teams_missing}
-            messages.append(to_person(holder, key, "team_report.missing", params))
-    return SweepResult(reminded=await send_new(session, messages, now))
+            if message := outbox.message_to(holder, key, "team_report.missing", params):
+                messages.append(message)
+    return SweepResult(reminded=await outbox.enqueue_many(session, messages, now=now))

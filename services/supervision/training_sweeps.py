@@ -27,15 +27,10 @@ from models.presence import Training
 from models.tables import ApproverPost, Cadre, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
+from services.messaging import outbox
 from services.policy import PolicyPack
-from services.supervision.sweep_kit import (
-    Outgoing,
-    add_months,
-    due_now,
-    post_holders,
-    send_new,
-    to_person,
-)
+from services.roster.jurisdiction import post_holders
+from services.supervision.periods import add_months, due_now
 from services.supervision.training import OFFICE, TERM_LEVELS
 
 
@@ -43,7 +38,7 @@ def _in_post(today: date) -> Any:
     return (col(Cadre.term_start) <= today) & (col(Cadre.term_end) >= today)
 
 
-async def _year_due(session: AsyncSession, pack: PolicyPack, today: date) -> list[Outgoing]:
+async def _year_due(session: AsyncSession, pack: PolicyPack, today: date) -> list[outbox.Message]:
     """Cadres in post whose year's training is not (yet) on record: one message this month."""
     trained = (
         select(
@@ -71,13 +66,13 @@ async def _year_due(session: AsyncSession, pack: PolicyPack, today: date) -> lis
         .order_by(col(Cadre.id))
     )
     month = f"{today.year}-{today.month:02d}"
-    out = []
+    out: list[outbox.Message] = []
     for cadre_id, person, n, d in rows.all():
         params: dict[str, Any] = {"year": today.year, "sessions": int(n), "days": int(d)}
         params |= {"need_sessions": need_sessions, "need_days": need_days}
-        out.append(
-            to_person(person, f"training-year:{cadre_id}:{month}", "training.year_due", params)
-        )
+        key = f"training-year:{cadre_id}:{month}"
+        if message := outbox.message_to(person, key, "training.year_due", params):
+            out.append(message)
     return out
 
 
@@ -87,7 +82,7 @@ def months_since(start: date, today: date) -> int:
     return n - 1 if add_months(start, n) > today else n
 
 
-async def _term_due(session: AsyncSession, pack: PolicyPack, today: date) -> list[Outgoing]:
+async def _term_due(session: AsyncSession, pack: PolicyPack, today: date) -> list[outbox.Message]:
     required = pack.training.county_training_per_term
     if not required:
         return []
@@ -118,16 +113,16 @@ async def _term_due(session: AsyncSession, pack: PolicyPack, today: date) -> lis
         )
         .order_by(col(Cadre.term_end), col(Village.name), col(Cadre.id))
     )
-    out: list[Outgoing] = []
+    out: list[outbox.Message] = []
     batches: dict[tuple[int, date], list[dict[str, str]]] = defaultdict(list)
     for cadre, person, village, township in rows.all():
         opened = add_months(cadre.term_end, -months)
         if today < opened:
             continue
         params = {"term_end": cadre.term_end.isoformat(), "required": required}
-        if person.telegram_user_id is not None and person.blocked_bot_at is None:
-            key = f"training-term:{cadre.id}:{cadre.term_end}:{months_since(opened, today)}"
-            out.append(to_person(person, key, "training.term_due", params))
+        key = f"training-term:{cadre.id}:{cadre.term_end}:{months_since(opened, today)}"
+        if message := outbox.message_to(person, key, "training.term_due", params):
+            out.append(message)
         batches[(township.county_id, cadre.term_end)].append(
             {"name": person.name, "village": village.name, "township": township.name}
         )
@@ -138,7 +133,8 @@ async def _term_due(session: AsyncSession, pack: PolicyPack, today: date) -> lis
         for holder in office.get(county, []):
             key = f"training-term-office:{county}:{term_end}:{holder.id}"
             params = {"term_end": term_end.isoformat(), "required": required, "cadres": cadres}
-            out.append(to_person(holder, key, "training.term_office", params))
+            if message := outbox.message_to(holder, key, "training.term_office", params):
+                out.append(message)
     return out
 
 
@@ -155,8 +151,8 @@ async def training_reminders(
     if not due_now(calendar or WorkCalendar(), local):
         return SweepResult()
     today = local.date()
-    messages: list[Outgoing] = []
+    messages: list[outbox.Message] = []
     if today.month >= pack.training.remind_from_month:
         messages += await _year_due(session, pack, today)
     messages += await _term_due(session, pack, today)
-    return SweepResult(reminded=await send_new(session, messages, now))
+    return SweepResult(reminded=await outbox.enqueue_many(session, messages, now=now))

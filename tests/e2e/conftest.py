@@ -23,7 +23,7 @@ from bot.sandbox import BotApiSandbox, FakeUser, SentMessage
 from models.tables import Person
 from services.clock import FixedClock
 from services.operations.schedule import run_all
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.roster import invites
 from tests.factories import Roster, seed_roster
 

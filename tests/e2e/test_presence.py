@@ -16,7 +16,7 @@ from models.enums import CheckState, RecallState, SheetState
 from models.presence import AttendanceSheet, LocationReport, Recall, SpotCheckTarget
 from services import audit
 from services.calendar import load_calendar
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.presence import attendance, spot_checks
 from tests.e2e.conftest import Harness
 from tests.presence_factories import FAR, NEAR

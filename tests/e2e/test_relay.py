@@ -35,7 +35,7 @@ from models.db import create_engine, session_factory
 from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
-from services.messaging import outbox
+from services.messaging import outbox, outbox_leases, outbox_status
 from tests.e2e.conftest import Harness
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -382,7 +382,7 @@ async def test_a_stalled_send_is_uncertain_and_never_resent(world: World) -> Non
     assert (await world.row("stalled")).state == OutboxState.UNCERTAIN
     assert (await world.row("fine")).state == OutboxState.SENT
     async with world.sessions() as s:
-        report = await outbox.status(s, world.clock.now())
+        report = await outbox_status.status(s, world.clock.now())
     assert [r.error for r in report.uncertain] == ["no answer within 0.5 s"]
 
 
@@ -464,7 +464,7 @@ async def test_killed_mid_batch_and_restarted_sends_each_row_once(world: World) 
             assert arrived == 1, key
         else:  # out when the relay died: never resent, and flagged for an operator
             assert row.state == OutboxState.UNCERTAIN, (key, row.state)
-            assert row.last_error == outbox.IN_FLIGHT_LOST
+            assert row.last_error == outbox_leases.IN_FLIGHT_LOST
             assert arrived <= 1
     stalled = next(k for k in keys if k.startswith("u2-"))
     assert rows[stalled].state == OutboxState.UNCERTAIN
@@ -651,7 +651,7 @@ async def test_every_fault_at_once_then_a_crash_and_a_restart(world: World) -> N
             # Out when the relay died: the stalled one, and any other request that happened
             # to be on the wire at that instant (it may or may not have reached Telegram).
             assert row.state == OutboxState.UNCERTAIN, (key, row)
-            assert row.last_error == outbox.IN_FLIGHT_LOST and arrived <= 1, (key, row)
+            assert row.last_error == outbox_leases.IN_FLIGHT_LOST and arrived <= 1, (key, row)
     assert sum(r.state == OutboxState.DEAD for r in rows.values()) == 3  # the quitter's
     uncertain = [k for k, r in rows.items() if r.state == OutboxState.UNCERTAIN]
     assert "u2-0" in uncertain, uncertain  # the stalled one

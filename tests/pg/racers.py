@@ -15,7 +15,7 @@ from datetime import datetime
 
 from models.db import UnitOfWork, create_engine, session_factory
 from services.leave import approvals
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 PACK = "ganzhou-2021"
 REASON = "人手不足，请改期"  # a rejection needs one

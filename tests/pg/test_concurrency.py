@@ -32,8 +32,8 @@ from models.workflow import AuditEvent, LeaveRequest, OutboxMessage
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
 from services.leave.requests import LeaveDraft, submit
-from services.messaging import outbox
-from services.policy import load_pack
+from services.messaging import outbox, outbox_leases, outbox_outcomes
+from services.policy_loading import load_pack
 from tests.factories import seed_roster
 
 pytestmark = pytest.mark.postgresql_only
@@ -227,10 +227,10 @@ async def test_a_claim_in_progress_is_skipped_not_waited_for_nor_shared(
     await _fill_outbox(sessions, clock)
     now = clock.now()
     async with sessions() as a, sessions() as b:  # two connections: two relays
-        got_a = await outbox.claim_due(a, now, limit=10, lease=LEASE)
+        got_a = await outbox_leases.claim_due(a, now, limit=10, lease=LEASE)
         # A has not committed: its rows are locked. B neither waits for them (it would
         # hang here until A commits) nor takes them.
-        got_b = await asyncio.wait_for(outbox.claim_due(b, now, limit=10, lease=LEASE), WAIT)
+        got_b = await asyncio.wait_for(outbox_leases.claim_due(b, now, limit=10, lease=LEASE), WAIT)
         await a.commit()
         await b.commit()
     ids_a, ids_b = {c.id for c in got_a}, {c.id for c in got_b}
@@ -246,18 +246,18 @@ async def _relay(url: str, clock: FixedClock, sent: list[int]) -> None:
     try:
         while True:
             async with sessions() as s:
-                claimed = await outbox.claim_due(s, now, limit=3, lease=LEASE)
+                claimed = await outbox_leases.claim_due(s, now, limit=3, lease=LEASE)
                 await s.commit()
             if not claimed:
                 return
             for row in claimed:
                 async with sessions() as s:
-                    token = await outbox.mark_sending(s, row.id, row.lease, now, LEASE)
+                    token = await outbox_outcomes.mark_sending(s, row.id, row.lease, now, LEASE)
                     await s.commit()
                 assert token is not None, f"row {row.id} was taken from its claimer"
                 sent.append(row.id)
                 async with sessions() as s:
-                    await outbox.mark_sent(s, row.id, 10_000 + row.id, now)
+                    await outbox_outcomes.mark_sent(s, row.id, 10_000 + row.id, now)
                     await s.commit()
     finally:
         await engine.dispose()

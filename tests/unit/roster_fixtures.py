@@ -16,8 +16,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from services.roster.parse import SHEETS
-from services.roster.template import write_template
+from services.roster.importing.layout import SHEETS, write_template
 
 Row = dict[str, Any]
 Roster = dict[str, list[Row]]

@@ -27,7 +27,7 @@ from services.clock import FixedClock
 from services.errors import DomainError
 from services.leave import approvals
 from services.leave import requests as leaves
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.presence import attendance, trips
 from services.presence.attendance_workbook import HEADERS, workbook
 from services.presence.day_ledger import month_ledger

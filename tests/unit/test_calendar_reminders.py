@@ -13,9 +13,9 @@ from handlers.notices import render
 from locales import Catalogs
 from services.clock import FixedClock
 from services.operations.schedule import SWEEPS
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.supervision.calendar_reminders import leader_meeting, term_end, unit_duties
-from tests.presence_factories import person_id
+from tests.presence_factories import local, person_id
 from tests.schedule_factories import (
     CALENDAR,
     ZONE,
@@ -134,6 +134,26 @@ async def test_term_end_after_downtime_sends_only_the_nearest_threshold(
     assert await sweep(session, term_end, GANZHOU, clock) == 0
     keys = [r.dedup_key for r in await rows(session, "term_end.cadre")]
     assert all(key.endswith(":30") for key in keys) and len(keys) == 3
+
+
+async def test_nothing_is_queued_for_someone_who_blocked_the_bot(
+    session: AsyncSession, clock: FixedClock
+) -> None:
+    """term_end writes to the cadres, the county office and the unit: a cadre and the office
+    holder who blocked the bot get nothing, the others their reminders as usual."""
+    roster = await world(session, clock)
+    await set_term_end(session, roster, date(2026, 12, 31))
+    for name in ("王芳", "陈静"):  # a cadre, and the county office's holder
+        roster.people[name].blocked_bot_at = local(date(2026, 11, 20))
+        session.add(roster.people[name])
+    await session.commit()
+    at(clock, date(2026, 12, 1), 10)
+    assert await sweep(session, term_end, GANZHOU, clock) == 3
+    assert await recipients(session, "term_end.cadre") == [
+        person_id(roster, "李强"),
+        person_id(roster, "张伟"),
+    ]
+    assert await recipients(session, "term_end.list") == [person_id(roster, "吴海")]
 
 
 async def test_a_three_day_outage_then_one_tick_sends_each_due_reminder_once(

@@ -10,7 +10,8 @@ import pytest
 
 from bot import cli
 from bot.commands import policy as policy_command
-from services.policy import PolicyPack, load_pack
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 
 
 @pytest.fixture(autouse=True)

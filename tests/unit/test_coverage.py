@@ -20,7 +20,7 @@ from models.enums import Jurisdiction, VisitMode
 from models.tables import Pairing
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.visits.coverage import Quarter, Scope, ScopeKind, coverage
 from services.visits.ledger_report import report_scope, visit_ledger
 from services.visits.records import log_visit

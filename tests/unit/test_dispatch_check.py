@@ -20,7 +20,8 @@ from models.tables import GroupChat
 from models.workflow import OutboxMessage, Visit
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.policy import Cadence, load_pack
+from services.policy import Cadence
+from services.policy_loading import load_pack
 from services.presence.day_ledger import LEAVE_CLASSES, month_ledger
 from services.supervision.monthly_check import due_period, monthly_dispatch
 from services.supervision.monthly_check_sheet import CADRE_HEADERS

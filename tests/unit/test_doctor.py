@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.commands.doctor import telegram_checks
 from bot.config import Settings
 from bot.sandbox import BotApiSandbox
-from services.messaging import outbox
+from services.messaging import outbox, outbox_outcomes, outbox_status
 from services.operations import doctor
 from services.operations.doctor import Level
 
@@ -102,10 +102,10 @@ async def test_an_outbox_backlog_and_dead_rows_warn(session: AsyncSession) -> No
     assert [c.level for c in checks] == [Level.OK]
     checks = await doctor.outbox_checks(session, now + timedelta(hours=2))
     assert checks[0].level is Level.WARN and "2 message(s) waiting" in checks[0].what
-    status = await outbox.status(session, now)
+    status = await outbox_status.status(session, now)
     assert status.counts
     row_id = 1
-    await outbox.mark_dead(session, row_id, "400 Bad Request: chat not found", now)
+    await outbox_outcomes.mark_dead(session, row_id, "400 Bad Request: chat not found", now)
     await session.commit()
     dead = await doctor.outbox_checks(session, now)
     assert any(c.level is Level.WARN and "dead" in c.what for c in dead)

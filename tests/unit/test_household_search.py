@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Household, Pairing
 from services.clock import FixedClock
-from services.roster.importer import import_roster
+from services.roster.importing.importer import import_roster
 from services.roster.names import household_search_key
 from services.visits.household_search import (
     TIER_COUNTY,

@@ -27,7 +27,7 @@ from services.leave.requests import (
     submit,
     withdraw,
 )
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from tests.factories import Roster, seed_roster
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -17,7 +17,7 @@ from services.calendar import WorkCalendar
 from services.clock import FixedClock
 from services.leave import approvals
 from services.leave.requests import LeaveDraft, submit, withdraw
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from tests.factories import seed_roster
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ from models.enums import CheckState, DayClass, DayKind, LeaveKind, LeaveState
 from models.presence import DayCorrection
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.presence.day_ledger import cadre_month, minimum_for, month_ledger
 from services.presence.days import Absence, DayFacts, classify, outlook
 from services.visits.coverage import Scope, ScopeKind

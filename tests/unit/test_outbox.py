@@ -21,7 +21,7 @@ from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
 from services.clock import FixedClock
-from services.messaging import outbox
+from services.messaging import outbox, outbox_leases, outbox_outcomes, outbox_status
 from services.messaging.pacing import GROUP_WINDOW, Limits, Pacer, SendQueue
 
 LEASE = timedelta(seconds=60)
@@ -117,14 +117,21 @@ async def test_claim_leases_due_rows_oldest_first(session: AsyncSession, clock: 
     second = await _add(session, "b", 502, now + timedelta(seconds=1))
     first = await _add(session, "a", 501, now, person_id=lang_person)
 
-    claimed = await outbox.claim_due(session, now + timedelta(seconds=2), limit=10, lease=LEASE)
+    claimed = await outbox_leases.claim_due(
+        session, now + timedelta(seconds=2), limit=10, lease=LEASE
+    )
     assert [c.id for c in claimed] == [first, second]
     assert claimed[0].language == "en" and claimed[1].language is None
     assert claimed[0].params == {"text": "a"}
     assert claimed[0].lease == now + timedelta(seconds=2) + LEASE
     # Leased: nobody else gets them, not even this caller, until the lease ends.
-    assert await outbox.claim_due(session, now + timedelta(seconds=3), limit=10, lease=LEASE) == []
-    again = await outbox.claim_due(session, now + timedelta(minutes=6), limit=10, lease=LEASE)
+    assert (
+        await outbox_leases.claim_due(session, now + timedelta(seconds=3), limit=10, lease=LEASE)
+        == []
+    )
+    again = await outbox_leases.claim_due(
+        session, now + timedelta(minutes=6), limit=10, lease=LEASE
+    )
     assert sorted(c.id for c in again) == sorted([first, second, later])
 
 
@@ -135,7 +142,7 @@ async def test_a_pass_takes_only_what_was_due_when_it_began(
     early = await _add(session, "early", 1, now)
     await _add(session, "put-off", 2, now, not_before=now + timedelta(seconds=5))
     later = now + timedelta(seconds=10)
-    claimed = await outbox.claim_due(session, later, limit=10, lease=LEASE, due_by=now)
+    claimed = await outbox_leases.claim_due(session, later, limit=10, lease=LEASE, due_by=now)
     assert [c.id for c in claimed] == [early]
     assert claimed[0].lease == later + LEASE  # the lease runs from the real now
 
@@ -149,14 +156,16 @@ async def test_claim_caps_rows_per_chat_and_skips_chats(
         await _add(session, f"group-{i}", GROUP, now, is_group=True)
     quiet = await _add(session, "quiet", 701, now)
 
-    claimed = await outbox.claim_due(session, now, limit=100, lease=LEASE, per_chat=2, per_group=1)
+    claimed = await outbox_leases.claim_due(
+        session, now, limit=100, lease=LEASE, per_chat=2, per_group=1
+    )
     by_chat: dict[int, int] = {}
     for c in claimed:
         by_chat[c.chat_id] = by_chat.get(c.chat_id, 0) + 1
     assert by_chat == {700: 2, GROUP: 1, 701: 1}
     assert quiet in [c.id for c in claimed]
 
-    more = await outbox.claim_due(session, now, limit=100, lease=LEASE, skip_chats=[700])
+    more = await outbox_leases.claim_due(session, now, limit=100, lease=LEASE, skip_chats=[700])
     assert {c.chat_id for c in more} == {GROUP}
     assert len(more) == 4
 
@@ -170,9 +179,9 @@ async def test_a_second_claimer_gets_other_rows(
             await _add(s, f"r{i}", 800 + i, now)
         await s.commit()
     async with sessions() as a, sessions() as b:
-        got_a = await outbox.claim_due(a, now, limit=4, lease=LEASE)
+        got_a = await outbox_leases.claim_due(a, now, limit=4, lease=LEASE)
         await a.commit()
-        got_b = await outbox.claim_due(b, now, limit=10, lease=LEASE)
+        got_b = await outbox_leases.claim_due(b, now, limit=10, lease=LEASE)
         await b.commit()
     assert len(got_a) == 4 and len(got_b) == 2
     assert not {c.id for c in got_a} & {c.id for c in got_b}
@@ -182,14 +191,16 @@ async def test_the_lease_is_a_fencing_token(session: AsyncSession, clock: FixedC
     """A relay that stalled past its lease cannot send a row another relay took over."""
     now = clock.now()
     row_id = await _add(session, "x", 900, now)
-    (stale,) = await outbox.claim_due(session, now, limit=1, lease=LEASE)
+    (stale,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE)
     later = now + LEASE + timedelta(seconds=1)
-    (fresh,) = await outbox.claim_due(session, later, limit=1, lease=LEASE)
+    (fresh,) = await outbox_leases.claim_due(session, later, limit=1, lease=LEASE)
     assert fresh.id == stale.id == row_id
-    assert await outbox.mark_sending(session, row_id, stale.lease, later, LEASE) is None
-    kept = await outbox.extend_leases(session, [(row_id, stale.lease)], later + LEASE)
+    assert await outbox_outcomes.mark_sending(session, row_id, stale.lease, later, LEASE) is None
+    kept = await outbox_leases.extend_leases(session, [(row_id, stale.lease)], later + LEASE)
     assert kept == {}
-    assert await outbox.mark_sending(session, row_id, fresh.lease, later, LEASE) is not None
+    assert (
+        await outbox_outcomes.mark_sending(session, row_id, fresh.lease, later, LEASE) is not None
+    )
 
 
 async def test_in_flight_rows_are_never_claimed_and_turn_uncertain(
@@ -198,29 +209,29 @@ async def test_in_flight_rows_are_never_claimed_and_turn_uncertain(
     """The relay died with the request out: it may have arrived, so it is not resent."""
     now = clock.now()
     row_id = await _add(session, "x", 900, now)
-    (row,) = await outbox.claim_due(session, now, limit=1, lease=LEASE)
-    token = await outbox.mark_sending(session, row_id, row.lease, now, LEASE)
+    (row,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE)
+    token = await outbox_outcomes.mark_sending(session, row_id, row.lease, now, LEASE)
     assert token == now + LEASE
     stored = await _row(session, row_id)
     assert stored.attempts == 1 and stored.sent_at == now
 
     after = now + LEASE + timedelta(seconds=1)
-    assert await outbox.claim_due(session, after, limit=10, lease=LEASE) == []
+    assert await outbox_leases.claim_due(session, after, limit=10, lease=LEASE) == []
     stored = await _row(session, row_id)
     assert stored.state == OutboxState.UNCERTAIN
-    assert stored.last_error == outbox.IN_FLIGHT_LOST
+    assert stored.last_error == outbox_leases.IN_FLIGHT_LOST
 
 
 async def test_extend_and_release(session: AsyncSession, clock: FixedClock) -> None:
     now = clock.now()
     ids = [await _add(session, f"r{i}", 950 + i, now) for i in range(3)]
-    claimed = await outbox.claim_due(session, now, limit=3, lease=LEASE)
+    claimed = await outbox_leases.claim_due(session, now, limit=3, lease=LEASE)
     held = [(c.id, c.lease) for c in claimed]
     until = now + 2 * LEASE
-    kept = await outbox.extend_leases(session, held, until)
+    kept = await outbox_leases.extend_leases(session, held, until)
     assert kept == dict.fromkeys(ids, until)
-    assert await outbox.release(session, [(ids[0], until)], now) == 1
-    back = await outbox.claim_due(session, now, limit=10, lease=LEASE)
+    assert await outbox_leases.release(session, [(ids[0], until)], now) == 1
+    back = await outbox_leases.claim_due(session, now, limit=10, lease=LEASE)
     assert [c.id for c in back] == [ids[0]]
 
 
@@ -232,15 +243,18 @@ async def test_sent_retry_and_uncertain(session: AsyncSession, clock: FixedClock
     sent_id = await _add(session, "sent", 1, now)
     retry_id = await _add(session, "retry", 2, now)
     unsure_id = await _add(session, "unsure", 3, now)
-    claimed = {c.id: c for c in await outbox.claim_due(session, now, limit=10, lease=LEASE)}
+    claimed = {c.id: c for c in await outbox_leases.claim_due(session, now, limit=10, lease=LEASE)}
     tokens = {
-        i: await outbox.mark_sending(session, i, claimed[i].lease, now, LEASE) for i in claimed
+        i: await outbox_outcomes.mark_sending(session, i, claimed[i].lease, now, LEASE)
+        for i in claimed
     }
     assert all(tokens.values())
 
-    await outbox.mark_sent(session, sent_id, 42, now)
-    assert await outbox.mark_retry(session, retry_id, now + timedelta(seconds=5), "502 Bad Gateway")
-    await outbox.mark_uncertain(session, unsure_id, "no answer within 10 s")
+    await outbox_outcomes.mark_sent(session, sent_id, 42, now)
+    assert await outbox_outcomes.mark_retry(
+        session, retry_id, now + timedelta(seconds=5), "502 Bad Gateway"
+    )
+    await outbox_outcomes.mark_uncertain(session, unsure_id, "no answer within 10 s")
 
     sent = await _row(session, sent_id)
     assert (sent.state, sent.sent_message_id, sent.sent_at) == (OutboxState.SENT, 42, now)
@@ -250,8 +264,11 @@ async def test_sent_retry_and_uncertain(session: AsyncSession, clock: FixedClock
     unsure = await _row(session, unsure_id)
     assert unsure.state == OutboxState.UNCERTAIN and unsure.sent_at == now
 
-    assert await outbox.claim_due(session, now + timedelta(seconds=4), limit=9, lease=LEASE) == []
-    due = await outbox.claim_due(session, now + timedelta(seconds=5), limit=9, lease=LEASE)
+    assert (
+        await outbox_leases.claim_due(session, now + timedelta(seconds=4), limit=9, lease=LEASE)
+        == []
+    )
+    due = await outbox_leases.claim_due(session, now + timedelta(seconds=5), limit=9, lease=LEASE)
     assert [c.id for c in due] == [retry_id]
     assert due[0].attempts == 1
 
@@ -259,16 +276,16 @@ async def test_sent_retry_and_uncertain(session: AsyncSession, clock: FixedClock
 async def test_progress_keeps_the_first_part(session: AsyncSession, clock: FixedClock) -> None:
     now = clock.now()
     row_id = await _add(session, "two-part", 1, now)
-    (row,) = await outbox.claim_due(session, now, limit=1, lease=LEASE)
-    token = await outbox.mark_sending(session, row_id, row.lease, now, LEASE)
+    (row,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE)
+    token = await outbox_outcomes.mark_sending(session, row_id, row.lease, now, LEASE)
     assert token is not None
-    held = await outbox.mark_progress(session, row_id, 77, token, now, LEASE)
+    held = await outbox_outcomes.mark_progress(session, row_id, 77, token, now, LEASE)
     assert held is not None
     stored = await _row(session, row_id)
     assert stored.state == OutboxState.PENDING and stored.sent_message_id == 77
     assert stored.sent_at is None  # no longer in flight
-    await outbox.release(session, [(row_id, held)], now)
-    (again,) = await outbox.claim_due(session, now, limit=1, lease=LEASE)
+    await outbox_leases.release(session, [(row_id, held)], now)
+    (again,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE)
     assert again.sent_message_id == 77
 
 
@@ -281,18 +298,21 @@ async def test_403_marks_the_person_blocked_and_their_rows_dead(
     second = await _add(session, "two", 1234, now, person_id=pid)
     other = await _add(session, "other", 999, now)
 
-    dead = await outbox.mark_dead(
+    dead = await outbox_outcomes.mark_dead(
         session, first, "403 Forbidden: bot was blocked by the user", now, blocked=True
     )
     assert dead == [first, second]
     person = await session.get(Person, pid)
     assert person is not None and person.blocked_bot_at == now
     assert (await _row(session, other)).state == OutboxState.PENDING
-    assert (await _row(session, second)).last_error == outbox.BLOCKED_CASCADE.format(row=first)
-    # Nobody enqueues for them any more.
+    assert (await _row(session, second)).last_error == outbox_outcomes.BLOCKED_CASCADE.format(
+        row=first
+    )
+    # Nobody enqueues for them any more, one by one or in a sweep's batch.
     assert not await outbox.to_person(
         session, pid, key="three", template="test.echo", params={}, now=now
     )
+    assert outbox.message_to(person, "four", "test.echo", {}) is None
 
 
 async def test_403_in_a_group_kills_only_that_row(session: AsyncSession, clock: FixedClock) -> None:
@@ -300,7 +320,7 @@ async def test_403_in_a_group_kills_only_that_row(session: AsyncSession, clock: 
     a = await _add(session, "g1", GROUP, now, is_group=True)
     b = await _add(session, "g2", GROUP, now, is_group=True)
     reason = "403 Forbidden: bot was kicked from the supergroup chat"
-    assert await outbox.mark_dead(session, a, reason, now, blocked=True) == [a]
+    assert await outbox_outcomes.mark_dead(session, a, reason, now, blocked=True) == [a]
     assert (await _row(session, b)).state == OutboxState.PENDING
 
 
@@ -313,11 +333,11 @@ async def test_status_lists_counts_age_and_reasons(
     dead = await _add(session, "dead", 3, now)
     unsure = await _add(session, "unsure", 4, now)
     sent = await _add(session, "sent", 5, now)
-    await outbox.mark_dead(session, dead, "400 Bad Request: chat not found", now)
-    await outbox.mark_uncertain(session, unsure, "no answer within 10 s")
-    await outbox.mark_sent(session, sent, 9, now)
+    await outbox_outcomes.mark_dead(session, dead, "400 Bad Request: chat not found", now)
+    await outbox_outcomes.mark_uncertain(session, unsure, "no answer within 10 s")
+    await outbox_outcomes.mark_sent(session, sent, 9, now)
 
-    report = await outbox.status(session, now)
+    report = await outbox_status.status(session, now)
     assert report.counts == {
         OutboxState.PENDING: 2,
         OutboxState.SENT: 1,
@@ -338,25 +358,25 @@ async def test_retry_dead_and_uncertain(session: AsyncSession, clock: FixedClock
     blocked = await _add(session, "blocked", 4321, now, person_id=pid)
     bad = await _add(session, "bad", 2, now)
     unsure = await _add(session, "unsure", 3, now)
-    await outbox.mark_dead(session, blocked, "403 Forbidden", now, blocked=True)
-    await outbox.mark_dead(session, bad, "400 Bad Request", now)
-    await outbox.mark_uncertain(session, unsure, "no answer")
+    await outbox_outcomes.mark_dead(session, blocked, "403 Forbidden", now, blocked=True)
+    await outbox_outcomes.mark_dead(session, bad, "400 Bad Request", now)
+    await outbox_outcomes.mark_uncertain(session, unsure, "no answer")
 
     with pytest.raises(ValueError, match="row id"):
-        await outbox.retry(session, now=now)
+        await outbox_status.retry(session, now=now)
     with pytest.raises(ValueError, match="row id"):
-        await outbox.retry(session, bad, dead=True, now=now)
+        await outbox_status.retry(session, bad, dead=True, now=now)
 
     later = now + timedelta(hours=1)
     # --dead leaves uncertain rows alone: they may have arrived already.
-    assert await outbox.retry(session, dead=True, now=later) == 2
+    assert await outbox_status.retry(session, dead=True, now=later) == 2
     assert (await _row(session, unsure)).state == OutboxState.UNCERTAIN
     person = await session.get(Person, pid)
     assert person is not None and person.blocked_bot_at is None  # the operator vouched
-    assert await outbox.retry(session, unsure, now=later) == 1
-    assert await outbox.retry(session, unsure, now=later) == 0  # pending now: nothing to do
+    assert await outbox_status.retry(session, unsure, now=later) == 1
+    assert await outbox_status.retry(session, unsure, now=later) == 0  # pending now: nothing to do
 
-    due = await outbox.claim_due(session, later, limit=10, lease=LEASE)
+    due = await outbox_leases.claim_due(session, later, limit=10, lease=LEASE)
     assert sorted(c.id for c in due) == sorted([blocked, bad, unsure])
     assert all(c.attempts == 0 for c in due)
     rows = (
@@ -526,8 +546,8 @@ def _seed_cli_database(url: str, now: datetime) -> None:
             await _add(s, "waiting", 1, now - timedelta(minutes=90))
             dead = await _add(s, "refused", 2, now)
             unsure = await _add(s, "unsure", 3, now)
-            await outbox.mark_dead(s, dead, "400 Bad Request: chat not found", now)
-            await outbox.mark_uncertain(s, unsure, "no answer within 10 s")
+            await outbox_outcomes.mark_dead(s, dead, "400 Bad Request: chat not found", now)
+            await outbox_outcomes.mark_uncertain(s, unsure, "no answer within 10 s")
             await s.commit()
         await engine.dispose()
 

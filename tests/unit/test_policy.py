@@ -13,16 +13,9 @@ import pytest
 from models.enums import ApproverKind, DayClass, DayKind
 from services.calendar import WorkCalendar
 from services.errors import DomainError
-from services.policy import (
-    PolicyPack,
-    PolicyPackError,
-    count_leave_days,
-    list_packs,
-    load_pack,
-    load_pack_file,
-    next_approver,
-    route_leave,
-)
+from services.leave.routing import count_leave_days, next_approver, route_leave
+from services.policy import PolicyPack
+from services.policy_loading import PolicyPackError, list_packs, load_pack, load_pack_file
 
 PACKS = ["central-2017", "ganzhou-2021", "guangdong-2016", "qinghai-2018"]
 T = ApproverKind.TOWNSHIP_PARTY_COMMITTEE

@@ -14,7 +14,7 @@ from models.workflow import OutboxMessage
 from services import audit
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.supervision import recall
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster

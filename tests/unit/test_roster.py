@@ -28,15 +28,12 @@ from models.tables import (
     Village,
 )
 from services.clock import FixedClock
-from services.roster.cells import CellError, parse_date, parse_needs, parse_phone
-from services.roster.importer import (
-    ImportResult,
-    Problem,
-    household_code,
-    import_roster,
-    write_template,
-)
-from services.roster.parse import SHEETS, read_roster
+from services.roster.importing.cells import CellError, parse_date, parse_needs, parse_phone
+from services.roster.importing.check_households import household_code
+from services.roster.importing.importer import ImportResult, import_roster
+from services.roster.importing.layout import SHEETS, write_template
+from services.roster.importing.problems import Problem
+from services.roster.importing.reader import read_roster
 from tests.unit.roster_fixtures import (
     Roster,
     sample_roster,

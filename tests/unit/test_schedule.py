@@ -18,7 +18,8 @@ from models.workflow import OutboxMessage
 from services.calendar import WorkCalendar
 from services.messaging import outbox
 from services.operations.schedule import FAILED, SWEEPS, NamedSweep, run_all
-from services.policy import PolicyPack, load_pack
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster
 

@@ -15,7 +15,8 @@ from models.presence import LocationReport, Recall, Sanction, SpotCheckTarget
 from models.workflow import OutboxMessage
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.policy import PolicyPack, load_pack
+from services.policy import PolicyPack
+from services.policy_loading import load_pack
 from services.presence import locations, spot_check_decisions, spot_checks
 from tests import presence_factories as pf
 from tests.factories import Roster, seed_roster

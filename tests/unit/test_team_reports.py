@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.presence import TeamReport
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.supervision.team_reports import (
     MAX_CHARS,
     Submitted,

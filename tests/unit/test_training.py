@@ -16,7 +16,7 @@ from models.presence import Training
 from services import audit
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.supervision.training import Course, my_trainings, record_for_names, record_own
 from services.supervision.training_sweeps import months_since, training_reminders
 from tests.factories import Roster

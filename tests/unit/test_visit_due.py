@@ -18,7 +18,7 @@ from models.enums import VisitMode
 from models.tables import Pairing
 from models.workflow import OutboxMessage, Visit
 from services.clock import FixedClock
-from services.policy import load_pack
+from services.policy_loading import load_pack
 from services.visits.coverage import Quarter
 from services.visits.sweeps import slot_opening, visit_due
 from tests.factories import seed_roster

@@ -15,14 +15,16 @@ from models.tables import ApproverPost, Person
 from models.workflow import OutboxMessage, Visit, VisitPhoto
 from services.clock import FixedClock
 from services.errors import DomainError
-from services.policy import load_pack
+from services.policy_loading import load_pack
+from services.visits.my_households import my_households
 from services.visits.one_line import (
     TOPIC_WORDS,
     parse_one_line,
     problems_from_notes,
     risk_from_notes,
 )
-from services.visits.records import CHECKS, Check, PhotoIn, log_visit, my_households, quick_visit
+from services.visits.quick_visits import quick_visit
+from services.visits.records import CHECKS, Check, PhotoIn, log_visit
 from tests.factories import seed_roster
 from tests.visit_factories import VisitWorld, seed_visit_world
 

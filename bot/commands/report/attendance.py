@@ -13,7 +13,7 @@ from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
 from models.enums import SheetState
 from services.calendar import load_calendar
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 
 def _month(text: str | None, ctx: AppContext) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
 from services.errors import DomainError
-from services.policy import load_pack
+from services.policy_loading import load_pack
 
 
 async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -1,30 +1,17 @@
-"""The database side of a roster import: what is there already (``Snapshot``), what a
-validated roster asks for (``Plan``), and writing the plan as upserts (``apply_plan``).
-
-Natural keys, not ids, link the plan's records (a village is its county, township and
-name; a person is a phone; a household is a code), so a plan can be checked before
-anything it names exists. ``apply_plan`` resolves them to ids as it goes.
+"""Writing a validated roster's ``Plan`` over the ``Snapshot`` of what is stored, as
+upserts on natural keys, and counting what was created, updated or left unchanged.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import Enum
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import (
-    POST_JURISDICTION,
-    ApproverKind,
-    HouseholdCategory,
-    Jurisdiction,
-    TeamRole,
-    UnitLevel,
-)
+from models.enums import POST_JURISDICTION, Jurisdiction
 from models.tables import (
     ApproverPost,
     Cadre,
@@ -37,100 +24,22 @@ from models.tables import (
     Township,
     Village,
 )
+from services.roster.importing.plan import (
+    KEEP,
+    ApproverPlan,
+    CadrePlan,
+    HouseholdPlan,
+    PairingPlan,
+    Plan,
+    Target,
+    TownshipKey,
+    UnitPlan,
+    VillageKey,
+    VillagePlan,
+)
+from services.roster.importing.snapshot import Snapshot
 from services.roster.names import household_search_key
 from services.visits.household_search import backfill_search_keys
-
-VillageKey = tuple[str, str, str]  # county, township, village
-TownshipKey = tuple[str, str]  # county, township
-M = TypeVar("M", bound=SQLModel)
-
-
-class Keep(Enum):
-    """An optional column the file does not have: the stored value stays as it is."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
-
-# --- the plan ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UnitPlan:
-    name: str
-    level: UnitLevel
-
-
-@dataclass(frozen=True)
-class VillagePlan:
-    key: VillageKey
-    needs: str | Keep
-    coords: tuple[float, float] | Keep | None
-
-
-@dataclass(frozen=True)
-class CadrePlan:
-    phone: str
-    village: VillageKey
-    role: TeamRole
-    is_leader: bool
-    unit: str
-    level: UnitLevel
-    term_start: date
-    term_end: date
-    party_since: date | Keep | None
-    birth_date: date | Keep | None
-
-
-@dataclass(frozen=True)
-class Target:
-    """What an approver post covers: a path of names (county[, township[, village]]) or a unit."""
-
-    jurisdiction: Jurisdiction
-    path: tuple[str, ...]
-
-    def label(self) -> str:
-        return "/".join(self.path)
-
-
-@dataclass(frozen=True)
-class ApproverPlan:
-    phone: str
-    kind: ApproverKind
-    target: Target
-
-
-@dataclass(frozen=True)
-class HouseholdPlan:
-    code: str
-    head: str
-    village: VillageKey
-    category: HouseholdCategory
-    size: int | Keep | None
-
-
-@dataclass(frozen=True)
-class PairingPlan:
-    phone: str
-    code: str
-
-
-@dataclass
-class Plan:
-    units: list[UnitPlan] = field(default_factory=list)
-    villages: list[VillagePlan] = field(default_factory=list)
-    people: dict[str, str] = field(default_factory=dict)  # phone → name
-    cadres: list[CadrePlan] = field(default_factory=list)
-    # Cadres already stored and absent from the file whose leadership the file changes
-    # (a 队长 added beside a stored 第一书记): cadre id → is_leader.
-    leader_updates: dict[int, bool] = field(default_factory=dict)
-    approvers: list[ApproverPlan] = field(default_factory=list)
-    households: list[HouseholdPlan] = field(default_factory=list)
-    pairings: list[PairingPlan] = field(default_factory=list)
-
-
-# --- counts --------------------------------------------------------------------------------
 
 ENTITIES: tuple[str, ...] = (
     "units",
@@ -163,74 +72,6 @@ class EntityCounts:
 
 def empty_counts() -> dict[str, EntityCounts]:
     return {name: EntityCounts() for name in ENTITIES}
-
-
-# --- what is stored ------------------------------------------------------------------------
-
-
-@dataclass
-class Snapshot:
-    """Every roster row already stored, indexed by natural key.
-
-    A roster is a county or a province: thousands of rows, fine to hold in memory, and
-    it lets validation be plain Python over the file and the database together.
-    """
-
-    units: dict[str, DispatchingUnit]
-    counties: dict[str, County]
-    townships: dict[TownshipKey, Township]
-    villages: dict[VillageKey, Village]
-    teams: dict[int, Team]  # by village id
-    people: dict[str, Person]  # by phone
-    cadres: dict[int, Cadre]  # by person id
-    posts: set[tuple[ApproverKind, str, int]]  # (kind, jurisdiction key, person id)
-    households: dict[str, Household]  # by code
-    active_pairings: dict[int, list[Pairing]]  # by household id
-
-    def village_keys(self) -> dict[int, VillageKey]:
-        """Village id → its key."""
-        return {v.id: key for key, v in self.villages.items() if v.id is not None}
-
-    def team_village_keys(self) -> dict[int, VillageKey]:
-        """Team id → its village's key."""
-        keys = self.village_keys()
-        return {t.id: keys[vid] for vid, t in self.teams.items() if t.id is not None}
-
-    def people_by_id(self) -> dict[int, Person]:
-        return {p.id: p for p in self.people.values() if p.id is not None}
-
-
-async def _all(session: AsyncSession, model: type[M]) -> list[M]:
-    return list((await session.exec(select(model))).all())
-
-
-async def load_snapshot(session: AsyncSession) -> Snapshot:
-    counties = await _all(session, County)
-    townships = await _all(session, Township)
-    villages = await _all(session, Village)
-    county_names = {c.id: c.name for c in counties}
-    township_keys = {t.id: (county_names[t.county_id], t.name) for t in townships}
-    active = await session.exec(select(Pairing).where(col(Pairing.ended_at).is_(None)))
-    by_household: dict[int, list[Pairing]] = defaultdict(list)
-    for pairing in active.all():
-        by_household[pairing.household_id].append(pairing)
-    return Snapshot(
-        units={u.name: u for u in await _all(session, DispatchingUnit)},
-        counties={c.name: c for c in counties},
-        townships={township_keys[t.id]: t for t in townships},
-        villages={(*township_keys[v.township_id], v.name): v for v in villages},
-        teams={t.village_id: t for t in await _all(session, Team)},
-        people={p.phone: p for p in await _all(session, Person)},
-        cadres={c.person_id: c for c in await _all(session, Cadre)},
-        posts={
-            (p.kind, p.jurisdiction_key, p.person_id) for p in await _all(session, ApproverPost)
-        },
-        households={h.code: h for h in await _all(session, Household)},
-        active_pairings=dict(by_household),
-    )
-
-
-# --- writing -------------------------------------------------------------------------------
 
 
 def _update(row: SQLModel, values: dict[str, Any]) -> bool:

@@ -1,7 +1,13 @@
-"""The blank roster workbook handed to a county office (``zhucun import --template``)."""
+"""The roster's layout: its six sheets and their columns (``SHEETS``), and the blank
+workbook written from them for a county office (``zhucun import --template``).
+
+The reader matches a file against the same ``SHEETS``, so the template and the reader
+cannot drift apart. Nothing here knows the database.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -10,8 +16,124 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from services.roster.cells import HOUSEHOLD_CATEGORIES, LEVELS, NEEDS, POSTS, ROLES
-from services.roster.parse import INSTRUCTIONS_TITLE, SHEETS, SheetSpec
+from services.roster.importing.cells import HOUSEHOLD_CATEGORIES, LEVELS, NEEDS, POSTS, ROLES
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+    width: int = 12
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    key: str
+    title: str
+    aliases: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = True
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+def _place_columns(*, required: bool = True) -> tuple[Column, ...]:
+    return (
+        Column("county", "县", ("county", "县区", "县(市、区)"), required, 10),
+        Column("township", "乡镇", ("township", "town", "乡(镇)"), required, 10),
+        Column("village", "村", ("village", "行政村"), required, 12),
+    )
+
+
+_NAME = Column("name", "姓名", ("name",), width=10)
+_PHONE = Column(
+    "phone", "手机", ("phone", "mobile", "手机号", "手机号码", "联系电话", "电话"), width=14
+)
+
+VILLAGES = SheetSpec(
+    "villages",
+    "村",
+    ("villages", "village"),
+    (
+        *_place_columns(),
+        Column("needs", "类别", ("category", "needs", "村类别"), required=False, width=22),
+        Column("latitude", "纬度", ("latitude", "lat"), required=False, width=10),
+        Column("longitude", "经度", ("longitude", "lon", "lng"), required=False, width=10),
+    ),
+)
+UNITS = SheetSpec(
+    "units",
+    "派出单位",
+    ("units", "unit", "dispatching_units"),
+    (
+        Column("unit", "单位", ("unit", "单位名称", "派出单位"), width=28),
+        Column("level", "层级", ("level", "级别"), width=8),
+    ),
+)
+CADRES = SheetSpec(
+    "cadres",
+    "工作队员",
+    ("cadres", "cadre", "members", "队员"),
+    (
+        _NAME,
+        _PHONE,
+        *_place_columns(),
+        Column("role", "职务", ("role", "position"), width=16),
+        Column("unit", "派出单位", ("unit", "dispatching_unit"), width=28),
+        Column("term_start", "任期开始", ("term_start", "任期起"), width=12),
+        Column("term_end", "任期结束", ("term_end", "任期止"), width=12),
+        Column("party_since", "入党时间", ("party_since", "party_member_since"), False, 12),
+        Column("birth_date", "出生日期", ("birth_date", "birthday", "出生年月"), False, 12),
+    ),
+)
+APPROVERS = SheetSpec(
+    "approvers",
+    "审批人",
+    ("approvers", "approver"),
+    (
+        _NAME,
+        _PHONE,
+        Column("post", "岗位", ("post", "kind"), width=16),
+        Column("jurisdiction", "辖区", ("jurisdiction",), width=28),
+    ),
+    required=False,
+)
+HOUSEHOLDS = SheetSpec(
+    "households",
+    "农户",
+    ("households", "household"),
+    (
+        Column("code", "编号", ("code", "农户编号", "户编号"), required=False, width=14),
+        Column("head", "户主", ("head", "head_name", "户主姓名"), width=10),
+        *_place_columns(),
+        Column("category", "类别", ("category", "农户类别", "监测类别"), width=16),
+        Column("size", "人口", ("size", "家庭人口", "人口数"), required=False, width=8),
+    ),
+    required=False,
+)
+PAIRINGS = SheetSpec(
+    "pairings",
+    "结对",
+    ("pairings", "pairing"),
+    (
+        Column("cadre_phone", "干部手机", ("cadre_phone", "干部手机号"), width=14),
+        Column("household_code", "农户编号", ("household_code", "编号", "code"), False, 14),
+        Column("head", "户主", ("head", "head_name", "户主姓名"), required=False, width=10),
+        *_place_columns(required=False),
+    ),
+    required=False,
+)
+
+#: Every sheet, in the order of the template.
+SHEETS: tuple[SheetSpec, ...] = (VILLAGES, UNITS, CADRES, APPROVERS, HOUSEHOLDS, PAIRINGS)
+
+#: The template's instructions sheet; skipped on import.
+INSTRUCTIONS_TITLE = "说明"
+
+# --- the template --------------------------------------------------------------------------
 
 # Rows that get drop-downs and formats: far more than a county's roster needs.
 _LAST_ROW = 5000

@@ -15,32 +15,28 @@ from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roster.apply import (
-    EntityCounts,
-    Plan,
-    Snapshot,
-    apply_plan,
-    empty_counts,
-    load_snapshot,
-)
-from services.roster.check import check_roster, household_code
-from services.roster.parse import Problem, RosterFile, RosterFileError, Severity, read_roster
-from services.roster.template import write_template
+from services.roster.importing.apply import EntityCounts, apply_plan, empty_counts
+from services.roster.importing.check_approvers import check_approvers
+from services.roster.importing.check_cadres import check_cadres, check_teams
+from services.roster.importing.check_households import check_households, check_pairings
+from services.roster.importing.check_places import check_units, check_villages
+from services.roster.importing.checker import RosterCheck
+from services.roster.importing.plan import Plan
+from services.roster.importing.problems import Problem, RosterFileError, Severity
+from services.roster.importing.reader import RosterFile, read_roster
+from services.roster.importing.snapshot import Snapshot, load_snapshot
 
-__all__ = [
-    "DEFAULT_MIN_TEAM_MEMBERS",
-    "EntityCounts",
-    "ImportResult",
-    "Problem",
-    "RosterFile",
-    "Severity",
-    "Validation",
-    "household_code",
-    "import_roster",
-    "read_roster",
-    "validate",
-    "write_template",
-]
+# In this order: each sheet names only what the sheets before it list (or the database
+# holds), and the team checks need every cadre row read first.
+CHECKS = (
+    check_villages,
+    check_units,
+    check_cadres,
+    check_teams,
+    check_approvers,
+    check_households,
+    check_pairings,
+)
 
 DEFAULT_MIN_TEAM_MEMBERS = 3
 
@@ -119,5 +115,7 @@ def validate(
     min_team_members: int = DEFAULT_MIN_TEAM_MEMBERS,
 ) -> Validation:
     """Every problem of ``roster`` read against ``snapshot``, and the plan to write it."""
-    plan, problems = check_roster(roster, snapshot, today=today, min_team_members=min_team_members)
-    return Validation(plan=plan, problems=problems)
+    check = RosterCheck(roster, snapshot, today=today, min_team_members=min_team_members)
+    for step in CHECKS:
+        step(check)
+    return Validation(plan=check.plan, problems=check.problems)
