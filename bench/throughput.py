@@ -363,7 +363,7 @@ PACKAGES = [
     ("(pypinyin/", "name search libraries"),
     ("(babel/", "i18n"),
     ("(gettext.py", "i18n"),
-    ("(bot/botapi_spec.py", "emulator: Bot API spec checks"),
+    ("(sandbox/telegram/spec/", "emulator: Bot API spec checks"),
     ("(bot/sandbox.py", "emulator: sandbox"),
     ("(throughput.py", "bench harness"),
     ("(services/", "app: services/"),

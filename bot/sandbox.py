@@ -10,7 +10,7 @@ The real aiogram client talks to it over HTTP, exactly as it talks to api.telegr
         await alice.press(reply, "确认")
         sandbox.assert_no_violations()
 
-Every call is checked against the Bot API spec (``bot.botapi_spec``); in strict mode a
+Every call is checked against the Bot API spec (``sandbox.telegram.spec``); in strict mode a
 violating call fails the way Telegram would (400 Bad Request) and is recorded, so tests can
 assert that the bot never made one.  Everything lives in memory; nothing touches the network
 beyond the loopback socket.
@@ -54,7 +54,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from bot.botapi_spec import SpecChecker, parse_html, utf16_len
+from sandbox.telegram.spec.checking import SpecChecker
+from sandbox.telegram.spec.formatting import parse_html, utf16_len
 
 if TYPE_CHECKING:
     from aiogram import Dispatcher

@@ -79,7 +79,8 @@ class Harness:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[BotApiSandbox]:
-    from bot.botapi_spec import SpecChecker, load_spec
+    from sandbox.telegram.spec.checking import SpecChecker
+    from sandbox.telegram.spec.loading import load_spec
 
     # The authoritative spec beside the repository when present, else the vendored copy.
     checker = SpecChecker(load_spec(SPEC if SPEC.exists() else None))

@@ -35,7 +35,6 @@ from aiohttp import web
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.botapi_spec import SpecChecker, load_spec
 from bot.config import Settings
 from bot.context import AppContext
 from bot.sandbox import BotApiSandbox, FakeUser
@@ -44,6 +43,8 @@ from bot.worker import Worker
 from models.enums import OutboxState, TeamRole, UnitLevel
 from models.tables import Cadre, InboxUpdate, Person
 from models.workflow import OutboxMessage
+from sandbox.telegram.spec.checking import SpecChecker
+from sandbox.telegram.spec.loading import load_spec
 from services.clock import FixedClock
 from services.roster import invites
 from tests.factories import Roster, seed_roster
