@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.relay import Relay, RelaySettings
-from bot.sandbox import BotApiSandbox
 from handlers.notices import Rendered, notice
 from locales import Catalogs, Translator
 from models import migrate
 from models.db import create_engine, session_factory
+from sandbox.telegram.emulator import BotApiSandbox
 from services.messaging import outbox
 
 TELEGRAM_CEILING = 30.0  # messages a second, all chats together

@@ -6,8 +6,9 @@
 
 A county of 500 cadres (teams of 3 or 4 in 143 villages, 1,500 paired households, from
 ``bench/synthetic.py``) is bulk-written into a fresh SQLite file. The Bot API emulator
-(``bot.sandbox.BotApiSandbox``, spec checks on) runs in this process; each bot runs in a
-child process of its own (the way Telegram and a bot are apart), so its memory is its own:
+(``sandbox.telegram.emulator.BotApiSandbox``, spec checks on) runs in this process; each bot
+runs in a child process of its own (the way Telegram and a bot are apart), so its memory is
+its own:
 
 A. the real runtime (``bot.runtime.BotRuntime``: middlewares, identity, handlers, the
    database FSM storage, the outbox relay beside polling), polling with
@@ -364,7 +365,7 @@ PACKAGES = [
     ("(babel/", "i18n"),
     ("(gettext.py", "i18n"),
     ("(sandbox/telegram/spec/", "emulator: Bot API spec checks"),
-    ("(bot/sandbox.py", "emulator: sandbox"),
+    ("(sandbox/telegram/", "emulator: sandbox"),
     ("(throughput.py", "bench harness"),
     ("(services/", "app: services/"),
     ("(handlers/", "app: handlers/"),
@@ -615,7 +616,7 @@ def report(phase: Phase) -> None:
 async def bench(args: argparse.Namespace, folder: Path, samples: Path) -> None:
     from synthetic import Shape
 
-    from bot.sandbox import BotApiSandbox
+    from sandbox.telegram.emulator import BotApiSandbox
 
     cadres, updates = (50, 300) if args.small else (args.cadres, args.updates)
     shape = Shape(

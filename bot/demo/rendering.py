@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.sandbox import BotApiSandbox, RecordedCall
+from sandbox.telegram.emulator import BotApiSandbox
+from sandbox.telegram.records import RecordedCall
 
 _SENDS = {"sendMessage", "sendDocument", "sendPhoto", "sendLocation", "copyMessage"}
 _EDITS = {"editMessageText", "editMessageCaption"}

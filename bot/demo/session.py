@@ -24,8 +24,11 @@ from bot.config import Settings
 from bot.context import AppContext
 from bot.demo import county
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, FakeGroup, FakeUser, SandboxTimeout
 from models.workflow import OutboxMessage
+from sandbox.telegram.chats import FakeGroup
+from sandbox.telegram.emulator import BotApiSandbox
+from sandbox.telegram.errors import SandboxTimeout
+from sandbox.telegram.users import FakeUser
 from services.calendar import load_calendar
 from services.clock import FixedClock
 from services.leave import sweeps as leave_sweeps

@@ -17,7 +17,8 @@ from datetime import datetime, time, timedelta
 from bot.demo.county import POSTS, TEAMS, VILLAGES
 from bot.demo.rendering import Transcript
 from bot.demo.session import COUNTY_GROUP, DemoWorld
-from bot.sandbox import SandboxTimeout, SentMessage
+from sandbox.telegram.chats import SentMessage
+from sandbox.telegram.errors import SandboxTimeout
 
 HELP = """\
 你可以扮演演示县 赣县区（2 个乡镇、6 个村）里的任何人。Play anyone in the demo county.

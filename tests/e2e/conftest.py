@@ -19,8 +19,10 @@ import pytest
 from bot.config import Settings
 from bot.context import AppContext
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, FakeUser, SentMessage
 from models.tables import Person
+from sandbox.telegram.chats import SentMessage
+from sandbox.telegram.emulator import BotApiSandbox
+from sandbox.telegram.users import FakeUser
 from services.clock import FixedClock
 from services.operations.schedule import run_all
 from services.policy_loading import load_pack

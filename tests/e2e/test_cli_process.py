@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.context import AppContext
-from bot.sandbox import BotApiSandbox
+from sandbox.telegram.emulator import BotApiSandbox
 from tests.factories import seed_roster
 
 CLI = [sys.executable, "-m", "bot.cli"]

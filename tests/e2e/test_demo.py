@@ -21,7 +21,7 @@ from bot.demo import county
 from bot.demo.session import DemoWorld
 from bot.demo.terminal import DemoError, Terminal
 from bot.demo.tour import CHAPTERS
-from bot.sandbox import BotApiSandbox
+from sandbox.telegram.emulator import BotApiSandbox
 
 CLI = [sys.executable, "-m", "bot.cli"]
 

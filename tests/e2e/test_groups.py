@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from bot.sandbox import FakeGroup, FakeUser
 from models.tables import GroupChat, Person
 from models.workflow import AuditEvent
+from sandbox.telegram.chats import FakeGroup
+from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
 
 DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Beijing: dispatch check

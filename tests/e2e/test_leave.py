@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.sandbox import FakeUser, SentMessage
 from handlers.leave.payloads import LeaveDecision
 from models.enums import LeaveState
 from models.workflow import AuditEvent, LeaveRequest
+from sandbox.telegram.chats import SentMessage
+from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
 
 

@@ -27,7 +27,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.middlewares import UnitOfWorkMiddleware
 from bot.relay import Relay, RelaySettings
-from bot.sandbox import BotApiSandbox, FakeUser, RecordedCall
 from handlers.notices import Rendered, notice
 from locales import Catalogs, Translator
 from models import migrate
@@ -35,6 +34,9 @@ from models.db import create_engine, session_factory
 from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
+from sandbox.telegram.emulator import BotApiSandbox
+from sandbox.telegram.records import RecordedCall
+from sandbox.telegram.users import FakeUser
 from services.messaging import outbox, outbox_leases, outbox_status
 from tests.e2e.conftest import Harness
 

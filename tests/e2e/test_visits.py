@@ -10,10 +10,11 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot.sandbox import FakeUser, SentMessage
 from handlers.visits.card import VisitCb
 from models.enums import OutboxState, VisitMode
 from models.workflow import OutboxMessage, Visit, VisitPhoto
+from sandbox.telegram.chats import SentMessage
+from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
 from tests.visit_factories import VisitWorld, seed_visit_world
 

@@ -28,7 +28,6 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.context import AppContext
-from bot.sandbox import BotApiSandbox, FakeUser
 from bot.webhook import (
     BAD_SECRET,
     BAD_URL,
@@ -42,6 +41,8 @@ from bot.webhook import (
     serve_webhook,
 )
 from models.tables import InboxUpdate, Person
+from sandbox.telegram.emulator import BotApiSandbox
+from sandbox.telegram.users import FakeUser
 from services.clock import FixedClock
 from services.roster import invites
 from tests.factories import Roster, seed_roster

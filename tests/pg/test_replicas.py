@@ -37,14 +37,15 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.context import AppContext
-from bot.sandbox import BotApiSandbox, FakeUser
 from bot.webhook import SECRET_HEADER, WebhookServer
 from bot.worker import Worker
 from models.enums import OutboxState, TeamRole, UnitLevel
 from models.tables import Cadre, InboxUpdate, Person
 from models.workflow import OutboxMessage
+from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.spec.checking import SpecChecker
 from sandbox.telegram.spec.loading import load_spec
+from sandbox.telegram.users import FakeUser
 from services.clock import FixedClock
 from services.roster import invites
 from tests.factories import Roster, seed_roster

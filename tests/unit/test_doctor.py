@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.cli import main
 from bot.commands.doctor import telegram_checks
 from bot.config import Settings
-from bot.sandbox import BotApiSandbox
+from sandbox.telegram.emulator import BotApiSandbox
 from services.messaging import outbox, outbox_outcomes, outbox_status
 from services.operations import doctor
 from services.operations.doctor import Level

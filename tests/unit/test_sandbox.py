@@ -37,10 +37,12 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.sandbox import BotApiSandbox, FakeUser, SandboxTimeout
+from sandbox.telegram.emulator import BotApiSandbox
+from sandbox.telegram.errors import SandboxTimeout
 from sandbox.telegram.spec.checking import SpecChecker
 from sandbox.telegram.spec.formatting import parse_html
 from sandbox.telegram.spec.loading import VENDORED_SPEC, dump_spec, load_spec, trim_spec
+from sandbox.telegram.users import FakeUser
 
 FULL_SPEC = Path(__file__).parents[2].parent / "shared/botapi/api.json"
 # aiogram 3.31 requires this field although Bot API 10.1 does not define it (see sandbox).

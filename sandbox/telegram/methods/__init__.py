@@ -1,0 +1,1 @@
+"""The Bot API methods the emulator serves, one module per area; ``table.py`` names them."""
