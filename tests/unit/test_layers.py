@@ -1,5 +1,7 @@
 """Imports point inwards: services/ and models/ know nothing of Telegram or the scheduler,
-so a second messenger can be a new handlers layer over the same services."""
+so a second messenger can be a new handlers layer over the same services. The platform
+emulators in sandbox/ stand apart from the product: it runs them only in the offline demo,
+and they know nothing of it."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PRODUCT = {"bot", "handlers", "services", "models", "scheduler", "policies", "locales"}
 FORBIDDEN = {
-    "services": {"aiogram", "apscheduler", "bot", "handlers", "scheduler", "aiohttp"},
-    "models": {"aiogram", "apscheduler", "bot", "handlers", "scheduler", "services"},
-    "handlers": {"bot", "scheduler"},
-    "scheduler": {"handlers"},
+    "services": {"aiogram", "apscheduler", "bot", "handlers", "scheduler", "aiohttp", "sandbox"},
+    "models": {"aiogram", "apscheduler", "bot", "handlers", "scheduler", "services", "sandbox"},
+    "handlers": {"bot", "scheduler", "sandbox"},
+    "scheduler": {"handlers", "sandbox"},
+    "sandbox": PRODUCT,
 }
 
 
@@ -26,6 +30,11 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module.split(".")[0])
     return found
+
+
+def _classes(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
 
 
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
@@ -145,3 +154,31 @@ def test_every_service_and_core_handler_imports_alone_without_aiogram() -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_in_bot_only_the_demo_imports_the_emulator() -> None:
+    demo = ROOT / "bot" / "demo"
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        if "sandbox" in _imports(path) and demo not in path.parents
+    ]
+    assert not offenders, "only bot/demo/ may import sandbox: " + ", ".join(offenders)
+
+
+def test_bot_holds_no_emulator() -> None:
+    """No copy or shim of the emulator in the product's package (it lived in bot/ before)."""
+    emulator = {
+        name
+        for module in ("sandbox/telegram/emulator.py", "sandbox/telegram/spec/checking.py")
+        for name in _classes(ROOT / module)
+        if not name.startswith("_")
+    }
+    assert "BotApiSandbox" in emulator and "SpecChecker" in emulator
+    offenders = [
+        f"{path.relative_to(ROOT)} defines {sorted(found)}"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        if (found := _classes(path) & emulator)
+    ]
+    assert not offenders, "\n".join(offenders)
+    assert not list((ROOT / "bot").rglob("botapi_spec*")), "the Bot API spec lives in sandbox/"
