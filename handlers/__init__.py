@@ -15,20 +15,12 @@ def routers() -> list[Router]:
     from handlers.account import blocking, fallback, registration, strangers
     from handlers.account import help as common
     from handlers.groups import binding as groups
-    from handlers.presence import attendance
-    from handlers.presence import commands as presence
-    from handlers.visits import inputs as visits
 
     return [
         registration.build_router(),
         groups.build_router(),
         blocking.build_router(),
         common.build_router(),
-        # What a cadre sends while the /visit card is open (the rest of visits is on the core).
-        visits.build_router(),
-        # Presence (issue #5): after visits, whose open card takes a location first.
-        presence.build_router(),  # /here and a shared location; /month, /trip: core()
-        attendance.build_router(),  # /sheet; /fix and its Confirm button: core()
         fallback.build_router(),
         strangers.build_router(),
     ]

@@ -15,14 +15,14 @@ from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
-from bot.telegram.incoming import from_message, from_press
+from bot.telegram.incoming import CHANNEL, from_member, from_message, from_press
 from bot.telegram.outgoing import answer_press, send
 from handlers.core.events import Incoming
-from handlers.core.request import Request
+from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
-from handlers.core.views import Document, Edit, Reply, Text, Toast
+from handlers.core.views import SENT_IDS, Document, Edit, Menu, Reply, Text, Toast, sent_ids
 from models.db import UnitOfWork
 from services.clock import Clock
 from services.messaging import outbox
@@ -61,6 +61,7 @@ async def _deliver(
     uow: UnitOfWork,
     clock: Clock,
     update_id: int,
+    state: FsmConversation,
 ) -> None:
     views = list(reply)
     if query is not None:
@@ -71,12 +72,25 @@ async def _deliver(
             # Too late or refused: the spinner stops by itself; what matters follows.
             log.info("press of update %s not answered: %s", update_id, type(exc).__name__)
         views = [v for v in views if not isinstance(v, Toast)]
+    remembered: dict[str, int] = {}
     for index, view in enumerate(views):
         try:
-            await send(bot, event, view)
+            message_id = await send(bot, event, view)
         except (TelegramAPIError, TelegramNetworkError) as exc:
+            if isinstance(view, Menu) or (isinstance(view, Edit) and view.message_id):
+                # A menu is set again at the next start; an older message may be gone.
+                log.info("update %s: %s not applied (%s)", update_id, type(view).__name__,
+                         type(exc).__name__)  # fmt: skip
+                continue
             log.warning("reply to update %s failed (%s); queued", update_id, type(exc).__name__)
             await _queue(uow, clock, event, view, f"reply:{event.channel}:{update_id}:{index}")
+            continue
+        if isinstance(view, Text) and view.remember and message_id is not None:
+            remembered[view.remember] = message_id
+    if remembered:
+        # Written in the update's session; the unit of work commits it after the handler.
+        data = await state.get_data()
+        await state.update_data(**{SENT_IDS: {**sent_ids(data), **remembered}})
 
 
 async def _queue(uow: UnitOfWork, clock: Clock, event: Incoming, view: Any, key: str) -> None:
@@ -115,6 +129,9 @@ def build_bridge(core: Core) -> Router:
         data: dict[str, Any],
     ) -> None:
         uow: UnitOfWork = data["uow"]
+        bot: Bot = data["bot"]
+        me = await bot.me()  # asked once per process; aiogram keeps it
+        state = FsmConversation(data["state"])
         req = Request(
             event=event,
             identity=data.get("identity"),
@@ -122,14 +139,16 @@ def build_bridge(core: Core) -> Router:
             uow=uow,
             clock=data["clock"],
             settings=data["settings"],
-            state=FsmConversation(data["state"]),
+            state=state,
+            catalogs=data.get("catalogs"),
+            channel=ChannelTraits(CHANNEL, bool(me.can_read_all_group_messages)),
         )
         reply = await core.handle(req)
         if reply is None:
             raise SkipHandler
         await uow.commit()
         update: Update = data["event_update"]
-        await _deliver(data["bot"], event, reply, query, uow, req.clock, update.update_id)
+        await _deliver(bot, event, reply, query, uow, req.clock, update.update_id, state)
 
     async def on_message(message: Message, bot: Bot, **data: Any) -> None:
         event = await from_message(message, bot)
@@ -140,6 +159,13 @@ def build_bridge(core: Core) -> Router:
     async def on_press(query: CallbackQuery, **data: Any) -> None:
         await run(from_press(query), query, data)
 
+    async def on_member(member: ChatMemberUpdated, **data: Any) -> None:
+        event = from_member(member)
+        if event is None:
+            raise SkipHandler
+        await run(event, None, data)
+
     router.message.register(on_message)
     router.callback_query.register(on_press)
+    router.my_chat_member.register(on_member)
     return router

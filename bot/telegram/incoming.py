@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, InlineKeyboardMarkup, Message
 
-from handlers.core.events import ChatKind, EventKind, Incoming, Location, MessageRef, split_command
+from handlers.core.events import (
+    ChatKind,
+    EventKind,
+    Incoming,
+    Location,
+    Membership,
+    MessageRef,
+    Photo,
+    split_command,
+)
 
 CHANNEL = "telegram"
 
@@ -31,13 +40,36 @@ def message_ref(message: Message) -> MessageRef:
     )
 
 
+def _photo(message: Message) -> Photo | None:
+    if not message.photo:
+        return None
+    size = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+    return Photo(size.file_id, size.file_unique_id, size.file_size, size.width, size.height)
+
+
 async def from_message(message: Message, bot: Bot) -> Incoming | None:
     user = message.from_user
+    chat = message.chat
+    moved = message.migrate_to_chat_id, message.migrate_from_chat_id
+    if moved != (None, None):
+        # Telegram says so twice: in the old group and in the new supergroup.
+        old, new = (chat.id, moved[0]) if moved[0] is not None else (moved[1], chat.id)
+        assert old is not None and new is not None
+        return Incoming(
+            channel=CHANNEL,
+            kind=EventKind.MIGRATION,
+            chat_id=old,
+            chat_kind=ChatKind.GROUP,
+            user_id=user.id if user else 0,
+            migrated_to=new,
+        )
     if user is None or user.is_bot:
         return None
     text = message.text or ""
-    command, args = split_command(text)
-    head = text.split(maxsplit=1)[0] if command is not None else ""
+    # A photo's caption may carry a command (/visit 张伟明 as the photo's caption).
+    command, args = split_command(text or message.caption or "")
+    source = text or message.caption or ""
+    head = source.split(maxsplit=1)[0] if command is not None else ""
     if "@" in head:
         # A command addressed to another bot in a group is not ours.
         mention = head.split("@", 1)[1]
@@ -48,15 +80,22 @@ async def from_message(message: Message, bot: Bot) -> Incoming | None:
     return Incoming(
         channel=CHANNEL,
         kind=EventKind.MESSAGE,
-        chat_id=message.chat.id,
-        chat_kind=_kind(message.chat.type),
+        chat_id=chat.id,
+        chat_kind=_kind(chat.type),
         user_id=user.id,
         text=text,
         command=command,
         args=args,
-        location=Location(location.latitude, location.longitude) if location else None,
-        photo=message.photo[-1].file_id if message.photo else None,
+        location=(
+            Location(location.latitude, location.longitude, venue=message.venue is not None)
+            if location
+            else None
+        ),
+        photo=_photo(message),
+        forwarded=message.forward_origin is not None,
         reply_to=message_ref(message.reply_to_message) if message.reply_to_message else None,
+        chat_title=chat.title or "",
+        language_code=user.language_code,
     )
 
 
@@ -72,4 +111,26 @@ def from_press(query: CallbackQuery) -> Incoming:
         user_id=query.from_user.id,
         payload=query.data,
         origin=origin,
+        language_code=query.from_user.language_code,
+    )
+
+
+def from_member(event: ChatMemberUpdated) -> Incoming | None:
+    """The bot's own membership: blocked or unblocked in a private chat, removed from or
+    (re)added to a group. Other changes (promotions, restrictions) are not events for us."""
+    status = event.new_chat_member.status
+    kind = _kind(event.chat.type)
+    if kind is ChatKind.PRIVATE:
+        membership = {"kicked": Membership.GONE, "member": Membership.PRESENT}.get(status)
+    else:
+        membership = {"left": Membership.GONE, "kicked": Membership.GONE}.get(status)
+    if membership is None:
+        return None
+    return Incoming(
+        channel=CHANNEL,
+        kind=EventKind.MEMBERSHIP,
+        chat_id=event.chat.id,
+        chat_kind=kind,
+        user_id=event.from_user.id,
+        membership=membership,
     )

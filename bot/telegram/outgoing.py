@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
 )
 
 from handlers.core.events import Incoming
-from handlers.core.views import Document, Edit, Keyboard, Text, Toast, View
+from handlers.core.views import Document, Edit, Keyboard, Menu, Text, Toast, View
+
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
 def markup(buttons: Keyboard | InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
-    """Buttons as Telegram's inline keyboard (None for none). Notices not yet on the core
-    still hand over an aiogram keyboard; it passes through."""
+    """Buttons as Telegram's inline keyboard (None for none)."""
     if buttons is None or isinstance(buttons, InlineKeyboardMarkup):
         return buttons
     if not buttons:
@@ -29,6 +35,18 @@ def markup(buttons: Keyboard | InlineKeyboardMarkup | None) -> InlineKeyboardMar
     )
 
 
+def _text_markup(view: Text) -> ReplyMarkup | None:
+    if view.ask_location is not None:
+        return ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text=view.ask_location, request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if view.clear_keyboard:
+        return ReplyKeyboardRemove()
+    return markup(view.buttons)
+
+
 async def answer_press(query: CallbackQuery, toast: Toast | None) -> None:
     """Every press is answered, so the client stops its spinner."""
     if toast is None or not toast.text:
@@ -37,34 +55,44 @@ async def answer_press(query: CallbackQuery, toast: Toast | None) -> None:
         await query.answer(toast.text, show_alert=toast.alert)
 
 
-async def send(bot: Bot, event: Incoming, view: View) -> None:
-    """One view, in the chat the event came from."""
+async def send(bot: Bot, event: Incoming, view: View) -> int | None:
+    """One view, in the chat the event came from; the id of a message it became."""
     chat_id = event.chat_id
     if isinstance(view, Text):
-        await bot.send_message(chat_id, view.text, reply_markup=markup(view.buttons))
-    elif isinstance(view, Document):
-        await bot.send_document(
+        sent = await bot.send_message(chat_id, view.text, reply_markup=_text_markup(view))
+        return sent.message_id
+    if isinstance(view, Document):
+        sent = await bot.send_document(
             chat_id,
             BufferedInputFile(view.data, filename=view.name),
             caption=view.caption or None,
+            reply_markup=markup(view.buttons),
         )
-    elif isinstance(view, Edit):
-        origin = event.origin
-        if origin is None:  # the message is gone (too old to edit): say it anew
-            if view.text is not None:
-                await bot.send_message(chat_id, view.text, reply_markup=markup(view.buttons))
-            return
+        return sent.message_id
+    if isinstance(view, Menu):
+        commands = [BotCommand(command=c, description=d) for c, d in view.commands]
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+        return None
+    if isinstance(view, Edit):
+        message_id = view.message_id
+        if message_id is None and event.origin is not None:
+            message_id = event.origin.message_id
+        if message_id is None:  # the message is gone (too old to edit): say it anew
+            if view.text is None:
+                return None
+            sent = await bot.send_message(chat_id, view.text, reply_markup=markup(view.buttons))
+            return sent.message_id
         if view.text is None:
             await bot.edit_message_reply_markup(
-                chat_id=chat_id, message_id=origin.message_id, reply_markup=markup(view.buttons)
+                chat_id=chat_id, message_id=message_id, reply_markup=markup(view.buttons)
             )
         else:
             await bot.edit_message_text(
-                view.text,
-                chat_id=chat_id,
-                message_id=origin.message_id,
-                reply_markup=markup(view.buttons),
+                view.text, chat_id=chat_id, message_id=message_id, reply_markup=markup(view.buttons)
             )
-    elif isinstance(view, Toast) and view.text:
+        return None
+    if isinstance(view, Toast) and view.text:
         # A toast answers a press; for a typed message it is simply said.
-        await bot.send_message(chat_id, view.text)
+        sent = await bot.send_message(chat_id, view.text)
+        return sent.message_id
+    return None

@@ -14,12 +14,34 @@ class ChatKind(StrEnum):
 class EventKind(StrEnum):
     MESSAGE = "message"  # text (a command or free text), a location or a photo
     PRESS = "press"  # a button's payload
+    MEMBERSHIP = "membership"  # the bot's place in a chat changed (blocked, removed, back)
+    MIGRATION = "migration"  # a group moved to a new chat id (Telegram's supergroups)
+
+
+class Membership(StrEnum):
+    """What became of the bot in the chat: in a private chat the person blocked or
+    unblocked it; in a group it was added or removed."""
+
+    PRESENT = "present"
+    GONE = "gone"
 
 
 @dataclass(frozen=True)
 class Location:
     latitude: float
     longitude: float
+    venue: bool = False  # a place picked from a list, not where the person is
+
+
+@dataclass(frozen=True)
+class Photo:
+    """The largest size of a photo the person sent, as the channel names it."""
+
+    file_id: str
+    unique_id: str = ""
+    size: int | None = None
+    width: int = 0
+    height: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,14 +65,19 @@ class Incoming:
     chat_id: int
     chat_kind: ChatKind
     user_id: int
-    text: str = ""
-    command: str | None = None  # without the slash, lower case
+    text: str = ""  # a message's text (a photo's caption is not an answer in a flow)
+    command: str | None = None  # without the slash, lower case; also from a caption
     args: str = ""
     payload: str | None = None
     location: Location | None = None
-    photo: str | None = None  # the channel's reference to the largest size
+    photo: Photo | None = None
+    forwarded: bool = False  # someone else's message passed on
     origin: MessageRef | None = None  # the message a pressed button sits on
     reply_to: MessageRef | None = None
+    chat_title: str = ""
+    language_code: str | None = None  # the person's client language, for strangers
+    membership: Membership | None = None
+    migrated_to: int | None = None  # MIGRATION: the chat's new id (chat_id is the old one)
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property

@@ -15,7 +15,7 @@ from handlers.context import Deployment
 from handlers.core.conversation import Conversation
 from handlers.core.events import Incoming
 from handlers.core.payloads import Payload
-from locales import Translator
+from locales import Catalogs, Translator
 from models.db import UnitOfWork
 from services.clock import Clock
 from services.policy import PolicyPack
@@ -27,6 +27,15 @@ P = TypeVar("P", bound=Payload)
 _UNREAD = object()
 
 
+@dataclass(frozen=True)
+class ChannelTraits:
+    """What a handler may need to know of the channel the event came on."""
+
+    name: str = "test"
+    # Telegram's privacy mode: in groups the bot sees only commands and replies to it.
+    sees_all_group_messages: bool = True
+
+
 @dataclass
 class Request:
     event: Incoming
@@ -36,6 +45,8 @@ class Request:
     clock: Clock
     settings: Deployment
     state: Conversation
+    catalogs: Catalogs | None = None  # every language, for those we cannot place yet
+    channel: ChannelTraits = field(default_factory=ChannelTraits)
     _state_name: object = field(default=_UNREAD, repr=False)
 
     @property

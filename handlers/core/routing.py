@@ -34,6 +34,11 @@ class Takes(StrEnum):
     LOCATION = "location"
     PHOTO = "photo"
     REPLY = "reply"
+    MEMBERSHIP = "membership"
+    MIGRATION = "migration"
+    ANY_MESSAGE = "any_message"
+    INPUT = "input"
+    ANY_PRESS = "any_press"
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,19 @@ class Route:
             case Takes.REPLY:
                 reply_to = event.reply_to
                 return event.typed and reply_to is not None and reply_to.from_bot
+            case Takes.MEMBERSHIP:
+                return event.kind is EventKind.MEMBERSHIP
+            case Takes.MIGRATION:
+                return event.kind is EventKind.MIGRATION
+            case Takes.INPUT:
+                return event.typed or (
+                    event.kind is EventKind.MESSAGE
+                    and (event.photo is not None or event.location is not None)
+                )
+            case Takes.ANY_MESSAGE:
+                return event.kind is EventKind.MESSAGE
+            case Takes.ANY_PRESS:
+                return event.kind is EventKind.PRESS
         return False
 
 
@@ -100,9 +118,17 @@ class Router:
         *,
         roles: Iterable[Role] | None = None,
         chat: ChatKind | None = ChatKind.PRIVATE,
+        registered: bool = True,
     ) -> None:
         self.routes.append(
-            Route(handler, Takes.COMMAND, command=name, roles=_roles(roles), chat=chat)
+            Route(
+                handler,
+                Takes.COMMAND,
+                command=name,
+                roles=_roles(roles),
+                chat=chat,
+                registered=registered,
+            )
         )
 
     def press(
@@ -148,8 +174,37 @@ class Router:
     ) -> None:
         self.routes.append(Route(handler, Takes.PHOTO, state=state, roles=_roles(roles)))
 
+    def input(
+        self,
+        state: State,
+        handler: Handler,
+        *,
+        roles: Iterable[Role] | None = None,
+    ) -> None:
+        """Typed text, a photo or a location while a flow waits in ``state``."""
+        self.routes.append(Route(handler, Takes.INPUT, state=state, roles=_roles(roles)))
+
     def reply(self, handler: Handler, *, roles: Iterable[Role] | None = None) -> None:
         self.routes.append(Route(handler, Takes.REPLY, roles=_roles(roles)))
+
+    def membership(self, handler: Handler, *, chat: ChatKind) -> None:
+        """The bot blocked or unblocked (private), removed from or added to (group)."""
+        self.routes.append(Route(handler, Takes.MEMBERSHIP, registered=False, chat=chat))
+
+    def migration(self, handler: Handler) -> None:
+        self.routes.append(Route(handler, Takes.MIGRATION, registered=False, chat=None))
+
+    def anything(
+        self,
+        handler: Handler,
+        *,
+        registered: bool = True,
+        chat: ChatKind | None = ChatKind.PRIVATE,
+        press: bool = False,
+    ) -> None:
+        """Whatever message (or press) is left: the fallbacks at the end of the order."""
+        takes = Takes.ANY_PRESS if press else Takes.ANY_MESSAGE
+        self.routes.append(Route(handler, takes, registered=registered, chat=chat))
 
 
 class Core:

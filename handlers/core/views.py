@@ -30,10 +30,18 @@ def rows_of(buttons: Sequence[Button], width: int) -> Keyboard:
 
 @dataclass(frozen=True)
 class Text:
-    """A new message in the chat the event came from."""
+    """A new message in the chat the event came from.
+
+    ``remember`` names the message in the conversation's data once it is sent (its id under
+    ``sent_ids()[remember]``), so a flow can later edit it or accept presses only on it.
+    ``ask_location`` offers a one-tap "share my location" button with that label where the
+    channel has one; ``clear_keyboard`` takes such an offer away."""
 
     text: str
     buttons: Keyboard = ()
+    remember: str | None = None
+    ask_location: str | None = None
+    clear_keyboard: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,14 @@ class Toast:
 
 @dataclass(frozen=True)
 class Edit:
-    """Change the message the pressed button sits on: its text (None keeps it) and its
-    buttons (empty removes them)."""
+    """Change a message: the one the pressed button sits on, or (``message_id``) another
+    message of the bot's in this chat. Its text (None keeps it) and its buttons (empty
+    removes them). An edit of another message that fails (it is gone, or already so)
+    is dropped quietly."""
 
     text: str | None = None
     buttons: Keyboard = ()
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +70,25 @@ class Document:
     name: str
     data: bytes
     caption: str = ""
+    buttons: Keyboard = ()
 
 
-View = Text | Toast | Edit | Document
+@dataclass(frozen=True)
+class Menu:
+    """The commands this person sees in their private chat's menu (command, description),
+    where the channel has such a menu."""
+
+    commands: tuple[tuple[str, str], ...]
+
+
+View = Text | Toast | Edit | Document | Menu
+
+SENT_IDS = "_sent"  # conversation data key of the messages remembered by name
+
+
+def sent_ids(data: dict[str, object]) -> dict[str, int]:
+    found = data.get(SENT_IDS)
+    return dict(found) if isinstance(found, dict) else {}
 
 
 @dataclass

@@ -7,38 +7,20 @@ from __future__ import annotations
 import re
 from datetime import date
 from html import escape
-from typing import Any
 
-from aiogram import Bot, F
-from aiogram import Router as AiogramRouter
-from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-)
-
-from handlers.context import Deployment, pack_of, today
 from handlers.core.request import Request
 from handlers.core.routing import Router
-from handlers.core.views import Document, Edit, Keyboard, Reply, Toast
-from handlers.filters import HasRole
+from handlers.core.views import Document, Edit, Reply, Toast
 from handlers.formatting import long_date
 from handlers.leave.parse import parse_date
 from handlers.presence.callbacks import SheetCb
 from handlers.presence.notices import attendance_draft
 from handlers.presence.views import ERRORS, class_label, error_text, month_label, sheet_text
-from locales import Translator
-from models.db import UnitOfWork
 from models.enums import DayClass, Role, SheetState
 from services.calendar import load_calendar
-from services.clock import Clock
 from services.errors import DomainError
 from services.presence import attendance
 from services.presence.attendance_workbook import file_name
-from services.roster.identity import Identity
 
 CLASS_WORDS = {
     "在村": DayClass.IN_VILLAGE,
@@ -127,53 +109,32 @@ async def fix(req: Request) -> Reply:
     )
 
 
-def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row]
-            for row in buttons
-        ]
-    )
-
-
-async def sheet_command(
-    message: Message, command: CommandObject, uow: UnitOfWork, identity: Identity,
-    t: Translator, clock: Clock, settings: Deployment, bot: Bot,
-) -> Any:  # fmt: skip
+async def sheet_command(req: Request) -> Reply:
     """``/sheet [month]``: the township's sheet of that month (default: last month), a draft
     with its Confirm button, or the confirmed one."""
-    asked = sheet_month(command.args or "", today(clock, settings))
+    t = req.t
+    asked = sheet_month(req.event.args, req.today())
     if asked is None:
-        return message.answer(t(ERRORS["sheet_month_invalid"]))
+        return Reply.text(t(ERRORS["sheet_month_invalid"]))
     try:
         files = await attendance.owned_sheets(
-            uow.session, pack_of(settings), await load_calendar(uow.session),
-            identity.person_id, *asked, settings.zone,
+            req.session, req.pack, await load_calendar(req.session),
+            req.me.person_id, *asked, req.zone,
         )  # fmt: skip
     except DomainError as exc:
-        return message.answer(error_text(t, exc))
-    methods = []
+        return Reply.text(error_text(t, exc))
+    reply = Reply()
+    # One township is the rule; a person holding several gets one document each.
     for file in files:
         params = file.sheet.summary()
         if file.sheet.state is SheetState.DRAFT and file.sheet.sheet_id is not None:
             rendered = attendance_draft(t, params)
             assert isinstance(rendered.reply_markup, tuple)
-            caption, keyboard = rendered.text, _markup(rendered.reply_markup)
+            caption, keyboard = rendered.text, rendered.reply_markup
         else:
-            caption, keyboard = sheet_text(t, params), None
-        methods.append(
-            message.answer_document(
-                BufferedInputFile(file.content, filename=file_name(file.sheet)),
-                caption=caption,
-                reply_markup=keyboard,
-            )
-        )
-    # One township is the rule; a person holding several gets one document each.
-    for method in methods[:-1]:
-        await bot(method)
-    return methods[-1]
+            caption, keyboard = sheet_text(t, params), ()
+        reply.add(Document(file_name(file.sheet), file.content, caption, keyboard))
+    return reply
 
 
 async def sheet_pressed(req: Request) -> Reply:
@@ -207,14 +168,5 @@ def routes() -> Router:
     router = Router("attendance")
     router.press(SheetCb, sheet_pressed, registered=False)
     router.command("fix", fix, roles={Role.APPROVER})
-    return router
-
-
-def build_router() -> AiogramRouter:
-    """/sheet stays on aiogram: a draft's workbook carries its Confirm button, and the
-    core's Document has no buttons yet."""
-    router = AiogramRouter(name="attendance")
-    router.message.register(
-        sheet_command, Command("sheet"), HasRole(Role.APPROVER), F.chat.type == ChatType.PRIVATE
-    )
+    router.command("sheet", sheet_command, roles={Role.APPROVER})
     return router

@@ -4,35 +4,23 @@ daily punch-in: a location is optional evidence, and it answers a spot check."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from aiogram import F
-from aiogram import Router as AiogramRouter
-from aiogram.enums import ChatType
-from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
-
-from handlers.context import Deployment, pack_of
+from handlers.core.conversation import State, Steps
 from handlers.core.request import Request
 from handlers.core.routing import Router
-from handlers.core.views import Reply
-from handlers.filters import HasRole
+from handlers.core.views import Reply, Text
 from handlers.formatting import money, short_date
 from handlers.presence.views import distance_text, error_text, month_text
 from locales import Translator
-from models.db import UnitOfWork
 from models.enums import CheckState, Role
 from services.calendar import load_calendar
-from services.clock import Clock
 from services.errors import DomainError
 from services.presence import day_ledger as ledger
 from services.presence import locations, trips
 from services.roster.identity import Identity
 
 
-class HereFlow(StatesGroup):
+class HereFlow(Steps):
     waiting = State()  # /here was sent: the next location is its answer
 
 
@@ -53,20 +41,14 @@ async def show_month(req: Request) -> Reply:
     return Reply.text(month_text(t, month))
 
 
-async def here(message: Message, state: FSMContext, t: Translator) -> Any:
-    await state.set_state(HereFlow.waiting)
-    keyboard = ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=t("📍 Send my location"), request_location=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
+async def here(req: Request) -> Reply:
+    t = req.t
+    await req.state.set_state(HereFlow.waiting)
+    text = t(
+        "Press the button below to share where you are now. A location inside the "
+        "village counts the day as a day in the village, weekends included."
     )
-    return message.answer(
-        t(
-            "Press the button below to share where you are now. A location inside the "
-            "village counts the day as a day in the village, weekends included."
-        ),
-        reply_markup=keyboard,
-    )
+    return Reply([Text(text, ask_location=t("📍 Send my location"))])
 
 
 def _answered_lines(t: Translator, shared: locations.Shared) -> list[str]:
@@ -88,35 +70,27 @@ def _answered_lines(t: Translator, shared: locations.Shared) -> list[str]:
     return lines
 
 
-async def location(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    identity: Identity,
-    t: Translator,
-    clock: Clock,
-    settings: Deployment,
-) -> Any:
-    was_asked = await state.get_state() == HereFlow.waiting.state
-    await state.clear()
-    done = ReplyKeyboardRemove()
-    if message.forward_origin is not None:
-        return message.answer(
-            t("A forwarded location shows where someone else was; please share your own."),
-            reply_markup=done,
-        )
-    if message.venue is not None or message.location is None:
-        return message.answer(
-            t("That is a place, not where you are; please share your current location."),
-            reply_markup=done,
-        )
+async def location(req: Request) -> Reply:
+    t, event = req.t, req.event
+    was_asked = await req.current_state() == HereFlow.waiting.state
+    await req.state.clear()
+
+    def done(text: str) -> Reply:
+        # Whatever the answer, the share-location button /here offered goes away.
+        return Reply([Text(text, clear_keyboard=True)])
+
+    if event.forwarded:
+        return done(t("A forwarded location shows where someone else was; please share your own."))
+    where = event.location
+    if where is None or where.venue:
+        return done(t("That is a place, not where you are; please share your current location."))
     try:
         shared = await locations.share(
-            uow.session, pack_of(settings), _cadre(identity), message.location.latitude,
-            message.location.longitude, now=clock.now(), source="here" if was_asked else "location",
+            req.session, req.pack, req.cadre_id, where.latitude, where.longitude,
+            now=req.now(), source="here" if was_asked else "location",
         )  # fmt: skip
     except DomainError as exc:
-        return message.answer(error_text(t, exc), reply_markup=done)
+        return done(error_text(t, exc))
     if shared.distance_m is None:
         text = t(
             "Location received. The village's coordinates are not on the roster yet, so it "
@@ -135,7 +109,7 @@ async def location(
             distance=distance_text(t, shared.distance_m),
             radius=f"{shared.radius_km:g}",
         )
-    return message.answer("\n".join([text, *_answered_lines(t, shared)]), reply_markup=done)
+    return done("\n".join([text, *_answered_lines(t, shared)]))
 
 
 async def trip(req: Request) -> Reply:
@@ -184,16 +158,7 @@ def routes() -> Router:
     router = Router("presence")
     router.command("month", show_month, roles={Role.CADRE})
     router.command("trip", trip, roles={Role.CADRE})
-    return router
-
-
-def build_router() -> AiogramRouter:
-    """/here and a shared location stay on aiogram: /here offers Telegram's share-location
-    keyboard and the answer takes it away, and a forwarded location or a venue must be
-    refused; the core has no words for any of these yet. After visits, whose open card
-    takes a location first (handlers/__init__.py)."""
-    router = AiogramRouter(name="presence")
-    router.message.filter(HasRole(Role.CADRE), F.chat.type == ChatType.PRIVATE)
-    router.message.register(here, Command("here"))
-    router.message.register(location, F.location)
+    router.command("here", here, roles={Role.CADRE})
+    # After visits (handlers/__init__.py), whose open card takes a location first.
+    router.location(location, roles={Role.CADRE})
     return router

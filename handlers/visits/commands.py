@@ -13,7 +13,7 @@ from handlers.core.conversation import Conversation
 from handlers.core.request import Request
 from handlers.core.routing import Router
 from handlers.core.views import Edit, Keyboard, Reply, Toast
-from handlers.visits import card, flow
+from handlers.visits import card, flow, inputs
 from handlers.visits.card import VisitCb
 from handlers.visits.flow import EXPIRED, VisitFlow
 from handlers.visits.views import (
@@ -77,13 +77,17 @@ async def one_line(
 
 async def visit_command(req: Request) -> Reply:
     """``/visit`` opens the guided form; ``/visit <name or code> [mode] [notes]`` saves at
-    once (a photo carrying it as its caption is taken in handlers/visits/inputs.py)."""
+    once (a photo may carry it as its caption, and is saved with it)."""
     args = req.event.args.strip()
+    photo = inputs.photo_of(req.event.photo, req.now())
     if not args:
+        if photo is not None:
+            return Reply.text(error_text(req.t, DomainError("visit_name_missing")))
         return await flow.start(req)
     text, keyboard = await one_line(
-        req.state, req.t, req.session, req.cadre_id, req.pack, req.now(), req.zone, args, []
-    )
+        req.state, req.t, req.session, req.cadre_id, req.pack, req.now(), req.zone, args,
+        [photo] if photo else [],
+    )  # fmt: skip
     return Reply.text(text, keyboard)
 
 
@@ -150,4 +154,6 @@ def routes() -> Router:
     router.command("mine", not_a_cadre)
     router.press(VisitCb, pressed, roles=cadres)
     router.press(VisitCb, not_a_cadre_press)
+    router.typed(VisitFlow.household, inputs.typed_household, roles=cadres)
+    router.input(VisitFlow.card, inputs.card_input, roles=cadres)
     return router

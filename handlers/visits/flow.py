@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.conversation import Conversation, State, Steps
 from handlers.core.request import Request
-from handlers.core.views import Edit, Keyboard, Reply, Toast
+from handlers.core.views import Edit, Keyboard, Reply, Toast, sent_ids
 from handlers.visits.card import (
     MODES,
     VisitCb,
@@ -59,6 +59,10 @@ class VisitFlow(Steps):
     household = State()
     card = State()
     quick = State()
+
+
+# The open card's name among the conversation's remembered messages (views.sent_ids).
+CARD = "visit_card"
 
 
 async def keep(state: Conversation, step: State, **data: Any) -> None:
@@ -104,6 +108,7 @@ async def show_card(
         draft["card_id"] = origin.message_id
         if draft != before:
             reply.add(Edit(card_text(req.t, draft), card_keyboard(req.t, draft)))
+    # keep() forgets the remembered messages: the pressed card is the open one now.
     await keep(req.state, VisitFlow.card, draft=draft)
     return reply
 
@@ -121,9 +126,12 @@ async def pick_household(req: Request, household_id: int) -> Reply:
 
 async def _draft(req: Request) -> dict[str, Any] | None:
     """The open draft, if the pressed card is its newest card."""
-    draft = (await req.state.get_data()).get("draft")
-    origin = req.event.origin
-    if draft is None or origin is None or draft.get("card_id") != origin.message_id:
+    data = await req.state.get_data()
+    draft, origin = data.get("draft"), req.event.origin
+    if draft is None or origin is None:
+        return None
+    # The card sent last (remembered once sent), else the one pressed last.
+    if sent_ids(data).get(CARD, draft.get("card_id")) != origin.message_id:
         return None
     return copy.deepcopy(draft)
 

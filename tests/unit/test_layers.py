@@ -61,9 +61,6 @@ AIOGRAM_NOT_YET_ON_THE_CORE = {
     "handlers/filters.py",
     "handlers/groups/binding.py",
     "handlers/notices.py",
-    "handlers/presence/attendance.py",
-    "handlers/presence/commands.py",
-    "handlers/visits/inputs.py",
 }
 
 
