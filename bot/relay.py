@@ -538,7 +538,7 @@ class Relay:
                 chat_id=row.chat_id,
                 text=rendered.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup(rendered.reply_markup),
+                reply_markup=markup(rendered.buttons),
             )
         document = BufferedInputFile(row.document, filename=row.document_name or "document")
         if split:  # the text (and its buttons) went first; the document answers it
@@ -555,7 +555,7 @@ class Relay:
             document=document,
             caption=rendered.text,
             parse_mode=ParseMode.HTML,
-            reply_markup=markup(rendered.reply_markup),
+            reply_markup=markup(rendered.buttons),
         )
 
     def _backoff(self, row: Claimed) -> float:

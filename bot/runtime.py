@@ -20,7 +20,8 @@ from bot.fsm import DatabaseStorage
 from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
 from bot.relay import Relay, RelaySettings
 from bot.telegram.bridge import build_bridge
-from handlers.account.menu import menu_hash, set_default_menus, set_person_menu
+from bot.telegram.menus import set_default_menus, set_person_menu
+from handlers.account.menu import menu_hash
 from locales import Catalogs, Translator
 from services.roster import identity as identities
 
@@ -78,7 +79,6 @@ async def build_dispatcher(
     dp.update.outer_middleware(IdentityMiddleware(catalogs))
     dp.errors.register(_on_error)
     dp.include_router(build_bridge(handlers.core()))
-    dp.include_routers(*handlers.routers())
     return dp
 
 

@@ -63,6 +63,7 @@ from bot.context import AppContext
 from bot.metrics import CONTENT_TYPE, Registry, Sample, UpdateMetrics
 from bot.relay import Relay, RelaySettings
 from bot.runtime import build_bot, build_dispatcher, sync_menus
+from bot.telegram.bridge import WEBHOOK_REPLIES
 from locales import Catalogs
 from models.db import UnitOfWork
 from models.enums import OutboxState
@@ -362,6 +363,7 @@ class WebhookServer:
         if self.relay is not None:
             wake = self.relay.wake
         dp = await build_dispatcher(self.ctx, self.catalogs, wake=wake)
+        dp[WEBHOOK_REPLIES] = True
         self.metrics.install(dp)
         await dp.emit_startup(bot=self.bot, dispatcher=dp)
         self.dp = dp

@@ -1,35 +1,17 @@
-"""aiogram routers, one module per feature. Parse, call one service, render the reply."""
+"""What each message, button and notice does, in no messenger's types: one package per
+feature, and the conversation core (handlers/core) they are written against."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from handlers.core.routing import Core
-
-if TYPE_CHECKING:  # the routers not yet on the core; aiogram is loaded only to build them
-    from aiogram import Router
-
-
-def routers() -> list[Router]:
-    """Every router in the order they must see updates: features before the fallbacks."""
-    from handlers.account import blocking, fallback, registration, strangers
-    from handlers.account import help as common
-    from handlers.groups import binding as groups
-
-    return [
-        registration.build_router(),
-        groups.build_router(),
-        blocking.build_router(),
-        common.build_router(),
-        fallback.build_router(),
-        strangers.build_router(),
-    ]
 
 
 def core() -> Core:
-    """The features already on the messenger-neutral core, in the order they see events.
-    The Telegram bridge tries them before the aiogram routers above (none of which takes
-    the same events)."""
+    """Every feature's routes, in the order they see events: registration and groups first,
+    the features, then what is left (a registered person's, then a stranger's)."""
+    from handlers.account import blocking, fallback, registration, strangers
+    from handlers.account import help as account_help
+    from handlers.groups import binding
     from handlers.leave import approval, requests
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
@@ -39,15 +21,22 @@ def core() -> Core:
 
     return Core(
         [
+            registration.routes(),
+            binding.routes(),
+            blocking.routes(),
+            account_help.routes(),
             requests.routes(),
             approval.routes(),
             visits.routes(),
             coverage.routes(),
+            # After visits, whose open card takes a location first.
             presence.routes(),
             spot_checks.routes(),
             recall.routes(),
             attendance.routes(),
             training.routes(),
             team_reports.routes(),
+            fallback.routes(),
+            strangers.routes(),
         ]
     )

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
-
 from handlers.core.views import Button, Keyboard
 from locales import Translator
 
@@ -21,8 +19,7 @@ from locales import Translator
 @dataclass(frozen=True)
 class Rendered:
     text: str
-    # Features on the core give neutral buttons; the others still an aiogram keyboard.
-    reply_markup: Keyboard | InlineKeyboardMarkup | None = None
+    buttons: Keyboard = ()
 
 
 Renderer = Callable[[Translator, dict[str, Any]], Rendered]

@@ -15,10 +15,11 @@ from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
 from bot.telegram.incoming import CHANNEL, from_member, from_message, from_press
-from bot.telegram.outgoing import answer_press, send
+from bot.telegram.outgoing import answer_press, send, text_markup
 from handlers.core.events import Incoming
 from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
@@ -28,6 +29,9 @@ from services.clock import Clock
 from services.messaging import outbox
 
 log = logging.getLogger(__name__)
+
+# Dispatcher data key: set by the webhook runtime, whose answers may carry a reply.
+WEBHOOK_REPLIES = "replies_ride_webhook"
 
 
 class FsmConversation:
@@ -127,7 +131,7 @@ def build_bridge(core: Core) -> Router:
         event: Incoming,
         query: CallbackQuery | None,
         data: dict[str, Any],
-    ) -> None:
+    ) -> SendMessage | None:
         uow: UnitOfWork = data["uow"]
         bot: Bot = data["bot"]
         me = await bot.me()  # asked once per process; aiogram keeps it
@@ -148,13 +152,29 @@ def build_bridge(core: Core) -> Router:
             raise SkipHandler
         await uow.commit()
         update: Update = data["event_update"]
+        riding = None
+        views = list(reply)
+        last = views[-1] if views else None
+        if (
+            data.get(WEBHOOK_REPLIES)
+            and query is None
+            and isinstance(last, Text)
+            and last.remember is None
+        ):
+            # In webhook mode the last message rides in the webhook's answer: one request
+            # fewer, and Telegram runs it after the update is confirmed.
+            riding = SendMessage(
+                chat_id=event.chat_id, text=last.text, reply_markup=text_markup(last)
+            )
+            reply = Reply(views[:-1])
         await _deliver(bot, event, reply, query, uow, req.clock, update.update_id, state)
+        return riding
 
-    async def on_message(message: Message, bot: Bot, **data: Any) -> None:
+    async def on_message(message: Message, bot: Bot, **data: Any) -> SendMessage | None:
         event = await from_message(message, bot)
         if event is None:
             raise SkipHandler
-        await run(event, None, {"bot": bot, **data})
+        return await run(event, None, {"bot": bot, **data})
 
     async def on_press(query: CallbackQuery, **data: Any) -> None:
         await run(from_press(query), query, data)

@@ -35,7 +35,7 @@ def markup(buttons: Keyboard | InlineKeyboardMarkup | None) -> InlineKeyboardMar
     )
 
 
-def _text_markup(view: Text) -> ReplyMarkup | None:
+def text_markup(view: Text) -> ReplyMarkup | None:
     if view.ask_location is not None:
         return ReplyKeyboardMarkup(
             keyboard=[[KeyboardButton(text=view.ask_location, request_location=True)]],
@@ -59,7 +59,7 @@ async def send(bot: Bot, event: Incoming, view: View) -> int | None:
     """One view, in the chat the event came from; the id of a message it became."""
     chat_id = event.chat_id
     if isinstance(view, Text):
-        sent = await bot.send_message(chat_id, view.text, reply_markup=_text_markup(view))
+        sent = await bot.send_message(chat_id, view.text, reply_markup=text_markup(view))
         return sent.message_id
     if isinstance(view, Document):
         sent = await bot.send_document(

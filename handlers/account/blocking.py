@@ -3,24 +3,20 @@ with a ``my_chat_member`` update): reminders stop while blocked and resume after
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.types import ChatMemberUpdated
-
-from models.db import UnitOfWork
-from services.clock import Clock
+from handlers.core.events import ChatKind, Membership
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
 from services.roster.identity import set_bot_blocked
 
 
-async def blocked_or_unblocked(event: ChatMemberUpdated, uow: UnitOfWork, clock: Clock) -> None:
-    status = event.new_chat_member.status
-    if status in ("kicked", "member"):
-        await set_bot_blocked(
-            uow.session, event.from_user.id, blocked=status == "kicked", now=clock.now()
-        )
+async def blocked_or_unblocked(req: Request) -> Reply:
+    blocked = req.event.membership is Membership.GONE
+    await set_bot_blocked(req.session, req.event.user_id, blocked=blocked, now=req.now())
+    return Reply()
 
 
-def build_router() -> Router:
-    router = Router(name="blocking")
-    router.my_chat_member.register(blocked_or_unblocked, F.chat.type == ChatType.PRIVATE)
+def routes() -> Router:
+    router = Router("blocking")
+    router.membership(blocked_or_unblocked, chat=ChatKind.PRIVATE)
     return router

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, Message
-
-from handlers.filters import Registered
-from locales import Translator
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
 
 
-async def not_understood(message: Message, t: Translator) -> Any:
-    return message.answer(t("Sorry, I did not understand that. Send /help to see what I can do."))
+async def not_understood(req: Request) -> Reply:
+    return Reply.text(req.t("Sorry, I did not understand that. Send /help to see what I can do."))
 
 
-async def stale_button(query: CallbackQuery, t: Translator) -> Any:
+async def stale_button(req: Request) -> Reply:
     # Every press is answered, even of a button whose feature no longer exists.
-    return query.answer(t("That choice is no longer available."), show_alert=True)
+    return Reply.toast(req.t("That choice is no longer available."), alert=True)
 
 
-def build_router() -> Router:
-    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
-    router = Router(name="fallback")
-    router.message.filter(Registered(), F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(Registered())
-    router.message.register(not_understood)
-    router.callback_query.register(stale_button)
+def routes() -> Router:
+    router = Router("fallback")
+    router.anything(not_understood)
+    router.anything(stale_button, press=True)
     return router

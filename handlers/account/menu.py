@@ -1,4 +1,4 @@
-"""The commands each person sees: one table feeds both /help and Telegram's command menu."""
+"""The commands each person sees: one table feeds both /help and the channel's command menu."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
-
-from locales import LANGUAGES, N_, Catalogs, Translator
+from handlers.core.views import Menu
+from locales import N_, Translator
 from models.enums import Role
 
 
@@ -68,25 +66,6 @@ def menu_hash(roles: Iterable[Role], language: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _bot_commands(commands: Iterable[MenuCommand], t: Translator) -> list[BotCommand]:
-    return [BotCommand(command=c.command, description=t(c.description)) for c in commands]
-
-
-async def set_person_menu(bot: Bot, chat_id: int, roles: Iterable[Role], t: Translator) -> None:
-    """The menu in one person's private chat, in their language, for their roles."""
-    await bot.set_my_commands(
-        _bot_commands(commands_for(roles), t), scope=BotCommandScopeChat(chat_id=chat_id)
-    )
-
-
-async def set_default_menus(bot: Bot, catalogs: Catalogs) -> None:
-    """What a stranger sees: only how to register. Chinese unless the client speaks English."""
-    scope = BotCommandScopeAllPrivateChats()
-    zh = catalogs.get("zh")
-    await bot.set_my_commands(_bot_commands(STRANGER_COMMANDS, zh), scope=scope)
-    for language in LANGUAGES:
-        await bot.set_my_commands(
-            _bot_commands(STRANGER_COMMANDS, catalogs.get(language)),
-            scope=scope,
-            language_code=language,
-        )
+def menu_view(roles: Iterable[Role], t: Translator) -> Menu:
+    """The person's menu as a view, for the channel to set where it has menus."""
+    return Menu(tuple((c.command, t(c.description)) for c in commands_for(roles)))

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
-from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import Message
-
-from handlers.account.menu import menu_hash, set_person_menu
+from handlers.account.menu import menu_hash, menu_view
 from handlers.account.profile import greeting
 from handlers.account.strangers import refusal
-from locales import N_, Catalogs, Translator, normalize_language
-from models.db import UnitOfWork
-from services.clock import Clock
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply, Text
+from locales import N_, Catalogs, normalize_language
 from services.errors import DomainError
 from services.roster import identity as identities
 from services.roster import invites
-from services.roster.identity import Identity
 
 INVITE_ERRORS = {
     "invite_invalid": N_(
@@ -38,50 +31,43 @@ INVITE_ERRORS = {
 }
 
 
-async def start_with_invite(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    bot: Bot,
-    clock: Clock,
-    catalogs: Catalogs,
-    t: Translator,
-) -> Any:
-    user = message.from_user
-    assert user is not None
+async def start(req: Request) -> Reply:
+    """``/start <token>`` from an invitation link binds this account; a plain ``/start``
+    says hello again (or, to a stranger, who this serves)."""
+    if not req.event.args:
+        return await _start_plain(req)
+    t, event = req.t, req.event
     try:
         person = await invites.redeem(
-            uow.session,
-            command.args or "",
-            telegram_user_id=user.id,
-            language=normalize_language(user.language_code),
-            now=clock.now(),
+            req.session,
+            event.args,
+            telegram_user_id=event.user_id,
+            language=normalize_language(event.language_code),
+            now=req.now(),
         )
     except DomainError as exc:
-        return message.answer(t(INVITE_ERRORS[exc.code]))
+        return Reply.text(t(INVITE_ERRORS[exc.code]))
     assert person.id is not None
-    identity = await identities.identity_of(uow.session, person.id)
-    their_t = catalogs.get(identity.language)
+    identity = await identities.identity_of(req.session, person.id)
+    their_t = _catalogs(req).get(identity.language)
     await identities.record_menu(
-        uow.session, person.id, menu_hash(identity.roles, their_t.language)
+        req.session, person.id, menu_hash(identity.roles, their_t.language)
     )
-    await uow.commit()
-    await set_person_menu(bot, message.chat.id, identity.roles, their_t)
-    return message.answer(greeting(identity, their_t))
+    return Reply([menu_view(identity.roles, their_t), Text(greeting(identity, their_t))])
 
 
-async def start_plain(
-    message: Message, identity: Identity | None, t: Translator, catalogs: Catalogs
-) -> Any:
-    if identity is None:
-        return message.answer(refusal(t, catalogs))
-    return message.answer(greeting(identity, t))
+async def _start_plain(req: Request) -> Reply:
+    if req.identity is None:
+        return Reply.text(refusal(req.t, _catalogs(req)))
+    return Reply.text(greeting(req.identity, req.t))
 
 
-def build_router() -> Router:
-    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
-    router = Router(name="registration")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.message.register(start_with_invite, CommandStart(deep_link=True))
-    router.message.register(start_plain, CommandStart())
+def _catalogs(req: Request) -> Catalogs:
+    assert req.catalogs is not None, "the channel hands every language over"
+    return req.catalogs
+
+
+def routes() -> Router:
+    router = Router("registration")
+    router.command("start", start, registered=False)
     return router

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, Message
-
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
 from locales import N_, Catalogs, Translator
 
 REFUSAL = N_(
@@ -23,17 +20,18 @@ def refusal(t: Translator, catalogs: Catalogs) -> str:
     return f"{t(REFUSAL)}\n\n{other(REFUSAL)}"
 
 
-async def refuse_message(message: Message, t: Translator, catalogs: Catalogs) -> Any:
-    return message.answer(refusal(t, catalogs))
+async def refuse_message(req: Request) -> Reply:
+    assert req.catalogs is not None
+    return Reply.text(refusal(req.t, req.catalogs))
 
 
-async def refuse_press(query: CallbackQuery, t: Translator) -> Any:
-    return query.answer(t(REFUSAL), show_alert=True)
+async def refuse_press(req: Request) -> Reply:
+    return Reply.toast(req.t(REFUSAL), alert=True)
 
 
-def build_router() -> Router:
-    """A fresh router each call, so several dispatchers (tests, replicas) can coexist."""
-    router = Router(name="strangers")
-    router.message.register(refuse_message, F.chat.type == ChatType.PRIVATE)
-    router.callback_query.register(refuse_press)
+def routes() -> Router:
+    """Last in the order: whatever no feature took from someone not on the roster."""
+    router = Router("strangers")
+    router.anything(refuse_message, registered=False)
+    router.anything(refuse_press, registered=False, press=True)
     return router

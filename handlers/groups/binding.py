@@ -4,22 +4,16 @@ to a supergroup keeps its binding."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
-from aiogram.types import ChatMemberUpdated, Message
-
-from locales import N_, Translator
-from models.db import UnitOfWork
+from handlers.core.events import ChatKind, Membership
+from handlers.core.request import Request
+from handlers.core.routing import Router
+from handlers.core.views import Reply
+from locales import N_
 from models.enums import GroupScope
-from services.clock import Clock
 from services.errors import DomainError
 from services.messaging import groups
-from services.roster.identity import Identity
 
-GROUP_CHATS = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
 SCOPE_WORDS = {
     "village": GroupScope.VILLAGE,
     "村": GroupScope.VILLAGE,
@@ -47,96 +41,84 @@ ERRORS = {
 }
 
 
-async def bind(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    identity: Identity | None,
-    bot: Bot,
-    t: Translator,
-    clock: Clock,
-) -> Any:
-    words = (command.args or "").split(maxsplit=1)
+async def bind(req: Request) -> Reply:
+    t, identity, event = req.t, req.identity, req.event
+    words = event.args.split(maxsplit=1)
     scope = SCOPE_WORDS.get(words[0].lower()) if words else None
     if scope is None:
-        return message.answer(
-            t("Bind this group with /bind village, /bind township or /bind county.")
-        )
+        return Reply.text(t("Bind this group with /bind village, /bind township or /bind county."))
     if identity is None:
-        return message.answer(t(NOT_ALLOWED))
+        return Reply.text(t(NOT_ALLOWED))
     try:
         place = await groups.bind(
-            uow.session,
+            req.session,
             identity,
-            chat_id=message.chat.id,
-            title=message.chat.title or "",
+            chat_id=event.chat_id,
+            title=event.chat_title,
             scope=scope,
             name=words[1] if len(words) > 1 else "",
-            now=clock.now(),
+            now=req.now(),
         )
     except DomainError as exc:
         choices = t(", ").join(exc.params.get("choices", []))
-        return message.answer(escape(t(ERRORS[exc.code], choices=choices)))
+        return Reply.text(escape(t(ERRORS[exc.code], choices=choices)))
     text = t(
         "This group is now the {scope} group of {place}. It will get notices and the monthly "
         "dispatch check here, with counts only: no household details, no reasons for leave.",
         scope=t(SCOPE_NAMES[scope]),
         place=escape(place.name),
     )
-    me = await bot.me()
-    if not me.can_read_all_group_messages:
+    if not req.channel.sees_all_group_messages:
         text += "\n\n" + t(
             "Privacy mode is on, so in groups I only see commands and replies to my messages. "
             "For anything personal, write to me in a private chat."
         )
-    return message.answer(text)
+    return Reply.text(text)
 
 
-async def unbind(
-    message: Message, uow: UnitOfWork, identity: Identity | None, t: Translator, clock: Clock
-) -> Any:
+async def unbind(req: Request) -> Reply:
+    t, identity = req.t, req.identity
     if identity is None:
-        return message.answer(t(NOT_ALLOWED))
+        return Reply.text(t(NOT_ALLOWED))
     try:
         removed = await groups.unbind(
-            uow.session, identity, chat_id=message.chat.id, now=clock.now()
+            req.session, identity, chat_id=req.event.chat_id, now=req.now()
         )
     except DomainError as exc:
-        return message.answer(t(ERRORS[exc.code]))
+        return Reply.text(t(ERRORS[exc.code]))
     if not removed:
-        return message.answer(t("This group is not bound."))
-    return message.answer(t("This group is no longer bound; it will get no more notices."))
+        return Reply.text(t("This group is not bound."))
+    return Reply.text(t("This group is no longer bound; it will get no more notices."))
 
 
-async def left_group(event: ChatMemberUpdated, uow: UnitOfWork, clock: Clock) -> None:
-    if event.new_chat_member.status in ("left", "kicked"):
-        await groups.unbind(uow.session, None, chat_id=event.chat.id, now=clock.now())
+async def left_group(req: Request) -> Reply:
+    if req.event.membership is Membership.GONE:
+        await groups.unbind(req.session, None, chat_id=req.event.chat_id, now=req.now())
+    return Reply()
 
 
-async def became_supergroup(message: Message, uow: UnitOfWork, clock: Clock) -> None:
-    """Telegram says so twice: in the old group (``migrate_to_chat_id``) and in the new
-    supergroup (``migrate_from_chat_id``); whichever comes first moves the binding."""
-    if message.migrate_to_chat_id is not None:
-        old, new = message.chat.id, message.migrate_to_chat_id
-    else:
-        assert message.migrate_from_chat_id is not None
-        old, new = message.migrate_from_chat_id, message.chat.id
-    await groups.follow_migration(uow.session, old_chat_id=old, new_chat_id=new, now=clock.now())
-
-
-async def bind_in_private(message: Message, t: Translator) -> Any:
-    return message.answer(t("Use /bind inside the group you want to bind."))
-
-
-def build_router() -> Router:
-    router = Router(name="groups")
-    router.message.register(bind, Command("bind"), GROUP_CHATS)
-    router.message.register(unbind, Command("unbind"), GROUP_CHATS)
-    router.message.register(
-        bind_in_private, Command("bind", "unbind"), F.chat.type == ChatType.PRIVATE
+async def became_supergroup(req: Request) -> Reply:
+    """Telegram says so twice: in the old group and in the new supergroup; whichever comes
+    first moves the binding."""
+    new = req.event.migrated_to
+    assert new is not None
+    await groups.follow_migration(
+        req.session, old_chat_id=req.event.chat_id, new_chat_id=new, now=req.now()
     )
-    router.my_chat_member.register(left_group, GROUP_CHATS)
-    router.message.register(
-        became_supergroup, F.migrate_to_chat_id | F.migrate_from_chat_id, GROUP_CHATS
-    )
+    return Reply()
+
+
+async def bind_in_private(req: Request) -> Reply:
+    return Reply.text(req.t("Use /bind inside the group you want to bind."))
+
+
+def routes() -> Router:
+    router = Router("groups")
+    # Anyone may ask; the service decides who may bind (and says who could).
+    router.command("bind", bind, chat=ChatKind.GROUP, registered=False)
+    router.command("unbind", unbind, chat=ChatKind.GROUP, registered=False)
+    router.command("bind", bind_in_private, registered=False)
+    router.command("unbind", bind_in_private, registered=False)
+    router.membership(left_group, chat=ChatKind.GROUP)
+    router.migration(became_supergroup)
     return router

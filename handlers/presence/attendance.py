@@ -129,8 +129,8 @@ async def sheet_command(req: Request) -> Reply:
         params = file.sheet.summary()
         if file.sheet.state is SheetState.DRAFT and file.sheet.sheet_id is not None:
             rendered = attendance_draft(t, params)
-            assert isinstance(rendered.reply_markup, tuple)
-            caption, keyboard = rendered.text, rendered.reply_markup
+            assert isinstance(rendered.buttons, tuple)
+            caption, keyboard = rendered.text, rendered.buttons
         else:
             caption, keyboard = sheet_text(t, params), ()
         reply.add(Document(file_name(file.sheet), file.content, caption, keyboard))

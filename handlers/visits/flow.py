@@ -10,10 +10,8 @@ the server that the cadre may visit the household. Every input sends a fresh car
 the buttons off the old one, so only the newest card can be pressed: the draft remembers the
 card's message, and a press on any other is refused.
 
-The buttons are here, on the core. What the cadre sends while the form is open (a typed
-household, a note, a photo, a location) is still taken in handlers/visits/inputs.py on
-aiogram: the fresh card needs its message id and the old card an edit, which the core's
-views do not give, and a photo needs its size and dimensions, which its event does not carry.
+The buttons are here; what the cadre sends while the form is open (a typed household, a
+note, a photo, a location) is taken in handlers/visits/inputs.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Imports point inwards: services/ and models/ know nothing of Telegram or the scheduler,
-so a second messenger can be a new handlers layer over the same services. The platform
+"""Imports point inwards: handlers/, services/ and models/ know nothing of any messenger or
+the scheduler, so a channel is a thin adapter in bot/ over the one conversation core. The platform
 emulators in sandbox/ stand apart from the product: it runs them only in the offline demo,
 and they know nothing of it."""
 
@@ -13,9 +13,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = {"bot", "handlers", "services", "models", "scheduler", "policies", "locales"}
 FORBIDDEN = {
-    "services": {"aiogram", "apscheduler", "bot", "handlers", "scheduler", "aiohttp", "sandbox"},
-    "models": {"aiogram", "apscheduler", "bot", "handlers", "scheduler", "services", "sandbox"},
-    "handlers": {"bot", "scheduler", "sandbox"},
+    "services": {
+        "aiogram",
+        "dingtalk_stream",
+        "apscheduler",
+        "bot",
+        "handlers",
+        "scheduler",
+        "aiohttp",
+        "sandbox",
+    },
+    "models": {
+        "aiogram",
+        "dingtalk_stream",
+        "apscheduler",
+        "bot",
+        "handlers",
+        "scheduler",
+        "services",
+        "sandbox",
+    },
+    "handlers": {"aiogram", "dingtalk_stream", "aiohttp", "bot", "scheduler", "sandbox"},
     "scheduler": {"handlers", "sandbox"},
     "sandbox": PRODUCT,
 }
@@ -45,33 +63,6 @@ def test_layer_imports(layer: str) -> None:
         if bad:
             offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert not offenders, "\n".join(offenders)
-
-
-# Handler modules still written in aiogram's types, moving onto the messenger-neutral core
-# one feature at a time. The list only shrinks: any other handlers module importing aiogram
-# fails, and so does a module listed here that no longer needs to be.
-AIOGRAM_NOT_YET_ON_THE_CORE = {
-    "handlers/__init__.py",
-    "handlers/account/blocking.py",
-    "handlers/account/fallback.py",
-    "handlers/account/help.py",
-    "handlers/account/menu.py",
-    "handlers/account/registration.py",
-    "handlers/account/strangers.py",
-    "handlers/filters.py",
-    "handlers/groups/binding.py",
-    "handlers/notices.py",
-}
-
-
-def test_handlers_on_the_core_import_no_aiogram() -> None:
-    importing = {
-        str(path.relative_to(ROOT))
-        for path in sorted((ROOT / "handlers").rglob("*.py"))
-        if "aiogram" in _imports(path)
-    }
-    assert importing - AIOGRAM_NOT_YET_ON_THE_CORE == set(), "new handlers import aiogram"
-    assert AIOGRAM_NOT_YET_ON_THE_CORE - importing == set(), "moved: drop from the list"
 
 
 ISOLATION_PROBE = """
@@ -106,39 +97,16 @@ def _module(path: Path) -> str:
     return rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
-def _waiting_on_legacy() -> set[str]:
-    """Handler modules that import, directly or not, one still on aiogram."""
-    paths = {_module(p): p for p in (ROOT / "handlers").rglob("*.py")}
-    deps: dict[str, set[str]] = {}
-    for name, path in paths.items():
-        found: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module)
-                found.update(f"{node.module}.{a.name}" for a in node.names)
-        deps[name] = found & set(paths)
-    legacy = {_module(ROOT / rel) for rel in AIOGRAM_NOT_YET_ON_THE_CORE}
-    waiting = set(legacy)
-    changed = True
-    while changed:
-        changed = False
-        for name, needs in deps.items():
-            if name not in waiting and needs & waiting:
-                waiting.add(name)
-                changed = True
-    return waiting
-
-
-def test_every_service_and_core_handler_imports_alone_without_aiogram() -> None:
+def test_every_service_and_handler_imports_alone_leaving_aiogram_unloaded() -> None:
+    """No re-export hides aiogram: each module, imported on its own with only the bot
+    token and policy set, leaves it unloaded."""
     import subprocess
     import sys
 
-    waiting = _waiting_on_legacy()
     names = [
         _module(path)
         for layer in ("services", "handlers")
         for path in sorted((ROOT / layer).rglob("*.py"))
-        if _module(path) not in waiting
     ]
     assert "handlers.core.routing" in names and "services.leave.requests" in names
     env = {"ZHUCUN_BOT_TOKEN": "1:test", "ZHUCUN_POLICY": "ganzhou-2021", "PATH": ""}
