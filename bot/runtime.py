@@ -16,7 +16,6 @@ from aiogram.types import ErrorEvent, Update
 
 import handlers
 from bot.context import AppContext
-from bot.fsm import DatabaseStorage
 from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
 from bot.relay import Relay, RelaySettings
 from bot.telegram.bridge import build_bridge
@@ -64,10 +63,7 @@ async def build_dispatcher(
     """``wake`` (the outbox relay's) is called after each update's commit."""
     sessions = await ctx.sessions()
     dp = Dispatcher(
-        # Guided flows live in the database: shared by replicas, kept across restarts.
-        storage=DatabaseStorage(sessions, ctx.clock),
-        # aiogram would put its FSM middleware before ours, reading the conversation in a
-        # transaction of its own; it is added below, inside the update's transaction.
+        # Guided flows are the core's, kept in our conversation table (bot/telegram/bridge.py).
         disable_fsm=True,
         settings=ctx.settings,
         clock=ctx.clock,
@@ -75,7 +71,6 @@ async def build_dispatcher(
         sessions=sessions,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions, ctx.clock, wake))
-    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(IdentityMiddleware(catalogs))
     dp.errors.register(_on_error)
     dp.include_router(build_bridge(handlers.core()))

@@ -14,7 +14,6 @@ from typing import Any
 from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
-from aiogram.fsm.context import FSMContext
 from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
@@ -27,34 +26,12 @@ from handlers.core.views import SENT_IDS, Document, Edit, Menu, Reply, Text, Toa
 from models.db import UnitOfWork
 from services.clock import Clock
 from services.messaging import outbox
+from services.messaging.conversations import StoredConversation, conversation_key
 
 log = logging.getLogger(__name__)
 
 # Dispatcher data key: set by the webhook runtime, whose answers may carry a reply.
 WEBHOOK_REPLIES = "replies_ride_webhook"
-
-
-class FsmConversation:
-    """The core's conversation over aiogram's FSM context, whose storage is our own
-    conversation table written in the update's transaction (bot/fsm.py)."""
-
-    def __init__(self, fsm: FSMContext) -> None:
-        self.fsm = fsm
-
-    async def get_state(self) -> str | None:
-        return await self.fsm.get_state()
-
-    async def set_state(self, state: Any) -> None:
-        await self.fsm.set_state(state.state if state is not None else None)
-
-    async def get_data(self) -> dict[str, Any]:
-        return await self.fsm.get_data()
-
-    async def update_data(self, **values: Any) -> dict[str, Any]:
-        return await self.fsm.update_data(**values)
-
-    async def clear(self) -> None:
-        await self.fsm.clear()
 
 
 async def _deliver(
@@ -65,7 +42,7 @@ async def _deliver(
     uow: UnitOfWork,
     clock: Clock,
     update_id: int,
-    state: FsmConversation,
+    state: StoredConversation,
 ) -> None:
     views = list(reply)
     if query is not None:
@@ -135,7 +112,9 @@ def build_bridge(core: Core) -> Router:
         uow: UnitOfWork = data["uow"]
         bot: Bot = data["bot"]
         me = await bot.me()  # asked once per process; aiogram keeps it
-        state = FsmConversation(data["state"])
+        # The project's own conversation table, in the update's transaction.
+        key = conversation_key(CHANNEL, event.chat_id, event.user_id)
+        state = StoredConversation(uow.session, key, data["clock"].now())
         req = Request(
             event=event,
             identity=data.get("identity"),

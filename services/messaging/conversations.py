@@ -92,3 +92,37 @@ async def save(
         # or the next call in this update would read (and write back) the old state.
         for name in ("state", "data", "updated_at"):
             set_committed_value(row, name, values[name])
+
+
+def conversation_key(channel: str, chat_id: int | str, user_id: int | str) -> str:
+    """One person's conversation in one chat of one channel."""
+    return f"{channel}:{chat_id}:{user_id}"
+
+
+class StoredConversation:
+    """A conversation read and written in the caller's session, so it commits or rolls
+    back with the update's other effects (and SQLite never sees two writers)."""
+
+    def __init__(self, session: AsyncSession, key: str, now: datetime) -> None:
+        self.session, self.key, self.now = session, key, now
+
+    async def get_state(self) -> str | None:
+        state, _ = await load(self.session, self.key, self.now)
+        return state
+
+    async def set_state(self, state: Any) -> None:
+        # A flow's State (``.state`` is its stored name), a name, or None.
+        name = getattr(state, "state", state)
+        await save(self.session, self.key, self.now, state=name, keep_data=True)
+
+    async def get_data(self) -> dict[str, Any]:
+        _, data = await load(self.session, self.key, self.now)
+        return data
+
+    async def update_data(self, **values: Any) -> dict[str, Any]:
+        data = {**await self.get_data(), **values}
+        await save(self.session, self.key, self.now, data=data, keep_state=True)
+        return data
+
+    async def clear(self) -> None:
+        await save(self.session, self.key, self.now, state=None, data={})

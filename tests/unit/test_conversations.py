@@ -5,68 +5,82 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.fsm import UPDATE_SESSION, DatabaseStorage
+from handlers.core.conversation import State, Steps
 from models.db import UnitOfWork, hold_loaded_objects
 from models.workflow import AuditEvent
 from services.clock import FixedClock
 from services.messaging import conversations
+from services.messaging.conversations import StoredConversation, conversation_key
 
 
-class Flow(StatesGroup):
+class Flow(Steps):
     step = State()
     other = State()
 
 
-KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
+KEY = conversation_key("telegram", 42, 42)
 
 
-async def test_state_and_data_round_trip_and_survive_a_new_storage(
+async def _apply(
+    sessions: async_sessionmaker[AsyncSession], clock: FixedClock, key: str = KEY, **ops: Any
+) -> StoredConversation:
+    """One short transaction of its own, as a separate update (or replica) would have."""
+    async with UnitOfWork(sessions) as uow:
+        conversation = StoredConversation(uow.session, key, clock.now())
+        if "state" in ops:
+            await conversation.set_state(ops["state"])
+        if "data" in ops:
+            await conversation.update_data(**ops["data"])
+        if ops.get("clear"):
+            await conversation.clear()
+        await uow.commit()
+    return conversation
+
+
+async def _read(
+    sessions: async_sessionmaker[AsyncSession], clock: FixedClock, key: str = KEY
+) -> tuple[str | None, dict[str, Any]]:
+    async with UnitOfWork(sessions) as uow:
+        conversation = StoredConversation(uow.session, key, clock.now())
+        return await conversation.get_state(), await conversation.get_data()
+
+
+async def test_state_and_data_round_trip_across_updates(
     sessions: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    storage = DatabaseStorage(sessions, clock)
-    assert await storage.get_state(KEY) is None and await storage.get_data(KEY) == {}
-    await storage.set_state(KEY, Flow.step)
-    await storage.update_data(KEY, {"kind": "personal", "start": "2026-12-01"})
-    await storage.update_data(KEY, {"end": "2026-12-03"})
-    # A second replica (another storage on the same database) sees the same conversation.
-    other = DatabaseStorage(sessions, clock)
-    assert await other.get_state(KEY) == Flow.step.state
-    assert await other.get_data(KEY) == {
-        "kind": "personal",
-        "start": "2026-12-01",
-        "end": "2026-12-03",
-    }
-    await other.set_state(KEY, None)
-    await other.set_data(KEY, {})
-    assert await storage.get_state(KEY) is None and await storage.get_data(KEY) == {}
+    assert await _read(sessions, clock) == (None, {})
+    await _apply(sessions, clock, state=Flow.step, data={"kind": "personal"})
+    await _apply(sessions, clock, data={"end": "2026-12-03"})
+    assert await _read(sessions, clock) == (
+        Flow.step.state,
+        {"kind": "personal", "end": "2026-12-03"},
+    )
+    await _apply(sessions, clock, clear=True)
+    assert await _read(sessions, clock) == (None, {})
 
 
 async def test_a_stale_conversation_lapses(
     sessions: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    storage = DatabaseStorage(sessions, clock)
-    await storage.set_state(KEY, Flow.step)
-    await storage.set_data(KEY, {"kind": "sick"})
+    await _apply(sessions, clock, state=Flow.step, data={"kind": "sick"})
     clock.advance(timedelta(hours=13))
-    assert await storage.get_state(KEY) is None
-    assert await storage.get_data(KEY) == {}
+    assert await _read(sessions, clock) == (None, {})
     # Setting the state afresh does not resurrect yesterday's draft.
-    await storage.set_state(KEY, Flow.step)
-    assert await storage.get_data(KEY) == {}
+    await _apply(sessions, clock, state=Flow.step)
+    assert await _read(sessions, clock) == (Flow.step.state, {})
 
 
-async def test_keys_are_per_chat_and_user(
+async def test_keys_are_per_channel_chat_and_user(
     sessions: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    storage = DatabaseStorage(sessions, clock)
-    await storage.set_state(KEY, Flow.step)
-    assert await storage.get_state(StorageKey(bot_id=1, chat_id=43, user_id=43)) is None
+    await _apply(sessions, clock, state=Flow.step)
+    assert await _read(sessions, clock, conversation_key("telegram", 43, 43)) == (None, {})
+    assert await _read(sessions, clock, conversation_key("dingtalk", 42, 42)) == (None, {})
+    assert await _read(sessions, clock, conversation_key("telegram", -100, 42)) == (None, {})
 
 
 async def test_within_one_update_an_absent_conversation_is_read_once_and_still_written(
@@ -74,7 +88,6 @@ async def test_within_one_update_an_absent_conversation_is_read_once_and_still_w
 ) -> None:
     """A one-line command asks for the state, the data, then clears: one SELECT. Starting a
     flow after finding none must still store it, and the next update must see it."""
-    storage = DatabaseStorage(sessions, clock)
     selects: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -84,37 +97,34 @@ async def test_within_one_update_an_absent_conversation_is_read_once_and_still_w
     async with UnitOfWork(sessions) as uow:
         engine = uow.session.get_bind()
         event.listen(engine, "before_cursor_execute", count)
-        token = UPDATE_SESSION.set(uow.session)
+        conversation = StoredConversation(uow.session, KEY, clock.now())
         try:
-            assert await storage.get_state(KEY) is None
+            assert await conversation.get_state() is None
             # The handler's own writes are flushed in between (a flush is a transaction
             # of its own inside the update's).
             uow.session.add(AuditEvent(entity="test", action="test", at=clock.now()))
             await uow.session.flush()
-            assert await storage.get_data(KEY) == {}
-            await storage.set_state(KEY, None)
-            await storage.set_data(KEY, {})
+            assert await conversation.get_data() == {}
+            await conversation.clear()
             assert len(selects) == 1
-            await storage.set_state(KEY, Flow.step)
-            await storage.update_data(KEY, {"kind": "sick"})
-            assert await storage.get_state(KEY) == Flow.step.state
+            await conversation.set_state(Flow.step)
+            await conversation.update_data(kind="sick")
+            assert await conversation.get_state() == Flow.step.state
         finally:
-            UPDATE_SESSION.reset(token)
             event.remove(engine, "before_cursor_execute", count)
         await uow.commit()
-    assert await DatabaseStorage(sessions, clock).get_data(KEY) == {"kind": "sick"}
+    assert await _read(sessions, clock) == (Flow.step.state, {"kind": "sick"})
 
 
 async def test_an_absence_seen_in_one_transaction_is_not_trusted_in_the_next(
     sessions: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    key = DatabaseStorage(sessions, clock).keys.build(KEY)
     async with UnitOfWork(sessions) as uow:
-        assert await conversations.load(uow.session, key, clock.now()) == (None, {})
+        assert await conversations.load(uow.session, KEY, clock.now()) == (None, {})
         await uow.session.commit()
         # Meanwhile another replica stores the conversation.
-        await DatabaseStorage(sessions, clock).set_state(KEY, Flow.step)
-        assert await conversations.load(uow.session, key, clock.now()) == (Flow.step.state, {})
+        await _apply(sessions, clock, state=Flow.step)
+        assert await conversations.load(uow.session, KEY, clock.now()) == (Flow.step.state, {})
 
 
 async def test_within_one_update_a_stored_conversation_moves_on_and_keeps_its_data(
@@ -122,20 +132,16 @@ async def test_within_one_update_a_stored_conversation_moves_on_and_keeps_its_da
 ) -> None:
     """The update's session holds the row it read (models.db.hold_loaded_objects); the
     state written next must be the one read back, not the row as first loaded."""
-    storage = DatabaseStorage(sessions, clock)
-    await storage.set_state(KEY, Flow.step)
-    await storage.set_data(KEY, {"kind": "sick"})
+    await _apply(sessions, clock, state=Flow.step, data={"kind": "sick"})
     async with UnitOfWork(sessions) as uow:
         hold_loaded_objects(uow.session)
-        token = UPDATE_SESSION.set(uow.session)
-        try:
-            assert await storage.get_state(KEY) == Flow.step.state
-            await storage.set_state(KEY, Flow.other)
-            await storage.update_data(KEY, {"start": "2026-12-01"})
-            assert await storage.get_state(KEY) == Flow.other.state
-        finally:
-            UPDATE_SESSION.reset(token)
+        conversation = StoredConversation(uow.session, KEY, clock.now())
+        assert await conversation.get_state() == Flow.step.state
+        await conversation.set_state(Flow.other)
+        await conversation.update_data(start="2026-12-01")
+        assert await conversation.get_state() == Flow.other.state
         await uow.commit()
-    fresh = DatabaseStorage(sessions, clock)
-    assert await fresh.get_state(KEY) == Flow.other.state
-    assert await fresh.get_data(KEY) == {"kind": "sick", "start": "2026-12-01"}
+    assert await _read(sessions, clock) == (
+        Flow.other.state,
+        {"kind": "sick", "start": "2026-12-01"},
+    )

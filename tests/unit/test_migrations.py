@@ -47,3 +47,41 @@ async def test_models_match_migrations(empty_database_url: str) -> None:
         changes = await conn.run_sync(diff)
     await engine.dispose()
     assert changes == [], f"models and migrations differ; write a migration: {changes}"
+
+
+async def test_a_half_finished_flow_survives_the_move_to_channel_keys(
+    empty_database_url: str,
+) -> None:
+    """Conversations kept under aiogram's FSM keys are found by the core after the upgrade
+    (and put back on the way down)."""
+    from sqlalchemy import text
+
+    engine = create_engine(empty_database_url)
+    await migrate.upgrade(engine, "0005")
+    rows = [
+        ("fsm:42:42:default", "LeaveFlow:reason", '{"kind": "sick"}'),
+        ("fsm:-1001:42:default", "RecallFlow:note", "{}"),
+    ]
+    async with engine.begin() as conn:
+        for key, state, data in rows:
+            await conn.execute(
+                text(
+                    "INSERT INTO conversation_states (key, state, data, updated_at) "
+                    "VALUES (:key, :state, :data, CURRENT_TIMESTAMP)"
+                ),
+                {"key": key, "state": state, "data": data},
+            )
+
+    async def keys() -> dict[str, str]:
+        async with engine.connect() as conn:
+            found = await conn.execute(text("SELECT key, state FROM conversation_states"))
+            return {key: state for key, state in found.all()}
+
+    await migrate.upgrade(engine, "0006")
+    assert await keys() == {
+        "telegram:42:42": "LeaveFlow:reason",
+        "telegram:-1001:42": "RecallFlow:note",
+    }
+    await migrate.downgrade(engine, "0005")
+    assert await keys() == {key: state for key, state, _ in rows}
+    await engine.dispose()
