@@ -175,3 +175,53 @@ async def test_skip_passes_the_event_on() -> None:
     event = _message("同意", reply_to=MessageRef(4, from_bot=True))
     reply = await Core([first, second]).handle(_request(event, _identity(Role.CADRE)))
     assert reply is not None and list(reply) == []
+
+
+async def test_inputs_membership_and_migration_routes() -> None:
+    from handlers.core.events import Location, Membership, Photo
+
+    router = Router("t")
+
+    async def card(req: Request) -> Reply:
+        return Reply.text("card")
+
+    async def member(req: Request) -> Reply:
+        return Reply.text(f"member {req.event.membership}")
+
+    async def moved(req: Request) -> Reply:
+        return Reply.text(f"moved {req.event.migrated_to}")
+
+    router.input(Flow.reason, card, roles={Role.CADRE})
+    router.membership(member, chat=ChatKind.PRIVATE)
+    router.migration(moved)
+    core = Core([router])
+    cadre = _identity(Role.CADRE)
+
+    for extra in ({"photo": Photo("f1")}, {"location": Location(25.8, 114.9)}):
+        req = _request(_message("", **extra), cadre)
+        assert await _said(core, req) is None  # not while the flow waits elsewhere
+        await req.state.set_state(Flow.reason)
+        req.forget_state()
+        assert await _said(core, req) == "card"
+    slash = _request(_message("/other"), cadre)
+    await slash.state.set_state(Flow.reason)
+    assert await _said(core, slash) is None  # a command is never an answer in a flow
+
+    blocked = Incoming(
+        channel="test",
+        kind=EventKind.MEMBERSHIP,
+        chat_id=1,
+        chat_kind=ChatKind.PRIVATE,
+        user_id=1,
+        membership=Membership.GONE,
+    )
+    assert await _said(core, _request(blocked)) == "member gone"  # strangers too
+    migration = Incoming(
+        channel="test",
+        kind=EventKind.MIGRATION,
+        chat_id=-5,
+        chat_kind=ChatKind.GROUP,
+        user_id=0,
+        migrated_to=-1005,
+    )
+    assert await _said(core, _request(migration)) == "moved -1005"
