@@ -18,23 +18,21 @@ from services.leave import requests as leaves
 
 async def my_leave(req: Request) -> Reply:
     t = req.t
-    requests = await leaves.my_requests(req.session, req.cadre_id)
-    if not requests:
+    mine = await leaves.my_leaves(req.session, req.cadre_id, req.today())
+    if not mine:
         return Reply.text(t("You have no leave requests yet. Send /leave to ask for leave."))
-    day = req.today()
     lines, buttons = [t("Your leave requests:")], []
-    for leave in requests:
+    for leave in mine:
         lines.append(
-            f"#{leave.id} {kind_label(t, leave.kind.value)} "
-            f"{date_range(t, leave.start_date, leave.end_date)} · {t(LEAVE_STATES[leave.state])}"
+            f"#{leave.leave_id} {kind_label(t, leave.kind.value)} "
+            f"{date_range(t, leave.start, leave.end)} · {t(LEAVE_STATES[leave.state])}"
         )
-        assert leave.id is not None
-        if leaves.withdrawable(leave, day):
-            payload = LeaveOwn(action="withdraw", leave_id=leave.id).pack()
-            buttons.append(Button(t("Withdraw #{id}", id=leave.id), payload))
-        if leave.state == LeaveState.TO_COMPLETE and leave.written_at is None:
-            payload = LeaveOwn(action="complete", leave_id=leave.id).pack()
-            buttons.append(Button(t("Complete #{id}", id=leave.id), payload))
+        if leave.withdrawable:
+            payload = LeaveOwn(action="withdraw", leave_id=leave.leave_id).pack()
+            buttons.append(Button(t("Withdraw #{id}", id=leave.leave_id), payload))
+        if leave.completable:
+            payload = LeaveOwn(action="complete", leave_id=leave.leave_id).pack()
+            buttons.append(Button(t("Complete #{id}", id=leave.leave_id), payload))
     return Reply.text("\n".join(lines), tuple((b,) for b in buttons))
 
 

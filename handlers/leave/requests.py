@@ -193,7 +193,7 @@ async def _confirm(req: Request, submit: bool) -> Reply:
     names = t(", ").join(a.name for a in leave_plan.approvers) or "—"
     post = post_label(t, leave.waiting_on.value)
     if draft.emergency:
-        due = short_date(t, req.today() + timedelta(days=req.pack.leave.emergency_completion_days))
+        due = short_date(t, leaves.written_request_due(req.pack, req.today()))
         text = t(
             "Emergency leave #{id} is in effect; {post} ({names}) has been told. Complete the "
             "written request by {due}: /myleave, then 'Complete'.",

@@ -8,14 +8,15 @@ outbox rows in the same transaction.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import LeaveState
+from models.enums import LeaveKind, LeaveState
 from models.workflow import LeaveRequest
 from services import audit
 from services.calendar import WorkCalendar
@@ -255,11 +256,46 @@ async def complete_emergency(
     return leave
 
 
-async def my_requests(session: AsyncSession, cadre_id: int, limit: int = 20) -> list[LeaveRequest]:
+@dataclass(frozen=True)
+class MyLeave:
+    """One of a cadre's requests as /myleave lists it, with what they may still do."""
+
+    leave_id: int
+    kind: LeaveKind
+    start: date
+    end: date
+    state: LeaveState
+    withdrawable: bool
+    completable: bool  # an emergency leave whose written request is still owed
+
+
+def written_request_due(pack: PolicyPack, asked_on: date) -> date:
+    """The day an emergency leave's written request is due (ganzhou Art.17 及时补办)."""
+    return asked_on + timedelta(days=pack.leave.emergency_completion_days)
+
+
+async def my_leaves(
+    session: AsyncSession, cadre_id: int, today: date, limit: int = 20
+) -> list[MyLeave]:
     result = await session.exec(
         select(LeaveRequest)
         .where(col(LeaveRequest.cadre_id) == cadre_id)
         .order_by(col(LeaveRequest.start_date).desc(), col(LeaveRequest.id).desc())
         .limit(limit)
     )
-    return list(result.all())
+    mine = []
+    for leave in result.all():
+        assert leave.id is not None
+        completable = leave.state == LeaveState.TO_COMPLETE and leave.written_at is None
+        mine.append(
+            MyLeave(
+                leave.id,
+                leave.kind,
+                leave.start_date,
+                leave.end_date,
+                leave.state,
+                withdrawable(leave, today),
+                completable,
+            )
+        )
+    return mine

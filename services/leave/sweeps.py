@@ -20,7 +20,7 @@ from services import audit
 from services.calendar import WorkCalendar
 from services.leave.approvals import DECIDABLE
 from services.leave.plan import stored_plan, today_in
-from services.leave.requests import send_cards
+from services.leave.requests import send_cards, written_request_due
 from services.leave.routing import next_approver
 from services.messaging import outbox
 from services.policy import PolicyPack
@@ -179,7 +179,7 @@ async def emergency_paperwork(
         created = today_in(zone, leave.created_at)
         if created == today:
             continue  # told when it was made; the chase starts the next morning
-        due = created + timedelta(days=pack.leave.emergency_completion_days)
+        due = written_request_due(pack, created)
         if await outbox.to_person(
             session,
             await cadre_person_id(session, leave.cadre_id),
