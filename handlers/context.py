@@ -3,13 +3,8 @@ satisfies it, and handlers do not import the composition root."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Protocol
 from zoneinfo import ZoneInfo
-
-from services.clock import Clock
-from services.policy import PolicyPack
-from services.policy_loading import load_pack
 
 
 class Deployment(Protocol):
@@ -18,11 +13,3 @@ class Deployment(Protocol):
 
     @property
     def zone(self) -> ZoneInfo: ...
-
-
-def pack_of(settings: Deployment) -> PolicyPack:
-    return load_pack(settings.policy)
-
-
-def today(clock: Clock, settings: Deployment) -> date:
-    return clock.now().astimezone(settings.zone).date()

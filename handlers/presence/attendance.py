@@ -13,8 +13,8 @@ from handlers.core.routing import Router
 from handlers.core.views import Document, Edit, Reply, Toast
 from handlers.formatting import long_date
 from handlers.leave.parse import parse_date
-from handlers.presence.callbacks import SheetCb
 from handlers.presence.notices import attendance_draft
+from handlers.presence.payloads import SheetCb
 from handlers.presence.views import ERRORS, class_label, error_text, month_label, sheet_text
 from models.enums import DayClass, Role, SheetState
 from services.calendar import load_calendar

@@ -10,7 +10,7 @@ from handlers.core.request import Request
 from handlers.core.routing import Router, Skip
 from handlers.core.views import Edit, Reply, Toast
 from handlers.formatting import stamp
-from handlers.presence.callbacks import SpotCb
+from handlers.presence.payloads import SpotCb
 from handlers.presence.views import error_text
 from locales import N_
 from models.enums import CheckState, Role

@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers.core.views import Button, Keyboard
 from handlers.formatting import long_date, money, short_date
-from handlers.presence.callbacks import SheetCb, SpotCb
+from handlers.presence.payloads import SheetCb, SpotCb
 from handlers.supervision.payloads import RecallCb
 from locales import N_, Translator
 from models.enums import DayClass

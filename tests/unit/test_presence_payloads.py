@@ -6,7 +6,7 @@ from __future__ import annotations
 import gettext
 
 from handlers.core.views import Button
-from handlers.presence import callbacks
+from handlers.presence import payloads as callbacks
 from handlers.presence.views import (
     explain_keyboard,
     recall_keyboard,
