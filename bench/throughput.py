@@ -147,7 +147,7 @@ async def child_runtime(
         log_level="WARNING",
     )
     if not relay:
-        from bot.relay import Relay
+        from bot.relay.loop import Relay
 
         async def no_claim(self: Relay, as_of: datetime | None = None) -> int:
             return 0

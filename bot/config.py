@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     webhook_port: int = 8080
     webhook_path: str | None = None
     log_level: str = "INFO"
-    # The outbox relay's pacing (bot/relay.py, RelaySettings): None keeps its default.
+    # The outbox relay's pacing (bot/relay/settings.py, RelaySettings): None keeps its default.
     relay_per_chat_interval: float | None = None
     relay_group_per_minute: int | None = None
     relay_global_per_second: float | None = None

@@ -18,8 +18,10 @@ import handlers
 from bot.context import AppContext
 from bot.fsm import DatabaseStorage
 from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
-from bot.relay import Relay, RelaySettings
+from bot.relay.loop import Relay
+from bot.relay.settings import RelaySettings
 from bot.telegram.bridge import build_bridge
+from bot.telegram.sender import TelegramSender
 from handlers.account.menu import menu_hash, set_default_menus, set_person_menu
 from locales import Catalogs, Translator
 from services.roster import identity as identities
@@ -127,7 +129,7 @@ class BotRuntime:
         log.info("bot @%s ready; %d personal menus updated", me.username, changed)
         self.relay = Relay(
             await self.ctx.sessions(),
-            self.bot,
+            TelegramSender(self.bot),
             self.catalogs,
             self.ctx.clock,
             RelaySettings.from_settings(self.ctx.settings),

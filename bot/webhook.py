@@ -61,8 +61,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.metrics import CONTENT_TYPE, Registry, Sample, UpdateMetrics
-from bot.relay import Relay, RelaySettings
+from bot.relay.loop import Relay
+from bot.relay.settings import RelaySettings
 from bot.runtime import build_bot, build_dispatcher, sync_menus
+from bot.telegram.sender import TelegramSender
 from locales import Catalogs
 from models.db import UnitOfWork
 from models.enums import OutboxState
@@ -357,7 +359,8 @@ class WebhookServer:
         wake: Callable[[], None] | None = None
         if self._run_relay and self.relay is None:
             settings = RelaySettings.from_settings(self.ctx.settings)
-            self.relay = Relay(self._sessions, self.bot, self.catalogs, self.ctx.clock, settings)
+            sender = TelegramSender(self.bot)
+            self.relay = Relay(self._sessions, sender, self.catalogs, self.ctx.clock, settings)
             self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         if self.relay is not None:
             wake = self.relay.wake
