@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    # Where the webhook server listens (bot/webhook.py); the path defaults to the URL's.
+    # Where the webhook server listens (bot/telegram/webhook.py); the path defaults to the URL's.
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
     webhook_path: str | None = None

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 from bot.context import AppContext
 from bot.relay.loop import Relay
 from bot.relay.settings import RelaySettings
-from bot.runtime import build_bot
+from bot.telegram.runtime import build_bot
 from bot.telegram.sender import TelegramSender
 from locales import Catalogs
 from models.db import create_engine

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 class FsmConversation:
     """The core's conversation over aiogram's FSM context, whose storage is our own
-    conversation table written in the update's transaction (bot/fsm.py)."""
+    conversation table written in the update's transaction (bot/telegram/fsm.py)."""
 
     def __init__(self, fsm: FSMContext) -> None:
         self.fsm = fsm

@@ -8,7 +8,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 
-from bot.runtime import build_dispatcher
+from bot.telegram.runtime import build_dispatcher
 from locales import Catalogs
 from services.roster.identity import identify
 from tests.e2e.conftest import Harness

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.middlewares import UnitOfWorkMiddleware
 from bot.relay.loop import Relay
 from bot.relay.settings import RelaySettings
+from bot.telegram.middlewares import UnitOfWorkMiddleware
 from bot.telegram.sender import TelegramSender
 from handlers.notices import Rendered, notice
 from locales import Catalogs, Translator

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.fsm import UPDATE_SESSION, DatabaseStorage
+from bot.telegram.fsm import UPDATE_SESSION, DatabaseStorage
 from models.db import UnitOfWork, hold_loaded_objects
 from models.workflow import AuditEvent
 from services.clock import FixedClock

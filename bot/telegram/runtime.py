@@ -16,11 +16,11 @@ from aiogram.types import ErrorEvent, Update
 
 import handlers
 from bot.context import AppContext
-from bot.fsm import DatabaseStorage
-from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
 from bot.relay.loop import Relay
 from bot.relay.settings import RelaySettings
 from bot.telegram.bridge import build_bridge
+from bot.telegram.fsm import DatabaseStorage
+from bot.telegram.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
 from bot.telegram.sender import TelegramSender
 from handlers.account.menu import menu_hash, set_default_menus, set_person_menu
 from locales import Catalogs, Translator

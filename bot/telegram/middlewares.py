@@ -13,7 +13,7 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.fsm import UPDATE_SESSION
+from bot.telegram.fsm import UPDATE_SESSION
 from locales import Catalogs, normalize_language
 from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
@@ -55,7 +55,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return UNHANDLED
             data["uow"] = uow
             data["session"] = uow.session
-            # The conversation state is written in this same transaction (bot/fsm.py).
+            # The conversation state is written in this same transaction (bot/telegram/fsm.py).
             token = UPDATE_SESSION.set(uow.session)
             try:
                 result = await handler(event, data)
