@@ -28,7 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.relay import Relay, RelaySettings
+from bot.relay.loop import Relay
+from bot.relay.settings import RelaySettings
+from bot.telegram.sender import TelegramSender
 from handlers.notices import Rendered, notice
 from locales import Catalogs, Translator
 from models import migrate
@@ -79,7 +81,7 @@ async def bench(rows: int, chats: int, groups: int) -> dict[str, Any]:
             await session.commit()
 
         bot = sandbox.make_bot()
-        relay = Relay(sessions, bot, Catalogs(), clock, RelaySettings())
+        relay = Relay(sessions, TelegramSender(bot), Catalogs(), clock, RelaySettings())
         started = time.monotonic()
         task = asyncio.create_task(relay.run())
         last_report = started

@@ -10,7 +10,7 @@ A county of 500 cadres (teams of 3 or 4 in 143 villages, 1,500 paired households
 runs in a child process of its own (the way Telegram and a bot are apart), so its memory is
 its own:
 
-A. the real runtime (``bot.runtime.BotRuntime``: middlewares, identity, handlers, the
+A. the real runtime (``bot.telegram.runtime.BotRuntime``: middlewares, identity, handlers, the
    database FSM storage, the outbox relay beside polling), polling with
    ``handle_as_tasks=False`` as in production. The 500 cadres first register for real, each
    sending ``/start <token>`` of an invitation issued through ``services.roster.invites`` (those
@@ -135,7 +135,7 @@ async def child_runtime(
     still runs, but never claims, so it never touches the database."""
     from bot.config import Settings
     from bot.context import AppContext
-    from bot.runtime import BotRuntime
+    from bot.telegram.runtime import BotRuntime
     from services.clock import FixedClock
 
     settings = Settings(
@@ -147,7 +147,7 @@ async def child_runtime(
         log_level="WARNING",
     )
     if not relay:
-        from bot.relay import Relay
+        from bot.relay.loop import Relay
 
         async def no_claim(self: Relay, as_of: datetime | None = None) -> int:
             return 0
@@ -176,7 +176,7 @@ async def child_echo(api: str, token: str, profile_to: str | None, db: str | Non
     from aiogram.enums import ParseMode
     from aiogram.types import Message, Update
 
-    # The same client settings as bot.runtime.build_bot.
+    # The same client settings as bot.telegram.runtime.build_bot.
     session = AiohttpSession(api=TelegramAPIServer.from_base(api))
     bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     dp = Dispatcher()

@@ -24,12 +24,12 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    # Where the webhook server listens (bot/webhook.py); the path defaults to the URL's.
+    # Where the webhook server listens (bot/telegram/webhook.py); the path defaults to the URL's.
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
     webhook_path: str | None = None
     log_level: str = "INFO"
-    # The outbox relay's pacing (bot/relay.py, RelaySettings): None keeps its default.
+    # The outbox relay's pacing (bot/relay/settings.py, RelaySettings): None keeps its default.
     relay_per_chat_interval: float | None = None
     relay_group_per_minute: int | None = None
     relay_global_per_second: float | None = None

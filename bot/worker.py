@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import NullPool
 
 from bot.context import AppContext
-from bot.relay import Relay, RelaySettings
-from bot.runtime import build_bot
+from bot.relay.loop import Relay
+from bot.relay.settings import RelaySettings
+from bot.telegram.runtime import build_bot
+from bot.telegram.sender import TelegramSender
 from locales import Catalogs
 from models.db import create_engine
 from scheduler.jobs import TICK_SECONDS, build_scheduler, make_tick
@@ -104,7 +106,8 @@ class Worker:
             sessions = await self.ctx.sessions()
             if self.bot is not None:
                 settings = RelaySettings.from_settings(self.ctx.settings)
-                self.relay = Relay(sessions, self.bot, self.catalogs, self.ctx.clock, settings)
+                sender = TelegramSender(self.bot)
+                self.relay = Relay(sessions, sender, self.catalogs, self.ctx.clock, settings)
                 relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
             while not self._stopping.is_set():
                 try:

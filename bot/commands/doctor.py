@@ -35,7 +35,7 @@ async def telegram_checks(settings: Settings) -> list[Check]:
     from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError
 
-    from bot.runtime import build_bot
+    from bot.telegram.runtime import build_bot
 
     host = urlsplit(settings.bot_api_url).hostname or settings.bot_api_url
     try:

@@ -25,7 +25,7 @@ async def bot_username(ctx: AppContext) -> str:
         )
     from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
-    from bot.runtime import build_bot
+    from bot.telegram.runtime import build_bot
 
     bot = build_bot(token, ctx.settings.bot_api_url)
     try:

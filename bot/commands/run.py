@@ -19,8 +19,8 @@ from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 
 if TYPE_CHECKING:
-    from bot.runtime import BotRuntime
-    from bot.webhook import WebhookServer
+    from bot.telegram.runtime import BotRuntime
+    from bot.telegram.webhook import WebhookServer
     from bot.worker import Worker
 
 NO_TOKEN = (
@@ -65,8 +65,9 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError
 
-    from bot.runtime import BotRuntime
-    from bot.webhook import WebhookConfigError, WebhookServer
+    from bot.telegram.runtime import BotRuntime
+    from bot.telegram.webhook import WebhookServer
+    from bot.telegram.webhook_config import WebhookConfigError
     from bot.worker import Worker
 
     logging.getLogger().setLevel(logging.INFO)
@@ -76,7 +77,7 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     webhook: WebhookServer | None = None
     try:
         if args.role in ("all", "bot") and ctx.settings.webhook_url:
-            # Webhook mode (bot/webhook.py). Its replicas send no outbox: a worker does,
+            # Webhook mode (bot/telegram/webhook.py). Its replicas send no outbox: a worker does,
             # or this process itself with --role all.
             webhook = WebhookServer(ctx, run_relay=args.role == "all")
         elif args.role in ("all", "bot"):

@@ -23,7 +23,7 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.context import AppContext
 from bot.demo import county
-from bot.runtime import BotRuntime
+from bot.telegram.runtime import BotRuntime
 from models.workflow import OutboxMessage
 from sandbox.telegram.chats import FakeGroup
 from sandbox.telegram.emulator import BotApiSandbox

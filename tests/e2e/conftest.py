@@ -18,7 +18,7 @@ import pytest
 
 from bot.config import Settings
 from bot.context import AppContext
-from bot.runtime import BotRuntime
+from bot.telegram.runtime import BotRuntime
 from models.tables import Person
 from sandbox.telegram.chats import SentMessage
 from sandbox.telegram.emulator import BotApiSandbox

@@ -7,7 +7,7 @@ from datetime import timedelta
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Update
 
-from bot.runtime import build_dispatcher
+from bot.telegram.runtime import build_dispatcher
 from locales import Catalogs
 from services.roster.identity import identify
 from tests.e2e.conftest import Harness

@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.middlewares import UnitOfWorkMiddleware
-from bot.relay import Relay, RelaySettings
+from bot.relay.loop import Relay
+from bot.relay.settings import RelaySettings
+from bot.telegram.middlewares import UnitOfWorkMiddleware
+from bot.telegram.sender import TelegramSender
 from handlers.notices import Rendered, notice
 from locales import Catalogs, Translator
 from models import migrate
@@ -85,7 +87,8 @@ class World:
     catalogs: Catalogs = field(default_factory=Catalogs)
 
     def relay(self, settings: RelaySettings = FAST, bot: Bot | None = None) -> Relay:
-        return Relay(self.sessions, bot or self.bot, self.catalogs, self.clock, settings)
+        sender = TelegramSender(bot or self.bot)
+        return Relay(self.sessions, sender, self.catalogs, self.clock, settings)
 
     async def person(self, user: FakeUser, language: str | None = None) -> int:
         async with self.sessions() as s:

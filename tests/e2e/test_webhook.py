@@ -28,7 +28,8 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.context import AppContext
-from bot.webhook import (
+from bot.telegram.webhook import WebhookServer, serve_webhook
+from bot.telegram.webhook_config import (
     BAD_SECRET,
     BAD_URL,
     DEFAULT_HOST,
@@ -37,8 +38,6 @@ from bot.webhook import (
     SECRET_HEADER,
     WebhookConfig,
     WebhookConfigError,
-    WebhookServer,
-    serve_webhook,
 )
 from models.tables import InboxUpdate, Person
 from sandbox.telegram.emulator import BotApiSandbox

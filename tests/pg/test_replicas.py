@@ -37,7 +37,8 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.context import AppContext
-from bot.webhook import SECRET_HEADER, WebhookServer
+from bot.telegram.webhook import WebhookServer
+from bot.telegram.webhook_config import SECRET_HEADER
 from bot.worker import Worker
 from models.enums import OutboxState, TeamRole, UnitLevel
 from models.tables import Cadre, InboxUpdate, Person

@@ -121,6 +121,25 @@ def test_every_service_and_handler_imports_alone_leaving_aiogram_unloaded() -> N
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_relay_knows_no_messenger() -> None:
+    """bot/relay/ is the loop every messenger's sender shares: Telegram's sender, and
+    anything else of aiogram, belongs in bot/telegram/."""
+    messenger = ("aiogram", "bot.telegram")
+    offenders = []
+    for path in sorted((ROOT / "bot" / "relay").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            bad = [n for n in names if any(n == m or n.startswith(f"{m}.") for m in messenger)]
+            if bad:
+                offenders.append(f"{path.relative_to(ROOT)} imports {bad}")
+    assert (ROOT / "bot" / "relay" / "loop.py").exists()
+    assert not offenders, "\n".join(offenders)
+
+
 def test_in_bot_only_the_demo_imports_the_emulator() -> None:
     demo = ROOT / "bot" / "demo"
     offenders = [

@@ -586,7 +586,7 @@ def test_cli_status_and_retry(
 
 
 def test_relay_settings_come_from_zhucun_relay_fields() -> None:
-    from bot.relay import RelaySettings
+    from bot.relay.settings import RelaySettings
 
     given = SimpleNamespace(relay_global_per_second=10.0, relay_lease_seconds=None, token="x")
     settings = RelaySettings.from_settings(given)

@@ -16,10 +16,12 @@ from aiogram.types import ErrorEvent, Update
 
 import handlers
 from bot.context import AppContext
-from bot.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
-from bot.relay import Relay, RelaySettings
+from bot.relay.loop import Relay
+from bot.relay.settings import RelaySettings
 from bot.telegram.bridge import build_bridge
 from bot.telegram.menus import set_default_menus, set_person_menu
+from bot.telegram.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
+from bot.telegram.sender import TelegramSender
 from handlers.account.menu import menu_hash
 from locales import Catalogs, Translator
 from services.roster import identity as identities
@@ -122,7 +124,7 @@ class BotRuntime:
         log.info("bot @%s ready; %d personal menus updated", me.username, changed)
         self.relay = Relay(
             await self.ctx.sessions(),
-            self.bot,
+            TelegramSender(self.bot),
             self.catalogs,
             self.ctx.clock,
             RelaySettings.from_settings(self.ctx.settings),

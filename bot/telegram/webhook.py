@@ -16,6 +16,9 @@ What it serves:
 - ``GET /metrics``: the Prometheus text format (:mod:`bot.metrics`): updates handled and
   failed, webhook posts refused, and the outbox backlog read from the database.
 
+(The settings are checked in :mod:`bot.telegram.webhook_config`; the answers are
+:mod:`bot.telegram.webhook_http`'s; this module runs the server that owns them.)
+
 Starting: the listener comes up first; then, retried with a growing pause while the
 database or Telegram cannot be reached, the database is migrated, the dispatcher built
 and ``setWebhook`` called (every replica calls it with the same arguments: harmless).
@@ -37,155 +40,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
-import re
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiogram import Bot, Dispatcher
+from aiogram import Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import TelegramType
-from aiogram.types import Update
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import JsonPayload, Payload, web
-from pydantic import ValidationError
-from sqlalchemy import text
+from aiohttp import web
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from bot.metrics import CONTENT_TYPE, Registry, Sample, UpdateMetrics
-from bot.relay import Relay, RelaySettings
-from bot.runtime import build_bot, build_dispatcher, sync_menus
+from bot.metrics import CONTENT_TYPE, Registry, UpdateMetrics
+from bot.relay.loop import Relay
+from bot.relay.settings import RelaySettings
 from bot.telegram.bridge import WEBHOOK_REPLIES
+from bot.telegram.runtime import build_bot, build_dispatcher, sync_menus
+from bot.telegram.sender import TelegramSender
+from bot.telegram.webhook_config import SECRET_HEADER, WebhookConfig, secret_matches
+from bot.telegram.webhook_http import UpdateHandler, database_samples, health, relay_samples
 from locales import Catalogs
-from models.db import UnitOfWork
-from models.enums import OutboxState
-from services.messaging import outbox_status
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DEFAULT_HOST = "0.0.0.0"  # every interface: a server in a container
-DEFAULT_PORT = 8080
-HEALTH_TIMEOUT = 2.0  # seconds for SELECT 1 (and for the outbox counts of /metrics)
 SHUTDOWN_GRACE = 15.0  # seconds for handlers under way when stopping
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # pauses between attempts to get ready
-
-_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-NO_SECRET = (
-    "ZHUCUN_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1-256 characters "
-    "A-Z a-z 0-9 _ - (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-)
-BAD_SECRET = (
-    "ZHUCUN_WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - and be 1-256 characters long "
-    "(Telegram's rule for secret_token)"
-)
-BAD_URL = "ZHUCUN_WEBHOOK_URL must be a full URL, such as https://bot.example.org/telegram"
-
-
-class WebhookConfigError(ValueError):
-    """The webhook settings cannot work; the message is one line for the operator."""
-
-
-@dataclass(frozen=True)
-class WebhookConfig:
-    url: str  # what Telegram posts to (the public URL, maybe a load balancer's)
-    secret: str
-    path: str  # what this server listens on (the URL's path unless told otherwise)
-    host: str
-    port: int
-
-    @classmethod
-    def from_settings(
-        cls, settings: Any, *, host: str | None = None, port: int | None = None
-    ) -> WebhookConfig:
-        """From ``ZHUCUN_WEBHOOK_URL``/``_SECRET`` and, when set, ``ZHUCUN_WEBHOOK_HOST``,
-        ``_PORT`` and ``_PATH``; ``host`` and ``port`` given here win."""
-        url = (getattr(settings, "webhook_url", None) or "").strip()
-        parsed = urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise WebhookConfigError(BAD_URL)
-        raw_secret = getattr(settings, "webhook_secret", None)
-        secret = raw_secret.get_secret_value() if raw_secret is not None else ""
-        if not secret:
-            raise WebhookConfigError(NO_SECRET)
-        if not _SECRET.fullmatch(secret):
-            raise WebhookConfigError(BAD_SECRET)
-        path = getattr(settings, "webhook_path", None) or parsed.path or "/"
-        if not path.startswith("/"):
-            path = "/" + path
-        if host is None:
-            host = getattr(settings, "webhook_host", None) or DEFAULT_HOST
-        if port is None:
-            configured = getattr(settings, "webhook_port", None)
-            port = DEFAULT_PORT if configured is None else int(configured)
-        if not 0 <= port <= 65535:
-            raise WebhookConfigError(f"ZHUCUN_WEBHOOK_PORT must be 0-65535, not {port}")
-        return cls(url=url, secret=secret, path=path, host=host, port=port)
-
-
-def secret_matches(given: str | None, expected: str) -> bool:
-    """Constant-time comparison of the header with the secret. On bytes: a header with
-    characters outside ASCII is simply wrong (``compare_digest`` on str would raise)."""
-    if not given:
-        return False
-    return hmac.compare_digest(
-        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
-    )
-
-
-class _UpdateHandler(SimpleRequestHandler):
-    """aiogram's handler, answering after the update is handled, with three changes:
-    the secret is compared as bytes, a body that is not an update is a 400 (not a 500),
-    and a reply rides in the answer as JSON (Telegram takes JSON or form data; JSON
-    is shorter, and what the Bot API emulator reads)."""
-
-    def __init__(
-        self, dispatcher: Dispatcher, bot: Bot, secret: str, metrics: UpdateMetrics
-    ) -> None:
-        super().__init__(dispatcher, bot, handle_in_background=False, secret_token=secret)
-        self._secret = secret
-        self._metrics = metrics
-
-    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
-        if secret_matches(telegram_secret_token, self._secret):
-            return True
-        self._metrics.unauthorized.inc()
-        return False
-
-    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
-        try:
-            raw = await request.json(loads=bot.session.json_loads)
-            update = Update.model_validate(raw, context={"bot": bot})
-        except (ValueError, ValidationError):
-            return web.Response(status=400, text="not an update")
-        result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(bot, update)
-        self._metrics.handled.inc()
-        if isinstance(result, TelegramMethod):
-            return web.Response(body=self._build_response_writer(bot=bot, result=result))
-        return web.json_response({})
-
-    def _build_response_writer(
-        self, bot: Bot, result: TelegramMethod[TelegramType] | None
-    ) -> Payload:
-        if not result:
-            return JsonPayload({})
-        files: dict[str, Any] = {}
-        params: dict[str, Any] = {"method": result.__api_method__}
-        for key, value in result.model_dump(warnings=False).items():
-            prepared = bot.session.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            if prepared is not None:
-                params[key] = prepared
-        if files:  # an upload cannot travel in JSON: aiogram's multipart form then
-            return super()._build_response_writer(bot, result)
-        return JsonPayload(params, dumps=bot.session.json_dumps)
 
 
 class WebhookServer:
@@ -224,7 +106,7 @@ class WebhookServer:
         self._sock = sock
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
-        self._handler: _UpdateHandler | None = None
+        self._handler: UpdateHandler | None = None
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
         self._relay_task: asyncio.Task[None] | None = None
@@ -358,7 +240,8 @@ class WebhookServer:
         wake: Callable[[], None] | None = None
         if self._run_relay and self.relay is None:
             settings = RelaySettings.from_settings(self.ctx.settings)
-            self.relay = Relay(self._sessions, self.bot, self.catalogs, self.ctx.clock, settings)
+            sender = TelegramSender(self.bot)
+            self.relay = Relay(self._sessions, sender, self.catalogs, self.ctx.clock, settings)
             self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         if self.relay is not None:
             wake = self.relay.wake
@@ -367,7 +250,7 @@ class WebhookServer:
         self.metrics.install(dp)
         await dp.emit_startup(bot=self.bot, dispatcher=dp)
         self.dp = dp
-        self._handler = _UpdateHandler(dp, self.bot, self.config.secret, self.metrics)
+        self._handler = UpdateHandler(dp, self.bot, self.config.secret, self.metrics)
 
     async def _register_webhook(self) -> None:
         assert self.dp is not None
@@ -405,83 +288,14 @@ class WebhookServer:
         return await handler.handle(request)
 
     async def _on_healthz(self, request: web.Request) -> web.Response:
-        if self._engine is None:
-            return web.Response(status=503, text=f"not ready: {self._not_ready_because}\n")
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT), self._engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            log.warning("health check: database unreachable (%s)", type(exc).__name__)
-            return web.Response(status=503, text="database unreachable\n")
-        return web.Response(text="ok\n")
+        return await health(self._engine, self._not_ready_because)
 
     async def _on_metrics(self, request: web.Request) -> web.Response:
-        extra = await self._database_samples()
+        extra = await database_samples(self._sessions, self.ctx.clock)
         if self.relay is not None:
-            counts = self.relay.counts
-            extra += [
-                Sample(f"zhucun_relay_{name}_total", "counter", help, float(value))
-                for name, help, value in (
-                    ("sent", "Outbox rows this process's relay sent.", counts.sent),
-                    ("retried", "Sends this process's relay will retry.", counts.retried),
-                    ("dead", "Outbox rows this process's relay gave up on.", counts.dead),
-                    (
-                        "uncertain",
-                        "Sends whose outcome this process's relay could not tell.",
-                        counts.uncertain,
-                    ),
-                )
-            ]
+            extra += relay_samples(self.relay.counts)
         body = self.registry.render(extra).encode()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
-
-    async def _database_samples(self) -> list[Sample]:
-        """The outbox as the database sees it (all replicas' rows), and whether it answered."""
-        up = Sample(
-            "zhucun_database_up", "gauge", "Whether the database answered this scrape.", 0.0
-        )
-        if self._sessions is None:
-            return [up]
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT), UnitOfWork(self._sessions) as uow:
-                status = await outbox_status.status(uow.session, self.ctx.clock.now(), limit=0)
-        except Exception as exc:
-            log.warning("metrics: outbox not read (%s)", type(exc).__name__)
-            return [up]
-        age = status.oldest_pending_age.total_seconds() if status.oldest_pending_age else 0.0
-        return [
-            Sample(up.name, up.kind, up.help, 1.0),
-            Sample(
-                "zhucun_outbox_backlog",
-                "gauge",
-                "Outbox rows waiting to be sent (pending, due or not).",
-                float(status.counts[OutboxState.PENDING]),
-            ),
-            Sample(
-                "zhucun_outbox_due",
-                "gauge",
-                "Pending outbox rows due now and not in flight.",
-                float(status.due),
-            ),
-            Sample(
-                "zhucun_outbox_oldest_pending_seconds",
-                "gauge",
-                "Age of the oldest pending outbox row (0 when none).",
-                age,
-            ),
-            Sample(
-                "zhucun_outbox_dead",
-                "gauge",
-                "Outbox rows given up on (see zhucun outbox).",
-                float(status.counts[OutboxState.DEAD]),
-            ),
-            Sample(
-                "zhucun_outbox_uncertain",
-                "gauge",
-                "Outbox rows that may or may not have arrived (see zhucun outbox).",
-                float(status.counts[OutboxState.UNCERTAIN]),
-            ),
-        ]
 
 
 async def serve_webhook(
