@@ -9,6 +9,7 @@ from aiogram.types import ChatMemberUpdated
 
 from models.db import UnitOfWork
 from services.clock import Clock
+from services.roster.accounts import TELEGRAM
 from services.roster.identity import set_bot_blocked
 
 
@@ -16,7 +17,11 @@ async def blocked_or_unblocked(event: ChatMemberUpdated, uow: UnitOfWork, clock:
     status = event.new_chat_member.status
     if status in ("kicked", "member"):
         await set_bot_blocked(
-            uow.session, event.from_user.id, blocked=status == "kicked", now=clock.now()
+            uow.session,
+            TELEGRAM,
+            str(event.from_user.id),
+            blocked=status == "kicked",
+            now=clock.now(),
         )
 
 

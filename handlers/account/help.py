@@ -18,6 +18,7 @@ from locales import LANGUAGES, Catalogs, Translator
 from models.db import UnitOfWork
 from services.clock import Clock
 from services.roster import identity as identities
+from services.roster.accounts import TELEGRAM
 from services.roster.identity import Identity
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
@@ -40,7 +41,7 @@ async def whoami(message: Message, identity: Identity, t: Translator) -> Any:
     lines = [
         t("Name: {name}", name=identity.name),
         t("Phone: {phone}", phone=identity.masked_phone),
-        t("Telegram id: {id}", id=identity.telegram_user_id),
+        t("Telegram id: {id}", id=identity.accounts.get(TELEGRAM)),
         t("Language: {language}", language=LANGUAGE_NAMES[t.language]),
     ]
     lines += role_lines(identity, t)

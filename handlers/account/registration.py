@@ -18,6 +18,7 @@ from services.clock import Clock
 from services.errors import DomainError
 from services.roster import identity as identities
 from services.roster import invites
+from services.roster.accounts import TELEGRAM
 from services.roster.identity import Identity
 
 INVITE_ERRORS = {
@@ -53,7 +54,9 @@ async def start_with_invite(
         person = await invites.redeem(
             uow.session,
             command.args or "",
-            telegram_user_id=user.id,
+            channel=TELEGRAM,
+            external_id=str(user.id),
+            chat_id=user.id,  # a private chat with a user has the user's id
             language=normalize_language(user.language_code),
             now=clock.now(),
         )
