@@ -91,16 +91,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Only Telegram fits the old columns: rows of other channels have nowhere to go, so
-    # the downgrade refuses rather than drop them silently.
+    # Only Telegram fits the old schema: another channel's accounts have nowhere to go, and
+    # its outbox rows would pass for Telegram chats. Refuse rather than lose or misroute them.
     bind = op.get_bind()
     others = bind.execute(
         sa.select(sa.func.count()).select_from(accounts).where(accounts.c.channel != "telegram")
     ).scalar_one()
+    outbox = sa.table("outbox_messages", sa.column("channel", sa.String()))
+    others += bind.execute(
+        sa.select(sa.func.count()).select_from(outbox).where(outbox.c.channel != "telegram")
+    ).scalar_one()
     if others:
         raise RuntimeError(
-            f"{others} accounts on channels other than Telegram: the schema before 0006 "
-            "cannot hold them"
+            f"{others} accounts or outbox rows on channels other than Telegram: the schema "
+            "before 0006 cannot hold them"
         )
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_column("channel")
