@@ -37,6 +37,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from models.enums import (
     ApproverKind,
+    Channel,
     GroupScope,
     HouseholdCategory,
     Jurisdiction,
@@ -47,6 +48,7 @@ from models.enums import (
 from models.tables import (
     ApproverPost,
     Cadre,
+    ChannelAccount,
     County,
     DispatchingUnit,
     GroupChat,
@@ -73,7 +75,7 @@ CHECKS_OK = json.dumps(
     },
     ensure_ascii=False,
 )
-TELEGRAM_IDS = 7_000_000_000  # telegram_user_id = this + person id, for registered people
+TELEGRAM_IDS = 7_000_000_000  # a Telegram user id = this + person id, for registered people
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
 GIVEN = (
@@ -137,6 +139,7 @@ class Synthetic:
     household_name: array[int] = field(init=False)  # index into names
 
     def __post_init__(self) -> None:
+        self._registered: bytearray | None = None
         s = self.shape
         rng = random.Random(s.seed)
         self.names = _name_pool(rng, 4000)
@@ -258,7 +261,6 @@ class Synthetic:
                 "id",
                 "name",
                 "phone",
-                "telegram_user_id",
                 "language",
                 "registered_at",
                 "menu_hash",
@@ -267,6 +269,12 @@ class Synthetic:
             ),
             self._people(),
             s.cadres + s.counties,
+        )
+        yield Rows(
+            _table(ChannelAccount),
+            ("id", "person_id", "channel", "external_id", "chat_id", "created_at"),
+            self._accounts(),
+            sum(self.registered()),
         )
         yield Rows(
             _table(Cadre),
@@ -361,23 +369,35 @@ class Synthetic:
             lat, lon = self._centre(v)
             yield (v + 1, self.village_township[v] + 1, f"第{v + 1}村", lat, lon, "")
 
+    def registered(self) -> bytearray:
+        """Per person (by id - 1): whether they have a Telegram account bound."""
+        if self._registered is None:
+            s = self.shape
+            rng = random.Random(s.seed + 1)
+            self._registered = bytearray(
+                i >= s.cadres or rng.random() < s.registered for i in range(s.cadres + s.counties)
+            )
+        return self._registered
+
     def _people(self) -> Iterator[tuple[Any, ...]]:
-        s = self.shape
-        rng = random.Random(s.seed + 1)
-        for i in range(s.cadres + s.counties):
+        for i, registered in enumerate(self.registered()):
             person_id = i + 1
-            registered = i >= s.cadres or rng.random() < s.registered
             yield (
                 person_id,
                 self.person_name(person_id),
                 f"1{person_id:010d}",
-                self.telegram_id(person_id) if registered else None,
                 "zh-hans" if registered else None,
                 PAIRED_AT if registered else None,
                 None,
                 PAIRED_AT,
                 PAIRED_AT,
             )
+
+    def _accounts(self) -> Iterator[tuple[Any, ...]]:
+        bound = (i + 1 for i, registered in enumerate(self.registered()) if registered)
+        for n, person_id in enumerate(bound):
+            user = self.telegram_id(person_id)
+            yield (n + 1, person_id, Channel.TELEGRAM.value, str(user), user, PAIRED_AT)
 
     def _cadres(self) -> Iterator[tuple[Any, ...]]:
         s = self.shape

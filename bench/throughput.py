@@ -499,18 +499,16 @@ def visit_texts(synthetic: Synthetic, cadres: int, updates: int) -> list[tuple[i
 
 async def count_rows(db: Path) -> tuple[int, int]:
     """(registered cadres, visits) in the database."""
-    from sqlmodel import col, func, select
+    from sqlmodel import func, select
 
     from models.db import UnitOfWork, create_engine, session_factory
-    from models.tables import Person
+    from models.tables import ChannelAccount
     from models.workflow import Visit
 
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     async with UnitOfWork(session_factory(engine)) as uow:
         registered = (
-            await uow.session.exec(
-                select(func.count()).where(col(Person.telegram_user_id).is_not(None))
-            )
+            await uow.session.exec(select(func.count()).select_from(ChannelAccount))
         ).one()
         visits = (await uow.session.exec(select(func.count()).select_from(Visit))).one()
     await engine.dispose()

@@ -5,6 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class Channel(StrEnum):
+    """A messenger people reach the bot through. Stored in plain text columns (not
+    ``StrEnumType``), so a release that adds one does not break readers of its rows."""
+
+    TELEGRAM = "telegram"
+
+
 class UnitLevel(StrEnum):
     """Level of a dispatching unit (派出单位层级)."""
 

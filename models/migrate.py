@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -32,14 +33,43 @@ def head() -> str:
     return head_rev
 
 
+async def in_migration_transaction(engine: AsyncEngine, run: Callable[[Connection], None]) -> None:
+    """Run ``run`` (alembic's work) in one transaction.
+
+    On SQLite, foreign keys are off meanwhile, as SQLite's own procedure for altering a
+    table prescribes: a batch migration copies a table and drops the old one, and with
+    foreign keys on that drop fails for any table other rows refer to (people, cadres ...).
+    Before the commit every reference is checked, so a migration cannot leave one dangling.
+    The pragma only takes effect outside a transaction, hence before ``begin``.
+    """
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                await conn.run_sync(run)
+                if sqlite:
+                    dangling = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if dangling:
+                        raise RuntimeError(
+                            f"the migration left {len(dangling)} references dangling, "
+                            f"e.g. (table, rowid, parent, key) {tuple(dangling[0])}"
+                        )
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
+
+
 async def _with_connection(engine: AsyncEngine, fn: str, target: str) -> None:
     def run(connection: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = connection
         getattr(command, fn)(cfg, target)
 
-    async with engine.begin() as conn:
-        await conn.run_sync(run)
+    await in_migration_transaction(engine, run)
 
 
 async def upgrade(engine: AsyncEngine, target: str = "head") -> None:

@@ -93,17 +93,39 @@ class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(40))
     phone: str = Field(sa_type=String(20), unique=True)
-    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     # None until known: set from the Telegram client at registration, then by /lang.
     language: str | None = Field(default=None, sa_type=String(8))
     registered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Set when Telegram answered 403 (the person blocked the bot): nobody keeps trying.
-    blocked_bot_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Hash of the command menu last set for this person's chat, so start-up only
     # re-sends menus that changed.
     menu_hash: str | None = Field(default=None, sa_type=String(16))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChannelAccount(SQLModel, table=True):
+    """A person's account on one messenger (Telegram, DingTalk): who they are there and
+    where the bot writes to them. One per person and channel; registering binds it."""
+
+    __tablename__ = "channel_accounts"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        UniqueConstraint("person_id", "channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id")
+    # Plain text, not an enum column: rows of a channel a newer release added must not
+    # break an older reader.
+    channel: str = Field(sa_type=String(20))
+    # The channel's own user id, as text: Telegram's are integers, DingTalk's are not.
+    external_id: str = Field(sa_type=String(100))
+    # The private chat the outbox writes to them in (on Telegram the user id itself).
+    chat_id: int = Field(sa_type=BigInteger)
+    # Set when the channel refused delivery for good (they blocked the bot): nothing is
+    # queued for them there until they come back.
+    blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Cadre(SQLModel, table=True):
@@ -242,6 +264,7 @@ __all__ = [
     "ApproverPost",
     "Cadre",
     "CalendarOverride",
+    "ChannelAccount",
     "ConversationState",
     "County",
     "DispatchingUnit",

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Index, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from models.enum_type import StrEnumType
-from models.enums import ApproverKind, LeaveKind, LeaveState, OutboxState, VisitMode
+from models.enums import ApproverKind, Channel, LeaveKind, LeaveState, OutboxState, VisitMode
 from models.tables import utcnow
 from models.types import UTCDateTime
 
@@ -78,6 +78,12 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dedup_key: str = Field(sa_type=String(200), unique=True)
+    # Which messenger's relay sends it; chat_id is a chat on that channel.
+    channel: str = Field(
+        default=Channel.TELEGRAM,
+        sa_type=String(20),
+        sa_column_kwargs={"server_default": "telegram"},
+    )
     chat_id: int = Field(sa_type=BigInteger)
     person_id: int | None = Field(default=None, foreign_key="people.id")
     is_group: bool = False

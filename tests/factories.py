@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import ApproverKind, HouseholdCategory, Jurisdiction, TeamRole, UnitLevel
+from models.enums import ApproverKind, Channel, HouseholdCategory, Jurisdiction, TeamRole, UnitLevel
 from models.tables import (
     ApproverPost,
     Cadre,
+    ChannelAccount,
     County,
     DispatchingUnit,
     Household,
@@ -21,6 +23,7 @@ from models.tables import (
     Township,
     Village,
 )
+from services.roster import accounts
 
 
 @dataclass
@@ -34,6 +37,60 @@ class Roster:
     cadres: dict[str, Cadre]
     posts: dict[str, ApproverPost]
     households: dict[str, Household]
+
+
+def bind_telegram(
+    session: AsyncSession,
+    person: Person,
+    user_id: int,
+    *,
+    blocked_at: datetime | None = None,
+) -> ChannelAccount:
+    """Registers ``person`` with Telegram account ``user_id`` (added to the session, not yet
+    flushed). The private chat has the user's id, as on Telegram."""
+    assert person.id is not None
+    account = ChannelAccount(
+        person_id=person.id,
+        channel=Channel.TELEGRAM,
+        external_id=str(user_id),
+        chat_id=user_id,
+        blocked_at=blocked_at,
+    )
+    session.add(account)
+    return account
+
+
+def telegram_user(user_id: int) -> dict[str, Any]:
+    """The keywords ``invites.redeem`` takes for Telegram user ``user_id``."""
+    return {"channel": Channel.TELEGRAM, "external_id": str(user_id), "chat_id": user_id}
+
+
+async def telegram_account(session: AsyncSession, person: Person) -> ChannelAccount | None:
+    assert person.id is not None
+    await session.flush()
+    return await accounts.account_of(session, person.id, Channel.TELEGRAM)
+
+
+async def telegram_chat(session: AsyncSession, person: Person) -> int | None:
+    """The private chat the outbox writes to ``person`` in, None when unregistered."""
+    account = await telegram_account(session, person)
+    return None if account is None else account.chat_id
+
+
+async def unbind_telegram(session: AsyncSession, person: Person) -> None:
+    account = await telegram_account(session, person)
+    if account is not None:
+        await session.delete(account)
+        await session.flush()
+
+
+async def block_telegram(session: AsyncSession, person: Person, at: datetime) -> None:
+    """``person`` blocked the bot on Telegram at ``at``."""
+    account = await telegram_account(session, person)
+    assert account is not None, "block_telegram needs a registered person"
+    account.blocked_at = at
+    session.add(account)
+    await session.flush()
 
 
 def _post(

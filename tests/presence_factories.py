@@ -20,7 +20,7 @@ from models.enums import (
 from models.presence import LocationReport, SpotCheck, SpotCheckTarget
 from models.tables import Cadre, Person, Team, Village
 from models.workflow import LeaveRequest, Visit
-from tests.factories import Roster
+from tests.factories import Roster, bind_telegram
 
 ZONE = ZoneInfo("Asia/Shanghai")
 VILLAGE = (25.86, 115.01)  # 下寨村 on the roster
@@ -48,8 +48,7 @@ def person_id(roster: Roster, name: str) -> int:
 async def register_everyone(session: AsyncSession, roster: Roster) -> None:
     """Everyone has opened the bot, so the outbox can write to them."""
     for number, person in enumerate(roster.people.values(), start=1):
-        person.telegram_user_id = 9000 + number
-        session.add(person)
+        bind_telegram(session, person, 9000 + number)
     await session.flush()
 
 

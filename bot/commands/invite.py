@@ -58,6 +58,7 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
     if args.all and not args.out:
         raise CliError("--all writes a CSV file: add --out invites.csv")
     from services.roster import invites
+    from services.roster.accounts import TELEGRAM, account_of
 
     username = await bot_username(ctx)
     zone = ctx.settings.zone
@@ -69,7 +70,8 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
                 people = [await invites.person_by_phone(uow.session, args.phone)]
             except DomainError as exc:
                 raise CliError(f"no one with phone {args.phone} is on the roster") from exc
-            if people[0].telegram_user_id is not None and not args.rebind:
+            bound = await account_of(uow.session, people[0].id or 0, TELEGRAM)
+            if bound is not None and not args.rebind:
                 raise CliError(
                     f"{people[0].name} is already registered; add --rebind to move them "
                     "to a new Telegram account"

@@ -228,6 +228,7 @@ class Relay:
                     per_chat=s.per_chat_claim,
                     per_group=s.per_group_claim,
                     skip_chats=crowded,
+                    channel=self._sender.channel,
                 )
                 await uow.commit()
         except Exception as exc:  # the database may be busy or away; try at the next poll

@@ -71,4 +71,7 @@ Outcome = Sent | FirstPartSent | Retry | Dead | Uncertain | Moved
 class Sender(Protocol):
     """One messenger's way of sending a rendered outbox row."""
 
+    # The relay claims only the rows that name this channel.
+    channel: str
+
     async def deliver(self, row: Claimed, rendered: Rendered) -> Outcome: ...

@@ -17,6 +17,7 @@ from locales import Catalogs, normalize_language
 from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
 from services.messaging.inbox import record_update
+from services.roster.accounts import TELEGRAM
 from services.roster.identity import identify, set_bot_blocked
 
 log = logging.getLogger(__name__)
@@ -71,15 +72,18 @@ class IdentityMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         identity = None
         if user is not None and not user.is_bot:
-            identity = await identify(data["session"], user.id)
+            identity = await identify(data["session"], TELEGRAM, str(user.id))
         chat: Chat | None = data.get("event_chat")
         wrote = isinstance(event, Update) and event.my_chat_member is None  # not (un)blocking
-        if identity and identity.blocked_bot and wrote and chat and chat.type == "private":
+        blocked = identity is not None and identity.blocked_bot(TELEGRAM)
+        if identity and blocked and wrote and chat and chat.type == "private":
             # Writing to the bot in private means they unblocked it: reminders resume.
             assert user is not None
             clock: Clock = data["clock"]
-            await set_bot_blocked(data["session"], user.id, blocked=False, now=clock.now())
-            identity = replace(identity, blocked_bot=False)
+            await set_bot_blocked(
+                data["session"], TELEGRAM, str(user.id), blocked=False, now=clock.now()
+            )
+            identity = replace(identity, blocked_on=identity.blocked_on - {TELEGRAM})
         language = identity.language if identity and identity.language else None
         if language is None:
             language = normalize_language(user.language_code if user else None)

@@ -25,6 +25,7 @@ from bot.telegram.sender import TelegramSender
 from handlers.account.menu import menu_hash
 from locales import Catalogs, Translator
 from services.roster import identity as identities
+from services.roster.accounts import TELEGRAM
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,15 @@ async def sync_menus(bot: Bot, ctx: AppContext, catalogs: Catalogs) -> int:
     await set_default_menus(bot, catalogs)
     sent = 0
     async with await ctx.uow() as uow:
-        people = await identities.registered_people(uow.session)
-        for person in people:
-            assert person.id is not None and person.telegram_user_id is not None
+        people = await identities.registered_people(uow.session, TELEGRAM)
+        for person, account in people:
+            assert person.id is not None
             who = await identities.identity_of(uow.session, person.id)
             t = catalogs.get(who.language)
             fingerprint = menu_hash(who.roles, t.language)
             if person.menu_hash == fingerprint:
                 continue
-            await set_person_menu(bot, person.telegram_user_id, who.roles, t)
+            await set_person_menu(bot, account.chat_id, who.roles, t)
             await identities.record_menu(uow.session, person.id, fingerprint)
             sent += 1
         await uow.commit()

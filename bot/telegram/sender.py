@@ -52,6 +52,7 @@ from bot.relay.outcomes import Dead, FirstPartSent, Moved, Outcome, Retry, Sent,
 from bot.telegram.outgoing import markup
 from handlers.notices import Rendered
 from services.messaging.outbox_leases import Claimed
+from services.roster.accounts import TELEGRAM
 
 CAPTION_LIMIT = 1024  # Telegram's, in UTF-16 code units after entity parsing
 _TAG = re.compile(r"<[^>]*>")
@@ -59,6 +60,8 @@ _TAG = re.compile(r"<[^>]*>")
 
 class TelegramSender:
     """The relay's sender for Telegram, over one aiogram ``Bot``."""
+
+    channel = TELEGRAM
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -12,7 +12,9 @@ from services.roster.identity import set_bot_blocked
 
 async def blocked_or_unblocked(req: Request) -> Reply:
     blocked = req.event.membership is Membership.GONE
-    await set_bot_blocked(req.session, req.event.user_id, blocked=blocked, now=req.now())
+    await set_bot_blocked(
+        req.session, req.event.channel, str(req.event.user_id), blocked=blocked, now=req.now()
+    )
     return Reply()
 
 

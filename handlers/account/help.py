@@ -37,7 +37,7 @@ async def whoami(req: Request) -> Reply:
     lines = [
         t("Name: {name}", name=identity.name),
         t("Phone: {phone}", phone=identity.masked_phone),
-        t("Telegram id: {id}", id=identity.telegram_user_id),
+        t("Telegram id: {id}", id=identity.accounts.get(req.event.channel)),
         t("Language: {language}", language=LANGUAGE_NAMES[t.language]),
     ]
     lines += role_lines(identity, t)

@@ -41,7 +41,9 @@ async def start(req: Request) -> Reply:
         person = await invites.redeem(
             req.session,
             event.args,
-            telegram_user_id=event.user_id,
+            channel=event.channel,
+            external_id=str(event.user_id),
+            chat_id=event.chat_id,  # the private chat /start came in
             language=normalize_language(event.language_code),
             now=req.now(),
         )

@@ -43,11 +43,11 @@ def _run(connection: Connection) -> None:
 
 def _run_from_url(url: str) -> None:
     from models.db import create_engine
+    from models.migrate import in_migration_transaction
 
     async def go() -> None:
         engine = create_engine(url)
-        async with engine.begin() as conn:
-            await conn.run_sync(_run)
+        await in_migration_transaction(engine, _run)
         await engine.dispose()
 
     asyncio.run(go())

@@ -19,6 +19,7 @@ from services.errors import DomainError
 from services.leave.routing import LeaveRoute, count_leave_days, route_leave
 from services.policy import PolicyPack
 from services.presence.days import Absence, MonthOutlook, absences, outlook
+from services.roster.accounts import reachable_people
 from services.roster.cadre_lookup import cadre_name
 from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
 
@@ -173,14 +174,16 @@ async def plan(
         days=days,
         route=route,
         route_key=key,
-        approvers=[
-            Approver(p.id or 0, p.name, p.telegram_user_id is not None and not p.blocked_bot_at)
-            for p in people
-        ],
+        approvers=await _approvers(session, people),
         outlooks=outlooks,
         empty_days=await _empty_days(session, place, cadre_id, draft),
         place=place,
     )
+
+
+async def _approvers(session: AsyncSession, people: list[Person]) -> list[Approver]:
+    reach = await reachable_people(session, [p.id for p in people if p.id is not None])
+    return [Approver(p.id or 0, p.name, p.id in reach) for p in people]
 
 
 def card_params(leave_plan: LeavePlan, leave: LeaveRequest | None = None) -> dict[str, Any]:
@@ -241,10 +244,7 @@ async def replan(
         days=leave.days,
         route=route_leave(pack, leave.days, leave.kind.value),
         route_key=leave.route_key,
-        approvers=[
-            Approver(p.id or 0, p.name, p.telegram_user_id is not None and not p.blocked_bot_at)
-            for p in people
-        ],
+        approvers=await _approvers(session, people),
         outlooks=outlooks,
         empty_days=await _empty_days(session, place, leave.cadre_id, draft),
         place=place,

@@ -18,8 +18,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import OutboxState
-from models.tables import Person
+from models.tables import ChannelAccount
 from models.workflow import OutboxMessage
+from services.roster import accounts
+from services.roster.accounts import TELEGRAM
 from services.sql import dialect_insert
 
 
@@ -34,11 +36,13 @@ class Message:
     person_id: int | None = None
     is_group: bool = False
     ref: str | None = None
+    channel: str = TELEGRAM
 
 
 def _row(
     *,
     key: str,
+    channel: str,
     chat_id: int,
     template: str,
     params: dict[str, Any],
@@ -51,6 +55,7 @@ def _row(
 ) -> dict[str, Any]:
     return {
         "dedup_key": key,
+        "channel": channel,
         "chat_id": chat_id,
         "person_id": person_id,
         "is_group": is_group,
@@ -88,10 +93,13 @@ async def enqueue(
     ref: str | None = None,
     document: tuple[str, bytes] | None = None,
     not_before: datetime | None = None,
+    channel: str = TELEGRAM,
 ) -> bool:
-    """Add a message unless one with this dedup key exists. True when it was added."""
+    """Add a message for ``chat_id`` on ``channel`` unless one with this dedup key exists.
+    True when it was added."""
     values = _row(
         key=key,
+        channel=channel,
         chat_id=chat_id,
         template=template,
         params=params,
@@ -130,6 +138,7 @@ async def enqueue_many(
         pending.append(
             _row(
                 key=message.key,
+                channel=message.channel,
                 chat_id=message.chat_id,
                 template=message.template,
                 params=message.params,
@@ -144,24 +153,31 @@ async def enqueue_many(
     return added + await flush()
 
 
-def _private_chat(person: Person | None) -> int | None:
-    """The chat to write to ``person`` in; None when the bot cannot reach them (unknown,
-    not registered, or they blocked the bot)."""
-    if person is None or person.blocked_bot_at is not None:
-        return None
-    return person.telegram_user_id
-
-
 def message_to(
-    person: Person, key: str, template: str, params: dict[str, Any], *, ref: str | None = None
+    account: ChannelAccount | None,
+    key: str,
+    template: str,
+    params: dict[str, Any],
+    *,
+    ref: str | None = None,
 ) -> Message | None:
-    """A private message to ``person`` for ``enqueue_many``: what ``to_person`` queues, for a
-    sweep holding the Person already. None when they cannot be reached, so nothing is
-    queued for someone who blocked the bot."""
-    chat_id = _private_chat(person)
-    if chat_id is None:
+    """A private message for ``enqueue_many`` to the person owning ``account`` (their
+    account on the channel to write on; ``accounts.accounts_of`` or a join on
+    ``accounts.reachable_on``): what ``to_person`` queues, for a sweep holding the account
+    already. None when there is none or they blocked the bot there, so nothing is queued
+    for someone who cannot be reached."""
+    if not accounts.reachable(account):
         return None
-    return Message(key, chat_id, template, params, person_id=person.id, ref=ref)
+    assert account is not None
+    return Message(
+        key,
+        account.chat_id,
+        template,
+        params,
+        person_id=account.person_id,
+        ref=ref,
+        channel=account.channel,
+    )
 
 
 async def to_person(
@@ -174,16 +190,19 @@ async def to_person(
     now: datetime,
     ref: str | None = None,
     document: tuple[str, bytes] | None = None,
+    channel: str = TELEGRAM,
 ) -> bool:
-    """A private message to a registered person. False when they cannot be reached
-    (not registered, or they blocked the bot): the caller decides what that means."""
-    chat_id = _private_chat(await session.get(Person, person_id))
-    if chat_id is None:
+    """A private message to a person, on their account on ``channel``. False when they
+    cannot be reached there (no account, or they blocked the bot): the caller decides what
+    that means."""
+    account = await accounts.account_of(session, person_id, channel)
+    if account is None or not accounts.reachable(account):
         return False
     return await enqueue(
         session,
         key=key,
-        chat_id=chat_id,
+        channel=account.channel,
+        chat_id=account.chat_id,
         person_id=person_id,
         template=template,
         params=params,

@@ -37,7 +37,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import OutboxState
+from models.enums import Channel, OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
 
@@ -115,6 +115,7 @@ async def claim_due(
     per_group: int = 0,
     skip_chats: Collection[int] = (),
     due_by: datetime | None = None,
+    channel: str = Channel.TELEGRAM,
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows to the caller until ``now + lease``, oldest first.
     Due means due by ``due_by`` (default ``now``): one pass of a relay takes what was due
@@ -122,12 +123,15 @@ async def claim_due(
 
     ``per_chat``/``per_group`` (0: no cap) bound how many rows of one private chat or group
     one claim takes, so a broadcast to one chat cannot crowd out everyone else; chats in
-    ``skip_chats`` (the caller holds enough of theirs) are left alone. Commit right after:
-    the lease is what keeps other relays off these rows.
+    ``skip_chats`` (the caller holds enough of theirs) are left alone. Only rows of
+    ``channel`` are claimed: a relay sends on its own messenger, and chat ids of different
+    channels are different chats. Commit right after: the lease is what keeps other relays
+    off these rows.
     """
     if limit <= 0:
         return []
     due = and_(
+        col(OutboxMessage.channel) == channel,
         col(OutboxMessage.state) == OutboxState.PENDING,
         col(OutboxMessage.not_before) <= (due_by or now),
         NOT_IN_FLIGHT,

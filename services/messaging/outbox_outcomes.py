@@ -10,9 +10,10 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import OutboxState
+from models.tables import ChannelAccount
 from models.workflow import OutboxMessage
 from services.messaging.outbox_leases import NOT_IN_FLIGHT, bulk_update, held_by
-from services.roster.identity import set_bot_blocked
+from services.roster import accounts
 
 BLOCKED_CASCADE = "not sent: the recipient blocked the bot (row #{row})"
 
@@ -120,11 +121,18 @@ async def mark_dead(
     session.add(row)
     dead = [row_id]
     if blocked and not row.is_group:
-        # A private chat's id is the account's: whoever is registered with it is marked.
-        await set_bot_blocked(session, row.chat_id, blocked=True, now=now)
+        # Whoever's account writes to that private chat on that channel is marked.
+        await accounts.set_blocked(
+            session,
+            (col(ChannelAccount.channel) == row.channel)
+            & (col(ChannelAccount.chat_id) == row.chat_id),
+            blocked=True,
+            now=now,
+        )
         others = await session.exec(
             bulk_update()
             .where(
+                col(OutboxMessage.channel) == row.channel,
                 col(OutboxMessage.chat_id) == row.chat_id,
                 col(OutboxMessage.state) == OutboxState.PENDING,
                 col(OutboxMessage.id) != row_id,

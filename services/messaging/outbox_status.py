@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import OutboxState
-from models.tables import Person
+from models.tables import ChannelAccount
 from models.workflow import OutboxMessage
 from services.messaging.outbox_leases import NOT_IN_FLIGHT
+from services.roster import accounts
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,9 @@ async def retry(
     """Put rows back in the queue: one row by id (dead or uncertain), or every dead row,
     or every uncertain row. Returns how many.
 
-    Retrying a row also clears ``blocked_bot_at`` of its person: an operator retrying means
-    "they say they unblocked the bot"; if they did not, the next 403 marks them again.
+    Retrying a row also clears the block on its person's account on the row's channel: an
+    operator retrying means "they say they unblocked the bot"; if they did not, the next
+    403 marks them again.
     Uncertain rows are never retried in bulk by accident: they may have arrived already.
     """
     if (row_id is None) == (not dead and not uncertain):
@@ -135,18 +137,20 @@ async def retry(
     if row_id is not None:
         where.append(col(OutboxMessage.id) == row_id)
     rows = list(await session.exec(select(OutboxMessage).where(*where)))
-    people = {r.person_id for r in rows if r.person_id is not None and not r.is_group}
+    people: dict[str, set[int]] = {}
+    for r in rows:
+        if r.person_id is not None and not r.is_group:
+            people.setdefault(r.channel, set()).add(r.person_id)
     for row in rows:
         row.state = OutboxState.PENDING
         row.not_before = now
         row.sent_at = None
         row.attempts = 0  # backoff starts afresh; last_error stays until an outcome replaces it
         session.add(row)
-    if people:
-        await session.exec(
-            update(Person)
-            .where(col(Person.id).in_(people), col(Person.blocked_bot_at).is_not(None))
-            .values(blocked_bot_at=None)
+    for channel, ids in people.items():
+        on_channel = col(ChannelAccount.channel) == channel
+        await accounts.set_blocked(
+            session, on_channel & col(ChannelAccount.person_id).in_(ids), blocked=False, now=now
         )
     await session.flush()
     return len(rows)

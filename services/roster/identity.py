@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from models.enums import ApproverKind, Jurisdiction, Role, TeamRole, UnitLevel
 from models.tables import (
     ApproverPost,
     Cadre,
+    ChannelAccount,
     County,
     DispatchingUnit,
     Person,
@@ -22,6 +24,7 @@ from models.tables import (
     Village,
 )
 from services.errors import DomainError
+from services.roster import accounts as channel_accounts
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,16 @@ class Identity:
     name: str
     phone: str
     language: str | None
-    telegram_user_id: int | None
+    # Their id on each channel they have an account on (channel -> external id).
+    accounts: Mapping[str, str] = field(default_factory=dict)
     cadre: CadrePosting | None = None
     posts: tuple[Post, ...] = field(default_factory=tuple)
-    # Telegram refused to deliver to them (they blocked the bot): nothing is queued for them.
-    blocked_bot: bool = False
+    # The channels that refused to deliver to them (they blocked the bot there): nothing
+    # is queued for them on those.
+    blocked_on: frozenset[str] = frozenset()
+
+    def blocked_bot(self, channel: str) -> bool:
+        return channel in self.blocked_on
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -139,6 +147,13 @@ async def _place_name(session: AsyncSession, post: ApproverPost) -> str:
 
 async def _identity(session: AsyncSession, person: Person) -> Identity:
     assert person.id is not None
+    bound = (
+        await session.exec(
+            select(ChannelAccount)
+            .where(col(ChannelAccount.person_id) == person.id)
+            .order_by(col(ChannelAccount.channel))
+        )
+    ).all()
     posts = (
         await session.exec(
             select(ApproverPost)
@@ -151,8 +166,8 @@ async def _identity(session: AsyncSession, person: Person) -> Identity:
         name=person.name,
         phone=person.phone,
         language=person.language,
-        telegram_user_id=person.telegram_user_id,
-        blocked_bot=person.blocked_bot_at is not None,
+        accounts={a.channel: a.external_id for a in bound},
+        blocked_on=frozenset(a.channel for a in bound if a.blocked_at is not None),
         cadre=await _posting(session, person.id),
         posts=tuple(
             [
@@ -169,11 +184,12 @@ async def _identity(session: AsyncSession, person: Person) -> Identity:
     )
 
 
-async def identify(session: AsyncSession, telegram_user_id: int) -> Identity | None:
-    """The registered person behind a Telegram account, or None for a stranger."""
-    person = (
-        await session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id))
-    ).first()
+async def identify(session: AsyncSession, channel: str, external_id: str) -> Identity | None:
+    """The registered person behind an account on a channel, or None for a stranger."""
+    account = await channel_accounts.account_by_external_id(session, channel, external_id)
+    if account is None:
+        return None
+    person = await session.get(Person, account.person_id)
     return None if person is None else await _identity(session, person)
 
 
@@ -194,20 +210,15 @@ async def set_language(session: AsyncSession, person_id: int, language: str, now
 
 
 async def set_bot_blocked(
-    session: AsyncSession, telegram_user_id: int, *, blocked: bool, now: datetime
+    session: AsyncSession, channel: str, external_id: str, *, blocked: bool, now: datetime
 ) -> bool:
-    """Whether the person behind a Telegram account has blocked the bot: set when they
-    block it, cleared when they unblock it or write to it again, so reminders resume for
-    someone who came back. True when that changed anything."""
-    person = (
-        await session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id))
-    ).first()
-    if person is None or (person.blocked_bot_at is not None) == blocked:
-        return False
-    person.blocked_bot_at = now if blocked else None
-    person.updated_at = now
-    session.add(person)
-    return True
+    """Whether the person behind an account has blocked the bot on that channel: set when
+    they block it, cleared when they unblock it or write to it again, so reminders resume
+    for someone who came back. True when that changed anything."""
+    where = (col(ChannelAccount.channel) == channel) & (
+        col(ChannelAccount.external_id) == external_id
+    )
+    return await channel_accounts.set_blocked(session, where, blocked=blocked, now=now)
 
 
 async def record_menu(session: AsyncSession, person_id: int, menu_hash: str) -> None:
@@ -217,8 +228,14 @@ async def record_menu(session: AsyncSession, person_id: int, menu_hash: str) -> 
         session.add(person)
 
 
-async def registered_people(session: AsyncSession) -> list[Person]:
+async def registered_people(
+    session: AsyncSession, channel: str
+) -> list[tuple[Person, ChannelAccount]]:
+    """Everyone with an account on ``channel``, with that account."""
     result = await session.exec(
-        select(Person).where(col(Person.telegram_user_id).is_not(None)).order_by(col(Person.id))
+        select(Person, ChannelAccount)
+        .join(ChannelAccount, col(ChannelAccount.person_id) == col(Person.id))
+        .where(col(ChannelAccount.channel) == channel)
+        .order_by(col(Person.id))
     )
-    return list(result.all())
+    return [(person, account) for person, account in result.all()]

@@ -15,8 +15,10 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Invite, Person
+from models.tables import ChannelAccount, Invite, Person
 from services.errors import DomainError
+from services.roster import accounts
+from services.roster.accounts import TELEGRAM
 
 INVITE_TTL = timedelta(days=7)
 # Telegram deep-link payloads: at most 64 characters of A-Za-z0-9_-
@@ -72,9 +74,11 @@ async def person_by_phone(session: AsyncSession, phone: str) -> Person:
     return person
 
 
-async def unregistered_people(session: AsyncSession) -> list[Person]:
+async def unregistered_people(session: AsyncSession, channel: str = TELEGRAM) -> list[Person]:
+    """People without an account on ``channel`` (the one invitation links bind)."""
+    bound = select(ChannelAccount.person_id).where(col(ChannelAccount.channel) == channel)
     result = await session.exec(
-        select(Person).where(col(Person.telegram_user_id).is_(None)).order_by(col(Person.id))
+        select(Person).where(col(Person.id).not_in(bound)).order_by(col(Person.id))
     )
     return list(result.all())
 
@@ -83,13 +87,15 @@ async def redeem(
     session: AsyncSession,
     token: str,
     *,
-    telegram_user_id: int,
+    channel: str,
+    external_id: str,
+    chat_id: int,
     language: str,
     now: datetime,
 ) -> Person:
-    """Bind the Telegram account to the invited person. Raises DomainError:
-    ``invite_invalid`` (malformed or unknown), ``invite_used``, ``invite_expired``,
-    ``account_taken`` (this Telegram account already belongs to someone else)."""
+    """Bind the account on ``channel`` (its private chat ``chat_id``) to the invited person.
+    Raises DomainError: ``invite_invalid`` (malformed or unknown), ``invite_used``,
+    ``invite_expired``, ``account_taken`` (this account already belongs to someone else)."""
     if not TOKEN_PATTERN.match(token):
         raise DomainError("invite_invalid")
     invite = (
@@ -103,10 +109,8 @@ async def redeem(
         raise DomainError("invite_expired")
     person = await session.get(Person, invite.person_id)
     assert person is not None
-    holder = (
-        await session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id))
-    ).first()
-    if holder is not None and holder.id != person.id:
+    holder = await accounts.account_by_external_id(session, channel, external_id)
+    if holder is not None and holder.person_id != person.id:
         raise DomainError("account_taken")
     # Conditional update: of two racing redemptions of one token, exactly one succeeds.
     claimed = await session.exec(
@@ -117,7 +121,10 @@ async def redeem(
     )
     if claimed.rowcount != 1:
         raise DomainError("invite_used")
-    person.telegram_user_id = telegram_user_id
+    assert person.id is not None
+    await accounts.bind(
+        session, person.id, channel=channel, external_id=external_id, chat_id=chat_id, now=now
+    )
     person.registered_at = now
     if person.language is None:
         person.language = language

@@ -10,8 +10,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import POST_JURISDICTION, ApproverKind, Jurisdiction
-from models.tables import ApproverPost, Cadre, Person, Team, Township, Village
+from models.tables import ApproverPost, Cadre, ChannelAccount, Person, Team, Township, Village
 from services.errors import DomainError
+from services.roster.accounts import reachable_on
 
 
 @dataclass(frozen=True)
@@ -77,25 +78,20 @@ async def holds(session: AsyncSession, person_id: int, kind: ApproverKind, key: 
     return post is not None
 
 
-def _reachable() -> Any:
-    """The condition on Person for someone the bot can write to (``outbox.to_person``'s)."""
-    return col(Person.telegram_user_id).is_not(None) & col(Person.blocked_bot_at).is_(None)
-
-
 async def post_holders(
     session: AsyncSession, kind: ApproverKind, column: Any, ids: list[int]
-) -> dict[int, list[Person]]:
-    """Reachable holders of ``kind`` posts, by the id in ``column`` (ApproverPost.county_id,
-    ApproverPost.unit_id), in one query."""
-    out: dict[int, list[Person]] = {}
+) -> dict[int, list[ChannelAccount]]:
+    """The accounts the bot can write to holders of ``kind`` posts on (Telegram's), by the
+    id in ``column`` (ApproverPost.county_id, ApproverPost.unit_id), in one query."""
+    out: dict[int, list[ChannelAccount]] = {}
     if not ids:
         return out
     rows = await session.exec(
-        select(column, Person)
-        .join(Person, col(Person.id) == col(ApproverPost.person_id))
-        .where(col(ApproverPost.kind) == kind, col(column).in_(ids), _reachable())
-        .order_by(col(Person.id))
+        select(column, ChannelAccount)
+        .join(ChannelAccount, reachable_on(person_id=col(ApproverPost.person_id)))
+        .where(col(ApproverPost.kind) == kind, col(column).in_(ids))
+        .order_by(col(ChannelAccount.person_id))
     )
-    for ident, person in rows.all():
-        out.setdefault(int(ident), []).append(person)
+    for ident, account in rows.all():
+        out.setdefault(int(ident), []).append(account)
     return out

@@ -35,6 +35,7 @@ from services.leave.sweeps import SweepResult
 from services.messaging import outbox
 from services.messaging.groups import groups_of
 from services.policy import PolicyPack
+from services.roster import accounts
 from services.roster.jurisdiction import post_holders
 from services.supervision.periods import Period, due_now
 
@@ -75,7 +76,7 @@ async def leader_meeting(
     office = await post_holders(session, OFFICE, ApproverPost.county_id, counties)
     for county, people in office.items():
         for holder in people:
-            key = f"leader-meeting:{county}:{period.label}:{holder.id}"
+            key = f"leader-meeting:{county}:{period.label}:{holder.person_id}"
             params = {**base, "teams": counts.get(county, 0)}
             if message := outbox.message_to(holder, key, "meeting.leader_office", params):
                 messages.append(message)
@@ -125,7 +126,7 @@ async def unit_duties(
     holders = await post_holders(session, UNIT, ApproverPost.unit_id, sorted(villages))
     for unit_id, people in holders.items():
         for holder in people:
-            key = f"unit-duties:{unit_id}:{month}:{holder.id}"
+            key = f"unit-duties:{unit_id}:{month}:{holder.person_id}"
             params = {"duties": duties, "villages": villages[unit_id]}
             if message := outbox.message_to(holder, key, "unit.duties", params):
                 messages.append(message)
@@ -155,16 +156,19 @@ async def term_end(
         .where(_in_post(today), col(Cadre.term_end) <= today + timedelta(days=max(thresholds)))
         .order_by(col(Cadre.term_end), col(Township.name), col(Village.name), col(Cadre.id))
     )
+    found = rows.all()
+    # Everyone is listed to the offices; only those with an account are written to.
+    reach = await accounts.accounts_of(session, [cadre.person_id for cadre, *_ in found])
     messages: list[outbox.Message] = []
     by_county: dict[tuple[int, date, int], list[dict[str, str]]] = defaultdict(list)
     by_unit: dict[tuple[int, date, int], list[dict[str, str]]] = defaultdict(list)
-    for cadre, person, village, township in rows.all():
+    for cadre, person, village, township in found:
         left = (cadre.term_end - today).days
         threshold = min(t for t in thresholds if left <= t)
         end = cadre.term_end
         key = f"term-end:{cadre.id}:{end}:{threshold}"
         params = {"term_end": end.isoformat(), "days_left": left}
-        if message := outbox.message_to(person, key, "term_end.cadre", params):
+        if message := outbox.message_to(reach.get(cadre.person_id), key, "term_end.cadre", params):
             messages.append(message)
         line = {"name": person.name, "village": village.name, "township": township.name}
         by_county[(township.county_id, end, threshold)].append(line)
@@ -180,7 +184,7 @@ async def term_end(
                 "to": "office" if kind is OFFICE else "unit",
             }  # fmt: skip
             for holder in people.get(ident, []):
-                key = f"{prefix}:{ident}:{end}:{threshold}:{holder.id}"
+                key = f"{prefix}:{ident}:{end}:{threshold}:{holder.person_id}"
                 if message := outbox.message_to(holder, key, "term_end.list", params):
                     messages.append(message)
     return SweepResult(reminded=await outbox.enqueue_many(session, messages, now=now))

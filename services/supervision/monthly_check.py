@@ -37,7 +37,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ApproverKind, DayClass, GroupScope
-from models.tables import ApproverPost, Cadre, County, Pairing, Person, Team, Township, Village
+from models.tables import (
+    ApproverPost,
+    Cadre,
+    ChannelAccount,
+    County,
+    Pairing,
+    Team,
+    Township,
+    Village,
+)
 from models.workflow import OutboxMessage, Visit
 from services.calendar import WorkCalendar
 from services.messaging import outbox
@@ -45,6 +54,7 @@ from services.messaging.groups import groups_of
 from services.policy import PolicyPack
 from services.presence.day_ledger import LEAVE_CLASSES, local_bounds, month_ledger
 from services.presence.days import month_days
+from services.roster.accounts import reachable_on
 from services.supervision.monthly_check_sheet import CadreLine, file_name, team_lines, workbook
 from services.visits.coverage import Quarter, Scope, ScopeKind, counted_modes
 
@@ -74,7 +84,7 @@ def due_period(
 @dataclass
 class _Recipients:
     chats: list[int] = field(default_factory=list)
-    people: list[Person] = field(default_factory=list)
+    people: list[ChannelAccount] = field(default_factory=list)  # the accounts to write to
 
 
 async def _recipients(session: AsyncSession) -> dict[int, _Recipients]:
@@ -85,20 +95,15 @@ async def _recipients(session: AsyncSession) -> dict[int, _Recipients]:
         assert group.county_id is not None
         out[group.county_id].chats.append(group.chat_id)
     holders = await session.exec(
-        select(ApproverPost.county_id, Person)
-        .join(Person, col(Person.id) == col(ApproverPost.person_id))
-        .where(
-            col(ApproverPost.kind) == OFFICE,
-            col(ApproverPost.county_id).is_not(None),
-            col(Person.telegram_user_id).is_not(None),
-            col(Person.blocked_bot_at).is_(None),
-        )
-        .order_by(col(Person.id))
+        select(ApproverPost.county_id, ChannelAccount)
+        .join(ChannelAccount, reachable_on(person_id=col(ApproverPost.person_id)))
+        .where(col(ApproverPost.kind) == OFFICE, col(ApproverPost.county_id).is_not(None))
+        .order_by(col(ChannelAccount.person_id))
     )
-    for county_id, person in holders.all():
+    for county_id, account in holders.all():
         assert county_id is not None
-        if all(p.id != person.id for p in out[county_id].people):
-            out[county_id].people.append(person)
+        if all(p.person_id != account.person_id for p in out[county_id].people):
+            out[county_id].people.append(account)
     return out
 
 
@@ -219,7 +224,7 @@ async def monthly_dispatch(
     wanted = {
         county_id: (
             [(f"dispatch:{county_id}:{label}:{chat}", chat) for chat in who.chats],
-            [(f"dispatch-sheet:{county_id}:{label}:{p.id}", p) for p in who.people],
+            [(f"dispatch-sheet:{county_id}:{label}:{p.person_id}", p) for p in who.people],
         )
         for county_id, who in (await _recipients(session)).items()
     }
@@ -272,13 +277,13 @@ async def monthly_dispatch(
             "below_minimum": sum(1 for line in lines if line.counted < line.minimum),
             "absent": sum(line.absent for line in lines),
         }
-        for key, person in people:
-            assert person.id is not None and person.telegram_user_id is not None
+        for key, account in people:
             queued += await outbox.enqueue(
                 session,
                 key=key,
-                chat_id=person.telegram_user_id,
-                person_id=person.id,
+                channel=account.channel,
+                chat_id=account.chat_id,
+                person_id=account.person_id,
                 template="dispatch.sheet",
                 params=caption,
                 now=now,

@@ -27,13 +27,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ApproverKind
 from models.presence import TeamReport
-from models.tables import ApproverPost, Cadre, Person, Team, Township, Village
+from models.tables import ApproverPost, Cadre, ChannelAccount, Person, Team, Township, Village
 from services import audit
 from services.calendar import WorkCalendar
 from services.errors import DomainError
 from services.leave.sweeps import SweepResult
 from services.messaging import outbox
 from services.policy import PolicyPack
+from services.roster import accounts
+from services.roster.accounts import reachable_on
 from services.roster.jurisdiction import holders, post_holders
 from services.supervision.periods import Period, due_now
 
@@ -130,13 +132,14 @@ async def submit(
     }  # fmt: skip
     # One message per version: the same text sent again is not forwarded twice.
     version = hashlib.sha256(text.encode()).hexdigest()[:16]
-    for holder in await holders(session, OFFICE, f"county:{township.county_id}"):
-        assert holder.id is not None
-        if holder.telegram_user_id is None or holder.blocked_bot_at is not None:
+    office = [h.id for h in await holders(session, OFFICE, f"county:{township.county_id}")]
+    reach = await accounts.reachable_people(session, [i for i in office if i is not None])
+    for holder_id in office:
+        if holder_id not in reach:
             continue  # cannot be written to
         delivered += 1
         await outbox.to_person(
-            session, holder.id, key=f"team-report:{report.id}:{version}:{holder.id}",
+            session, holder_id, key=f"team-report:{report.id}:{version}:{holder_id}",
             template="team_report.received", params=params, now=now,
             ref=f"team_report:{report.id}",
         )  # fmt: skip
@@ -191,26 +194,24 @@ async def half_year_reports(
     }  # fmt: skip
     messages: list[outbox.Message] = []
     leaders = await session.exec(
-        select(Cadre.team_id, Person)
-        .join(Person, col(Person.id) == col(Cadre.person_id))
+        select(Cadre.team_id, ChannelAccount)
+        .join(ChannelAccount, reachable_on(person_id=col(Cadre.person_id)))
         .where(
             col(Cadre.team_id).in_(team_ids),
             col(Cadre.is_leader).is_(True),
             col(Cadre.term_start) <= today,
             col(Cadre.term_end) >= today,
-            col(Person.telegram_user_id).is_not(None),
-            col(Person.blocked_bot_at).is_(None),
         )
         .order_by(col(Cadre.team_id))
     )
-    for team_id, person in leaders.all():
+    for team_id, account in leaders.all():
         key = f"halfyear-due:{team_id}:{period.label}:{week}"
-        if message := outbox.message_to(person, key, "team_report.due", base):
+        if message := outbox.message_to(account, key, "team_report.due", base):
             messages.append(message)
     office = await post_holders(session, OFFICE, ApproverPost.county_id, sorted(missing))
     for county, teams_missing in missing.items():
         for holder in office.get(county, []):
-            key = f"halfyear-missing:{county}:{period.label}:{week}:{holder.id}"
+            key = f"halfyear-missing:{county}:{period.label}:{week}:{holder.person_id}"
             params = {**base, "teams": teams_missing}
             if message := outbox.message_to(holder, key, "team_report.missing", params):
                 messages.append(message)

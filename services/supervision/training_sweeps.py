@@ -24,11 +24,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.presence import Training
-from models.tables import ApproverPost, Cadre, Person, Team, Township, Village
+from models.tables import ApproverPost, Cadre, ChannelAccount, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
 from services.messaging import outbox
 from services.policy import PolicyPack
+from services.roster.accounts import accounts_of, reachable_on
 from services.roster.jurisdiction import post_holders
 from services.supervision.periods import add_months, due_now
 from services.supervision.training import OFFICE, TERM_LEVELS
@@ -58,20 +59,19 @@ async def _year_due(session: AsyncSession, pack: PolicyPack, today: date) -> lis
     if need_days is not None:
         short = or_(short, days < need_days)
     rows = await session.exec(
-        select(col(Cadre.id), Person, sessions, days)
-        .join(Person, col(Person.id) == col(Cadre.person_id))
+        select(col(Cadre.id), ChannelAccount, sessions, days)
+        .join(ChannelAccount, reachable_on(person_id=col(Cadre.person_id)))
         .outerjoin(trained, trained.c.cadre_id == col(Cadre.id))
-        .where(_in_post(today), col(Person.telegram_user_id).is_not(None), short)
-        .where(col(Person.blocked_bot_at).is_(None))
+        .where(_in_post(today), short)
         .order_by(col(Cadre.id))
     )
     month = f"{today.year}-{today.month:02d}"
     out: list[outbox.Message] = []
-    for cadre_id, person, n, d in rows.all():
+    for cadre_id, account, n, d in rows.all():
         params: dict[str, Any] = {"year": today.year, "sessions": int(n), "days": int(d)}
         params |= {"need_sessions": need_sessions, "need_days": need_days}
         key = f"training-year:{cadre_id}:{month}"
-        if message := outbox.message_to(person, key, "training.year_due", params):
+        if message := outbox.message_to(account, key, "training.year_due", params):
             out.append(message)
     return out
 
@@ -113,15 +113,20 @@ async def _term_due(session: AsyncSession, pack: PolicyPack, today: date) -> lis
         )
         .order_by(col(Cadre.term_end), col(Village.name), col(Cadre.id))
     )
+    found = rows.all()
+    # Everyone is listed to the offices; only those with an account are written to.
+    reach = await accounts_of(session, [cadre.person_id for cadre, *_ in found])
     out: list[outbox.Message] = []
     batches: dict[tuple[int, date], list[dict[str, str]]] = defaultdict(list)
-    for cadre, person, village, township in rows.all():
+    for cadre, person, village, township in found:
         opened = add_months(cadre.term_end, -months)
         if today < opened:
             continue
         params = {"term_end": cadre.term_end.isoformat(), "required": required}
         key = f"training-term:{cadre.id}:{cadre.term_end}:{months_since(opened, today)}"
-        if message := outbox.message_to(person, key, "training.term_due", params):
+        if message := outbox.message_to(
+            reach.get(cadre.person_id), key, "training.term_due", params
+        ):
             out.append(message)
         batches[(township.county_id, cadre.term_end)].append(
             {"name": person.name, "village": village.name, "township": township.name}
@@ -131,7 +136,7 @@ async def _term_due(session: AsyncSession, pack: PolicyPack, today: date) -> lis
     )
     for (county, term_end), cadres in batches.items():
         for holder in office.get(county, []):
-            key = f"training-term-office:{county}:{term_end}:{holder.id}"
+            key = f"training-term-office:{county}:{term_end}:{holder.person_id}"
             params = {"term_end": term_end.isoformat(), "required": required, "cadres": cadres}
             if message := outbox.message_to(holder, key, "training.term_office", params):
                 out.append(message)

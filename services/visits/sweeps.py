@@ -24,10 +24,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Cadre, Household, Pairing, Person
+from models.tables import Cadre, ChannelAccount, Household, Pairing
 from models.workflow import Visit
 from services.messaging import outbox
 from services.policy import PolicyPack
+from services.roster.accounts import reachable_on
 from services.visits.coverage import Quarter, counted_modes
 
 # Reminders go out in the morning, not at midnight (as the leave sweeps' do).
@@ -91,13 +92,13 @@ async def visit_due(session: AsyncSession, pack: PolicyPack, now: datetime, zone
     rows = await connection.execute(
         sa_select(
             col(Pairing.cadre_id),
-            col(Person.id),
-            col(Person.telegram_user_id),
+            col(ChannelAccount.person_id),
+            col(ChannelAccount.chat_id),
             col(Household.head_name),
             col(Household.code),
         )
         .join(Cadre, col(Cadre.id) == col(Pairing.cadre_id))
-        .join(Person, col(Person.id) == col(Cadre.person_id))
+        .join(ChannelAccount, reachable_on(person_id=col(Cadre.person_id)))
         .join(Household, col(Household.id) == col(Pairing.household_id))
         .outerjoin(
             counted,
@@ -110,8 +111,6 @@ async def visit_due(session: AsyncSession, pack: PolicyPack, now: datetime, zone
             # A cadre out of post (term over or not begun) is not reminded.
             col(Cadre.term_start) <= today,
             col(Cadre.term_end) >= today,
-            col(Person.telegram_user_id).is_not(None),
-            col(Person.blocked_bot_at).is_(None),
             func.coalesce(counted.c.visits, 0) < pack.visits.min_per_quarter,
         )
         .order_by(col(Pairing.cadre_id), col(Household.code))

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from models.tables import GroupChat, Person
+from models.tables import GroupChat
 from models.workflow import AuditEvent
 from sandbox.telegram.chats import FakeGroup
 from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
+from tests.factories import block_telegram, telegram_account
 
 DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Beijing: dispatch check
 DEC_4 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 28 days of the quarter left: visit due
@@ -34,9 +35,9 @@ async def bindings(harness: Harness) -> list[int]:
 
 async def blocked_at(harness: Harness, name: str) -> datetime | None:
     async with await harness.ctx.uow() as uow:
-        person = await uow.session.get(Person, harness.roster.people[name].id)
-        assert person is not None
-        return person.blocked_bot_at
+        account = await telegram_account(uow.session, harness.roster.people[name])
+        assert account is not None
+        return account.blocked_at
 
 
 async def test_an_upgraded_group_keeps_its_binding(harness: Harness) -> None:
@@ -101,10 +102,7 @@ async def test_writing_to_the_bot_again_clears_a_block_learnt_from_a_403(
     wang = await harness.register("王芳")
     # As the relay records it when Telegram answers 403 (tests/e2e/test_relay.py).
     async with await harness.ctx.uow() as uow:
-        person = await uow.session.get(Person, harness.roster.people["王芳"].id)
-        assert person is not None
-        person.blocked_bot_at = harness.clock.now()
-        uow.session.add(person)
+        await block_telegram(uow.session, harness.roster.people["王芳"], harness.clock.now())
         await uow.commit()
     await harness.say(wang, "/mine", contains="张伟明")
     assert await blocked_at(harness, "王芳") is None

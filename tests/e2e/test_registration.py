@@ -44,7 +44,7 @@ async def test_invited_cadre_is_registered_and_greeted_by_role(harness: Harness)
     assert {"help", "whoami", "leave", "back"} <= set(commands)
     assert "pending" not in commands  # an approver's command
     async with await harness.ctx.uow() as uow:
-        who = await identify(uow.session, wang.id)
+        who = await identify(uow.session, "telegram", str(wang.id))
     assert who is not None and who.name == "王芳"
 
     # Registered now: /whoami answers, /help lists by role.

@@ -40,7 +40,9 @@ from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.records import RecordedCall
 from sandbox.telegram.users import FakeUser
 from services.messaging import outbox, outbox_leases, outbox_status
+from services.roster import accounts
 from tests.e2e.conftest import Harness
+from tests.factories import bind_telegram
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 FAST = RelaySettings(
@@ -95,12 +97,13 @@ class World:
             p = Person(
                 name=user.first_name,
                 phone=f"139{user.id % 10**8:08d}",
-                telegram_user_id=user.id,
                 language=language,
                 created_at=START,
                 updated_at=START,
             )
             s.add(p)
+            await s.flush()
+            bind_telegram(s, p, user.id)
             await s.commit()
             assert p.id is not None
             return p.id
@@ -410,8 +413,8 @@ async def test_403_marks_the_person_and_stops_trying(world: World) -> None:
     )
     assert two.state == OutboxState.DEAD and "blocked the bot" in two.last_error
     async with world.sessions() as s:
-        person = await s.get(Person, pid)
-        assert person is not None and person.blocked_bot_at is not None
+        account = await accounts.account_of(s, pid)
+        assert account is not None and account.blocked_at is not None
         assert not await outbox.to_person(
             s, pid, key="three", template="test.echo", params={"text": "x"}, now=START
         )

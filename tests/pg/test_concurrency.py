@@ -34,7 +34,7 @@ from services.clock import FixedClock
 from services.leave.requests import LeaveDraft, submit
 from services.messaging import outbox, outbox_leases, outbox_outcomes
 from services.policy_loading import load_pack
-from tests.factories import seed_roster
+from tests.factories import bind_telegram, seed_roster
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -52,8 +52,7 @@ async def _pending_leave(session: AsyncSession, clock: FixedClock) -> tuple[int,
     members: 刘洋 and 孙磊. Returns (leave id, 刘洋's person id, 孙磊's person id)."""
     roster = await seed_roster(session, clock.now())
     for n, person in enumerate(roster.people.values(), start=1):
-        person.telegram_user_id = 50_000 + n  # registered: decisions reach the cadre
-        session.add(person)
+        bind_telegram(session, person, 50_000 + n)  # registered: decisions reach the cadre
     township_post = roster.posts["乡镇党委"]
     sun = roster.people["孙磊"].id
     assert sun is not None

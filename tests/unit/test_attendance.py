@@ -34,7 +34,11 @@ from services.presence.day_ledger import month_ledger
 from services.supervision import recall
 from services.visits.coverage import Scope, ScopeKind
 from tests import presence_factories as pf
-from tests.factories import Roster, seed_roster
+from tests.factories import (
+    Roster,
+    seed_roster,
+    telegram_chat,
+)
 
 GANZHOU = load_pack("ganzhou-2021")
 QINGHAI = load_pack("qinghai-2018")
@@ -132,7 +136,7 @@ async def test_draft_once_fix_confirm_lock(
     ).all()
     november = [d for d in drafts if "2026-11" in (d.document_name or "")]
     (draft,) = november
-    assert draft.chat_id == roster.people["刘洋"].telegram_user_id
+    assert draft.chat_id == await telegram_chat(session, roster.people["刘洋"])
     assert draft.document_name == "考勤表_江口镇_2026-11.xlsx" and draft.document
     book = load_workbook(io.BytesIO(draft.document))
     assert book.sheetnames == ["江口镇", "江口镇逐日"]
@@ -250,7 +254,7 @@ async def test_approved_leave_that_makes_the_minimum_unreachable_is_told_once(
     await ask_and_approve(date(2026, 12, 14), date(2026, 12, 18))  # 12 days off: 31 − 12 < 20
     told = await warnings()
     assert sorted(m.chat_id for m in told) == sorted(
-        roster.people[n].telegram_user_id or 0 for n in ("李强", "王芳")
+        [await telegram_chat(session, roster.people[n]) or 0 for n in ("李强", "王芳")]
     )  # the cadre and the team leader
     await ask_and_approve(date(2026, 12, 21), date(2026, 12, 21))
     assert len(await warnings()) == 2  # once per month

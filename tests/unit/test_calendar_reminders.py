@@ -15,6 +15,7 @@ from services.clock import FixedClock
 from services.operations.schedule import SWEEPS
 from services.policy_loading import load_pack
 from services.supervision.calendar_reminders import leader_meeting, term_end, unit_duties
+from tests.factories import block_telegram
 from tests.presence_factories import local, person_id
 from tests.schedule_factories import (
     CALENDAR,
@@ -144,8 +145,7 @@ async def test_nothing_is_queued_for_someone_who_blocked_the_bot(
     roster = await world(session, clock)
     await set_term_end(session, roster, date(2026, 12, 31))
     for name in ("王芳", "陈静"):  # a cadre, and the county office's holder
-        roster.people[name].blocked_bot_at = local(date(2026, 11, 20))
-        session.add(roster.people[name])
+        await block_telegram(session, roster.people[name], local(date(2026, 11, 20)))
     await session.commit()
     at(clock, date(2026, 12, 1), 10)
     assert await sweep(session, term_end, GANZHOU, clock) == 3

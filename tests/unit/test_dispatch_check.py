@@ -27,7 +27,12 @@ from services.supervision.monthly_check import due_period, monthly_dispatch
 from services.supervision.monthly_check_sheet import CADRE_HEADERS
 from services.visits.coverage import Scope, ScopeKind
 from tests import presence_factories as pf
-from tests.factories import Roster, seed_roster
+from tests.factories import (
+    Roster,
+    seed_roster,
+    telegram_chat,
+    unbind_telegram,
+)
 
 GANZHOU = load_pack("ganzhou-2021")
 CAL = WorkCalendar()
@@ -132,7 +137,7 @@ async def test_sent_at_nine_on_the_first_working_day_once(
     assert group.chat_id == GROUP_CHAT and group.is_group
     assert group.dedup_key == f"dispatch:{roster.county.id}:2026-11:{GROUP_CHAT}"
     chen = roster.people["陈静"]
-    assert sheet.person_id == chen.id and sheet.chat_id == chen.telegram_user_id
+    assert sheet.person_id == chen.id and sheet.chat_id == await telegram_chat(session, chen)
     assert sheet.dedup_key == f"dispatch-sheet:{roster.county.id}:2026-11:{chen.id}"
 
 
@@ -205,7 +210,6 @@ async def test_nobody_to_tell_nothing_to_build(session: AsyncSession, roster: Ro
     for group in (await session.exec(select(GroupChat))).all():
         await session.delete(group)
     chen = roster.people["陈静"]
-    chen.telegram_user_id = None  # the office holder has not registered
-    session.add(chen)
+    await unbind_telegram(session, chen)  # the office holder has not registered
     await session.flush()
     assert await sweep(session, at(date(2026, 12, 1), 9)) == 0

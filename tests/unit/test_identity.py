@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Person
 from services.clock import FixedClock
+from services.roster.accounts import TELEGRAM
 from services.roster.identity import identify, set_bot_blocked
-from tests.factories import Roster, seed_roster
+from tests.factories import Roster, bind_telegram, seed_roster, telegram_account
 
 
 @pytest.fixture
@@ -20,34 +20,35 @@ async def test_a_cadre_is_known_with_their_posting_in_one_look(
     session: AsyncSession, roster: Roster
 ) -> None:
     wang = roster.people["王芳"]
-    assert wang.telegram_user_id is None
-    wang.telegram_user_id = 7001
-    session.add(wang)
+    assert await telegram_account(session, wang) is None
+    bind_telegram(session, wang, 7001)
     await session.flush()
-    who = await identify(session, 7001)
+    who = await identify(session, TELEGRAM, "7001")
     assert who is not None and who.cadre is not None
     assert (who.cadre.village, who.cadre.township, who.cadre.county) == (
         "下寨村",
         "江口镇",
         "赣县区",
     )
-    assert who.cadre.unit and not who.blocked_bot
-    assert await identify(session, 7002) is None
+    assert who.cadre.unit and not who.blocked_bot(TELEGRAM)
+    assert who.accounts == {TELEGRAM: "7001"}
+    assert await identify(session, TELEGRAM, "7002") is None
+    assert await identify(session, "dingtalk", "7001") is None  # an id means nothing elsewhere
 
 
 async def test_blocking_is_set_once_and_cleared_once(
     session: AsyncSession, roster: Roster, clock: FixedClock
 ) -> None:
     wang = roster.people["王芳"]
-    wang.telegram_user_id = 7001
-    session.add(wang)
+    bind_telegram(session, wang, 7001)
     await session.flush()
-    assert await set_bot_blocked(session, 7001, blocked=True, now=clock.now())
-    assert not await set_bot_blocked(session, 7001, blocked=True, now=clock.now())
-    person = await session.get(Person, wang.id)
-    assert person is not None and person.blocked_bot_at == clock.now()
-    who = await identify(session, 7001)
-    assert who is not None and who.blocked_bot
-    assert await set_bot_blocked(session, 7001, blocked=False, now=clock.now())
-    assert not await set_bot_blocked(session, 7001, blocked=False, now=clock.now())
-    assert not await set_bot_blocked(session, 9999, blocked=True, now=clock.now())  # a stranger
+    now = clock.now()
+    assert await set_bot_blocked(session, TELEGRAM, "7001", blocked=True, now=now)
+    assert not await set_bot_blocked(session, TELEGRAM, "7001", blocked=True, now=now)
+    account = await telegram_account(session, wang)
+    assert account is not None and account.blocked_at == now
+    who = await identify(session, TELEGRAM, "7001")
+    assert who is not None and who.blocked_bot(TELEGRAM) and who.blocked_on == {TELEGRAM}
+    assert await set_bot_blocked(session, TELEGRAM, "7001", blocked=False, now=now)
+    assert not await set_bot_blocked(session, TELEGRAM, "7001", blocked=False, now=now)
+    assert not await set_bot_blocked(session, TELEGRAM, "9999", blocked=True, now=now)  # a stranger

@@ -13,7 +13,7 @@ from models.tables import Invite
 from services.clock import FixedClock
 from services.errors import DomainError
 from services.roster import identity, invites
-from tests.factories import seed_roster
+from tests.factories import seed_roster, telegram_chat, telegram_user
 
 
 async def test_issue_and_redeem(session: AsyncSession, clock: FixedClock) -> None:
@@ -25,10 +25,10 @@ async def test_issue_and_redeem(session: AsyncSession, clock: FixedClock) -> Non
     assert issued.token not in stored.token_hash  # only the hash is kept
 
     person = await invites.redeem(
-        session, issued.token, telegram_user_id=5001, language="zh", now=clock.now()
+        session, issued.token, **telegram_user(5001), language="zh", now=clock.now()
     )
-    assert person.name == "王芳" and person.telegram_user_id == 5001
-    who = await identity.identify(session, 5001)
+    assert person.name == "王芳" and await telegram_chat(session, person) == 5001
+    who = await identity.identify(session, "telegram", "5001")
     assert who is not None
     assert who.roles == {Role.CADRE, Role.TEAM_LEADER}
     assert who.cadre is not None and who.cadre.village == "下寨村"
@@ -54,7 +54,7 @@ async def test_refused(session: AsyncSession, clock: FixedClock, case: str, code
     elif case == "malformed":
         token = "a" * 65
     elif case == "reused":
-        await invites.redeem(session, token, telegram_user_id=6000, language="zh", now=clock.now())
+        await invites.redeem(session, token, **telegram_user(6000), language="zh", now=clock.now())
     elif case == "expired":
         clock.advance(invites.INVITE_TTL + timedelta(seconds=1))
     elif case == "superseded":
@@ -62,11 +62,11 @@ async def test_refused(session: AsyncSession, clock: FixedClock, case: str, code
     elif case == "account_taken":
         other = await invites.issue(session, roster.people["张伟"], clock.now())
         await invites.redeem(
-            session, other.token, telegram_user_id=user_id, language="zh", now=clock.now()
+            session, other.token, **telegram_user(user_id), language="zh", now=clock.now()
         )
     with pytest.raises(DomainError) as err:
         await invites.redeem(
-            session, token, telegram_user_id=user_id, language="zh", now=clock.now()
+            session, token, **telegram_user(user_id), language="zh", now=clock.now()
         )
     assert err.value.code == code
 
@@ -75,15 +75,15 @@ async def test_approver_roles_and_language(session: AsyncSession, clock: FixedCl
     roster = await seed_roster(session, clock.now())
     issued = await invites.issue(session, roster.people["刘洋"], clock.now())
     await invites.redeem(
-        session, issued.token, telegram_user_id=7001, language="en", now=clock.now()
+        session, issued.token, **telegram_user(7001), language="en", now=clock.now()
     )
-    who = await identity.identify(session, 7001)
+    who = await identity.identify(session, "telegram", "7001")
     assert who is not None
     assert who.roles == {Role.APPROVER}
     assert who.language == "en"
     assert who.posts[0].place == "江口镇"
     assert who.masked_phone == "139****0001"
-    assert await identity.identify(session, 999) is None
+    assert await identity.identify(session, "telegram", "999") is None
 
 
 async def test_unregistered_people_and_phone_lookup(
@@ -95,5 +95,5 @@ async def test_unregistered_people_and_phone_lookup(
     with pytest.raises(DomainError):
         await invites.person_by_phone(session, "13700000000")
     issued = await invites.issue(session, roster.people["王芳"], clock.now())
-    await invites.redeem(session, issued.token, telegram_user_id=1, language="zh", now=clock.now())
+    await invites.redeem(session, issued.token, **telegram_user(1), language="zh", now=clock.now())
     assert len(await invites.unregistered_people(session)) == 8

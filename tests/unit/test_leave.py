@@ -28,7 +28,11 @@ from services.leave.requests import (
     withdraw,
 )
 from services.policy_loading import load_pack
-from tests.factories import Roster, seed_roster
+from tests.factories import (
+    Roster,
+    bind_telegram,
+    seed_roster,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 GANZHOU = load_pack("ganzhou-2021")
@@ -40,8 +44,7 @@ TODAY = date(2026, 11, 23)  # the clock fixture: Monday 2026-11-23 09:00 Beijing
 async def roster(session: AsyncSession, clock: FixedClock) -> Roster:
     roster = await seed_roster(session, clock.now())
     for n, person in enumerate(roster.people.values(), start=1):
-        person.telegram_user_id = 50_000 + n  # everyone registered: cards can be delivered
-        session.add(person)
+        bind_telegram(session, person, 50_000 + n)  # everyone registered: cards are delivered
     await session.flush()
     return roster
 

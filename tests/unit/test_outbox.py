@@ -23,15 +23,19 @@ from models.workflow import OutboxMessage
 from services.clock import FixedClock
 from services.messaging import outbox, outbox_leases, outbox_outcomes, outbox_status
 from services.messaging.pacing import GROUP_WINDOW, Limits, Pacer, SendQueue
+from services.roster import accounts
+from tests.factories import bind_telegram
 
 LEASE = timedelta(seconds=60)
 GROUP = -1001
 
 
 async def _person(session: AsyncSession, name: str, tg: int, now: datetime) -> int:
-    person = Person(name=name, phone=f"1380000{tg % 10000:04d}", telegram_user_id=tg)
+    person = Person(name=name, phone=f"1380000{tg % 10000:04d}")
     person.created_at = person.updated_at = now
     session.add(person)
+    await session.flush()
+    bind_telegram(session, person, tg)
     await session.flush()
     assert person.id is not None
     return person.id
@@ -289,6 +293,25 @@ async def test_progress_keeps_the_first_part(session: AsyncSession, clock: Fixed
     assert again.sent_message_id == 77
 
 
+async def test_a_relay_claims_only_its_own_channels_rows(
+    session: AsyncSession, clock: FixedClock
+) -> None:
+    now = clock.now()
+    mine = await _add(session, "telegram", 700, now)
+    # Another messenger's chat with the same number is another chat altogether.
+    assert await outbox.enqueue(
+        session, key="dingtalk", channel="dingtalk", chat_id=700, template="test.echo",
+        params={}, now=now,
+    )  # fmt: skip
+    claimed = await outbox_leases.claim_due(session, now, limit=10, lease=LEASE)
+    assert [c.id for c in claimed] == [mine]
+    (theirs,) = await outbox_leases.claim_due(
+        session, now, limit=10, lease=LEASE, channel="dingtalk"
+    )
+    assert (await _row(session, theirs.id)).dedup_key == "dingtalk"
+    assert (await _row(session, mine)).channel == "telegram"
+
+
 async def test_403_marks_the_person_blocked_and_their_rows_dead(
     session: AsyncSession, clock: FixedClock
 ) -> None:
@@ -302,8 +325,8 @@ async def test_403_marks_the_person_blocked_and_their_rows_dead(
         session, first, "403 Forbidden: bot was blocked by the user", now, blocked=True
     )
     assert dead == [first, second]
-    person = await session.get(Person, pid)
-    assert person is not None and person.blocked_bot_at == now
+    account = await accounts.account_of(session, pid)
+    assert account is not None and account.blocked_at == now
     assert (await _row(session, other)).state == OutboxState.PENDING
     assert (await _row(session, second)).last_error == outbox_outcomes.BLOCKED_CASCADE.format(
         row=first
@@ -312,7 +335,7 @@ async def test_403_marks_the_person_blocked_and_their_rows_dead(
     assert not await outbox.to_person(
         session, pid, key="three", template="test.echo", params={}, now=now
     )
-    assert outbox.message_to(person, "four", "test.echo", {}) is None
+    assert outbox.message_to(account, "four", "test.echo", {}) is None
 
 
 async def test_403_in_a_group_kills_only_that_row(session: AsyncSession, clock: FixedClock) -> None:
@@ -371,8 +394,8 @@ async def test_retry_dead_and_uncertain(session: AsyncSession, clock: FixedClock
     # --dead leaves uncertain rows alone: they may have arrived already.
     assert await outbox_status.retry(session, dead=True, now=later) == 2
     assert (await _row(session, unsure)).state == OutboxState.UNCERTAIN
-    person = await session.get(Person, pid)
-    assert person is not None and person.blocked_bot_at is None  # the operator vouched
+    account = await accounts.account_of(session, pid)
+    assert account is not None and account.blocked_at is None  # the operator vouched
     assert await outbox_status.retry(session, unsure, now=later) == 1
     assert await outbox_status.retry(session, unsure, now=later) == 0  # pending now: nothing to do
 

@@ -17,7 +17,11 @@ from services.errors import DomainError
 from services.policy_loading import load_pack
 from services.supervision import recall
 from tests import presence_factories as pf
-from tests.factories import Roster, seed_roster
+from tests.factories import (
+    Roster,
+    seed_roster,
+    telegram_chat,
+)
 
 GANZHOU = load_pack("ganzhou-2021")
 
@@ -32,7 +36,7 @@ async def roster(session: AsyncSession, clock: FixedClock) -> Roster:
 async def told(session: AsyncSession, roster: Roster, name: str) -> list[str]:
     rows = await session.exec(
         select(OutboxMessage.template)
-        .where(col(OutboxMessage.chat_id) == roster.people[name].telegram_user_id)
+        .where(col(OutboxMessage.chat_id) == await telegram_chat(session, roster.people[name]))
         .order_by(col(OutboxMessage.id))
     )
     return list(rows.all())

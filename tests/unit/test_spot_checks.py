@@ -19,7 +19,11 @@ from services.policy import PolicyPack
 from services.policy_loading import load_pack
 from services.presence import locations, spot_check_decisions, spot_checks
 from tests import presence_factories as pf
-from tests.factories import Roster, seed_roster
+from tests.factories import (
+    Roster,
+    seed_roster,
+    telegram_chat,
+)
 
 GANZHOU = load_pack("ganzhou-2021")
 QINGHAI = load_pack("qinghai-2018")
@@ -43,7 +47,7 @@ async def sent(session: AsyncSession, template: str) -> list[OutboxMessage]:
 
 
 async def to(session: AsyncSession, roster: Roster, name: str, template: str) -> int:
-    chat = roster.people[name].telegram_user_id
+    chat = await telegram_chat(session, roster.people[name])
     return sum(1 for m in await sent(session, template) if m.chat_id == chat)
 
 

@@ -19,7 +19,7 @@ from services.errors import DomainError
 from services.policy_loading import load_pack
 from services.supervision.training import Course, my_trainings, record_for_names, record_own
 from services.supervision.training_sweeps import months_since, training_reminders
-from tests.factories import Roster
+from tests.factories import Roster, bind_telegram
 from tests.presence_factories import cadre_id, person_id
 from tests.schedule_factories import (
     ZONE,
@@ -254,8 +254,7 @@ async def test_term_reminder_after_an_outage_and_for_someone_unreachable(
 ) -> None:
     roster = await world(session, clock, registered=False)
     chen = roster.people["陈静"]
-    chen.telegram_user_id = 777
-    session.add(chen)
+    bind_telegram(session, chen, 777)
     await set_term_end(session, roster, date(2027, 5, 31))
     at(clock, date(2026, 12, 3), 11)  # down since before the window opened
     assert await sweep(session, training_reminders, GANZHOU, clock) == 1  # the office only

@@ -21,7 +21,13 @@ from services.clock import FixedClock
 from services.policy_loading import load_pack
 from services.visits.coverage import Quarter
 from services.visits.sweeps import slot_opening, visit_due
-from tests.factories import seed_roster
+from tests.factories import (
+    bind_telegram,
+    block_telegram,
+    seed_roster,
+    telegram_chat,
+    unbind_telegram,
+)
 from tests.presence_factories import ZONE, local
 from tests.visit_factories import VisitWorld, seed_visit_world
 
@@ -60,8 +66,7 @@ async def world(session: AsyncSession, clock: FixedClock) -> VisitWorld:
     roster = await seed_roster(session, clock.now())
     found = await seed_visit_world(session, roster, clock.now())
     for number, person in enumerate(found.people.values(), start=1):
-        person.telegram_user_id = 9000 + number
-        session.add(person)
+        bind_telegram(session, person, 9000 + number)
     await session.flush()
     return found
 
@@ -92,7 +97,7 @@ async def test_fires_at_its_moment_once_per_cadre(session: AsyncSession, world: 
     rows = await reminders(session)
     wang = world.people["王芳"]
     (mine,) = [r for r in rows if r.person_id == wang.id]
-    assert mine.chat_id == wang.telegram_user_id  # a private chat
+    assert mine.chat_id == await telegram_chat(session, wang)  # a private chat
     assert mine.dedup_key == f"visit-due:{world.cadres['王芳'].id}:2026Q4:2026-12-04"
     assert households(mine) == ["张伟明", "李秀英"]  # one message, both households
     params = json.loads(mine.params)
@@ -140,10 +145,9 @@ async def test_an_outage_sends_the_current_slot_once(
 
 async def test_who_is_not_reminded(session: AsyncSession, world: VisitWorld) -> None:
     zhang = world.people["张伟"]
-    zhang.telegram_user_id = None  # not registered: cannot be written to
+    await unbind_telegram(session, zhang)  # not registered: cannot be written to
     li = world.people["李强"]
-    li.blocked_bot_at = local(D(2026, 12, 1))  # blocked the bot
-    session.add_all([zhang, li])
+    await block_telegram(session, li, local(D(2026, 12, 1)))  # blocked the bot
     # 赵敏's pairing ended: nothing due for 赵敏.
     pairing = (
         await session.exec(select(Pairing).where(col(Pairing.cadre_id) == world.cadres["赵敏"].id))

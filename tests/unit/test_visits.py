@@ -25,7 +25,12 @@ from services.visits.one_line import (
 )
 from services.visits.quick_visits import quick_visit
 from services.visits.records import CHECKS, Check, PhotoIn, log_visit
-from tests.factories import seed_roster
+from tests.factories import (
+    bind_telegram,
+    seed_roster,
+    telegram_chat,
+    unbind_telegram,
+)
 from tests.visit_factories import VisitWorld, seed_visit_world
 
 PACK = load_pack("ganzhou-2021")
@@ -37,8 +42,7 @@ async def world(session: AsyncSession, clock: FixedClock) -> VisitWorld:
     world = await seed_visit_world(session, roster, clock.now())
     # The approvers have opened the bot, so they can be written to.
     for number, name in enumerate(["刘洋", "陈静", "孙丽"], start=1):
-        world.people[name].telegram_user_id = 7000 + number
-        session.add(world.people[name])
+        bind_telegram(session, world.people[name], 7000 + number)
     await session.flush()
     return world
 
@@ -183,7 +187,8 @@ async def test_risk_flag_reaches_the_township_approver_and_nobody_else(
     assert len(rows) == 1
     row = rows[0]
     liu = world.people["刘洋"]
-    assert (row.person_id, row.chat_id, row.is_group) == (liu.id, liu.telegram_user_id, False)
+    liu_chat = await telegram_chat(session, liu)
+    assert (row.person_id, row.chat_id, row.is_group) == (liu.id, liu_chat, False)
     assert row.template == "visit.risk"
     assert row.dedup_key == f"visit-risk:{saved.visit_id}:{liu.id}"
     params = json.loads(row.params)
@@ -200,10 +205,11 @@ async def test_risk_flag_goes_to_every_holder_of_the_post_who_can_be_reached(
     session: AsyncSession, clock: FixedClock, world: VisitWorld
 ) -> None:
     township = world.roster.township.id
-    deputy = Person(name="何平", phone="13900000031", telegram_user_id=7100)
+    deputy = Person(name="何平", phone="13900000031")
     unregistered = Person(name="周亮", phone="13900000032")
     session.add_all([deputy, unregistered])
     await session.flush()
+    bind_telegram(session, deputy, 7100)
     for person in (deputy, unregistered):
         session.add(
             ApproverPost(
@@ -225,8 +231,7 @@ async def test_risk_flag_goes_to_every_holder_of_the_post_who_can_be_reached(
 async def test_risk_flag_with_nobody_to_tell_is_still_saved(
     session: AsyncSession, clock: FixedClock, world: VisitWorld
 ) -> None:
-    world.people["陈静"].telegram_user_id = None
-    session.add(world.people["陈静"])
+    await unbind_telegram(session, world.people["陈静"])
     cadre, household = ids(world, "赵敏", "单雄信")
     saved = await log_visit(
         session, cadre_id=cadre, household_id=household, mode="in_person", pack=PACK,
