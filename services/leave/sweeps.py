@@ -26,9 +26,7 @@ from services.messaging import outbox
 from services.policy import PolicyPack
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
-
-# Reminders to a cadre go out in the morning, not at midnight.
-MORNING_HOUR = 8
+from services.supervision.periods import cadre_due_now
 
 
 @dataclass
@@ -134,11 +132,14 @@ async def _escalate(
     return True
 
 
-async def unreturned(session: AsyncSession, now: datetime, zone: ZoneInfo) -> SweepResult:
-    """The morning after a leave ended without 销假: remind the cadre once."""
+async def unreturned(
+    session: AsyncSession, pack: PolicyPack, now: datetime, zone: ZoneInfo
+) -> SweepResult:
+    """The morning after a leave ended without 销假 (from the pack's cadre hour): remind the
+    cadre once."""
     result = SweepResult()
     local = now.astimezone(zone)
-    if local.hour < MORNING_HOUR:
+    if not cadre_due_now(pack, local):
         return result
     rows = await session.exec(
         select(LeaveRequest).where(
@@ -166,7 +167,7 @@ async def emergency_paperwork(
     """Chase the written request of an emergency leave (ganzhou Art.17 补办): a reminder
     each morning until it is done, marked overdue past the pack's limit."""
     result = SweepResult()
-    if now.astimezone(zone).hour < MORNING_HOUR:
+    if not cadre_due_now(pack, now.astimezone(zone)):
         return result
     today = today_in(zone, now)
     rows = await session.exec(

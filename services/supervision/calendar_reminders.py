@@ -10,11 +10,11 @@
 - term end (ganzhou Art.18, 到期轮换，压茬交接; ``term_end_reminder_days``, 90 and 30): the
   cadre, the county office and the dispatching unit, once per threshold.
 
-All are due from 09:00 on a working day. "At the start of a period" means during its first
-month: the first working day normally, the first run after a restart if the process was
-down then, and never again for that period. A term-end threshold is sent once, and after
-downtime only the nearest threshold crossed (a run at 25 days left sends the 30-day notice,
-not a late 90-day one as well).
+All are due from the pack's office hour (``schedule``) on a working day. "At the start of a period"
+means during its first month: the first working day normally, the first run after a restart if the
+process was down then, and never again for that period. A term-end threshold is sent once, and after
+downtime only the nearest threshold crossed (a run at 25 days left sends the 30-day notice, not a
+late 90-day one as well).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ async def leader_meeting(
     local = now.astimezone(zone)
     today = local.date()
     period = Period.of(pack.calendar.leader_meeting, today)
-    if not (due_now(calendar or WorkCalendar(), local) and period.in_first_month(today)):
+    if not (due_now(pack, calendar or WorkCalendar(), local) and period.in_first_month(today)):
         return SweepResult()
     teams = await session.exec(
         select(Township.county_id, func.count(col(Team.id)))
@@ -98,7 +98,7 @@ async def unit_duties(
     post holder listing the duties now due and the villages the unit's cadres serve."""
     local = now.astimezone(zone)
     today = local.date()
-    if not due_now(calendar or WorkCalendar(), local):
+    if not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     duties = []
     for name in UNIT_DUTIES:
@@ -143,7 +143,7 @@ async def term_end(
     to the cadre, the county office and the dispatching unit (one list per batch)."""
     thresholds = pack.calendar.term_end_reminder_days
     local = now.astimezone(zone)
-    if not thresholds or not due_now(calendar or WorkCalendar(), local):
+    if not thresholds or not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     today = local.date()
     rows = await session.exec(

@@ -2,9 +2,9 @@
 teams' presence and work at least monthly; the cadence is the pack's
 ``calendar.dispatch_check``).
 
-Due at 09:00 local on the first working day of a period's first month (the Chinese calendar,
-with the deployment's overrides), for the period just ended (monthly: last month). Each
-county gets, from the same figures:
+Due at the pack's office hour (``schedule.office_hour``) on the first working day of a period's
+first month (the Chinese calendar, with the deployment's overrides), for the period just ended
+(monthly: last month). Each county gets, from the same figures:
 
 - in every group bound to the county, a summary per team (named by its village): cadres,
   days counted in the village against the minimum, leave days, unexplained absences and
@@ -19,7 +19,7 @@ the same as one sent on time.
 A report is sent during the period it falls due in (monthly: that month). Run twice, late
 (the 5th, after downtime) or by two processes, the dedup keys
 ``dispatch:{county}:{YYYY-MM}:{chat}`` and ``dispatch-sheet:{county}:{YYYY-MM}:{person}``
-(YYYY-MM: the period's last month) send each once; before 09:00 on the due day nothing goes,
+(YYYY-MM: the period's last month) send each once; before that hour on the due day nothing goes,
 and a period spent wholly in downtime is not caught up (the next report covers the newer one).
 A group bound, or an office holder registered, later in the period gets that report then.
 """
@@ -48,7 +48,6 @@ from services.presence.days import month_days
 from services.supervision.monthly_check_sheet import CadreLine, file_name, team_lines, workbook
 from services.visits.coverage import Quarter, Scope, ScopeKind, counted_modes
 
-DUE_HOUR = 9
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 
 
@@ -66,7 +65,7 @@ def due_period(
     # The period's first month; a report is due in the month a period starts.
     year, month = local.year, local.month - (local.month - 1) % length
     due_day = calendar.first_working_day(year, month)
-    if local < datetime.combine(due_day, time(DUE_HOUR), tzinfo=zone):
+    if local < datetime.combine(due_day, time(pack.schedule.office_hour), tzinfo=zone):
         return []
     return [_shift(year, month, -k) for k in range(length, 0, -1)]
 

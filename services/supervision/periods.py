@@ -1,5 +1,5 @@
 """The supervision calendar's time: periods of a cadence ("2026H2") and when a reminder
-may go out (09:00 local on a working day).
+may go out (the pack's ``schedule``: from its hour, on a working day).
 
 A sweep finds what is due from the data and names each message by a dedup key that holds
 the period, so run twice, late, or by two processes at once it queues each message once
@@ -14,9 +14,7 @@ from datetime import date, datetime
 from typing import Self
 
 from services.calendar import WorkCalendar
-from services.policy import Cadence
-
-DUE_HOUR = 9
+from services.policy import Cadence, PolicyPack
 
 
 def add_months(day: date, months: int) -> date:
@@ -26,9 +24,21 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, stdlib_calendar.monthrange(year, month)[1]))
 
 
-def due_now(calendar: WorkCalendar, local: datetime) -> bool:
-    """Reminders go out from 09:00 on a working day, never at night or on a holiday."""
-    return local.hour >= DUE_HOUR and calendar.is_workday(local.date())
+def due_now(pack: PolicyPack, calendar: WorkCalendar, local: datetime) -> bool:
+    """Office reminders go out from the pack's office hour on a working day, never at night
+    or on a holiday."""
+    return local.hour >= pack.schedule.office_hour and calendar.is_workday(local.date())
+
+
+def cadre_due_now(pack: PolicyPack, local: datetime) -> bool:
+    """A cadre's own reminders go out from the pack's cadre hour, any day."""
+    return local.hour >= pack.schedule.cadre_hour
+
+
+def visit_due_now(pack: PolicyPack, calendar: WorkCalendar, local: datetime) -> bool:
+    """Visit reminders: from the cadre hour, on a working day unless the pack says any day."""
+    workday = calendar.is_workday(local.date()) or not pack.schedule.visits_on_working_days
+    return cadre_due_now(pack, local) and workday
 
 
 @dataclass(frozen=True, order=True)

@@ -153,7 +153,7 @@ async def half_year_reports(
     """Sweep: once per ISO week of the reminder window, each leader of a team without the
     period's report is reminded, and each county office gets the list of missing teams."""
     local = now.astimezone(zone)
-    if not due_now(calendar or WorkCalendar(), local):
+    if not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     today = local.date()
     found = open_period(pack, today)

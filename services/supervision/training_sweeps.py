@@ -9,7 +9,8 @@
   (``training-term:{cadre}:{term_end}:{n}``); the county leading group office is told once
   per batch of cadres ending their term the same day. Packs with no per-term minimum skip it.
 
-Due from 09:00 on a working day; a run after downtime sends the month's reminder once.
+Due from the pack's office hour on a working day; a run after downtime sends the month's
+reminder once.
 """
 
 from __future__ import annotations
@@ -146,9 +147,9 @@ async def training_reminders(
     calendar: WorkCalendar | None = None,
 ) -> SweepResult:
     """Sweep: the year's training from ``remind_from_month``, the term's county-level
-    training in its last months. Due from 09:00 on a working day."""
+    training in its last months. Due from the pack's office hour on a working day."""
     local = now.astimezone(zone)
-    if not due_now(calendar or WorkCalendar(), local):
+    if not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     today = local.date()
     messages: list[outbox.Message] = []

@@ -26,12 +26,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Cadre, Household, Pairing, Person
 from models.workflow import Visit
+from services.calendar import WorkCalendar
 from services.messaging import outbox
 from services.policy import PolicyPack
+from services.supervision.periods import visit_due_now
 from services.visits.coverage import Quarter, counted_modes
 
-# Reminders go out in the morning, not at midnight (as the leave sweeps' do).
-MORNING_HOUR = 8
 LAST_WEEK = 7
 TEMPLATE = "visit.due"
 
@@ -59,11 +59,14 @@ def due_key(cadre_id: int, quarter: Quarter, opened: date) -> str:
     return f"visit-due:{cadre_id}:{quarter.label}:{opened.isoformat()}"
 
 
-async def visit_due(session: AsyncSession, pack: PolicyPack, now: datetime, zone: ZoneInfo) -> int:
+async def visit_due(
+    session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
+) -> int:
     """Sweep: remind each cadre of the paired households not yet visited this quarter, once
-    per slot. Returns how many reminders were queued."""
+    per slot, from the pack's cadre hour on a working day (a slot opening on a holiday is
+    sent on the next working day while it lasts). Returns how many reminders were queued."""
     local = now.astimezone(zone)
-    if local.hour < MORNING_HOUR:
+    if not visit_due_now(pack, calendar, local):
         return 0
     today = local.date()
     quarter = Quarter.of(now, zone)
