@@ -23,10 +23,10 @@ from services.leave.plan import stored_plan, today_in
 from services.leave.requests import send_cards
 from services.leave.routing import next_approver
 from services.messaging import outbox
+from services.periods import cadre_due_now
 from services.policy import PolicyPack
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
-from services.supervision.periods import cadre_due_now
 
 
 @dataclass

@@ -34,9 +34,9 @@ from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
 from services.messaging import outbox
 from services.messaging.groups import groups_of
+from services.periods import Period, due_now
 from services.policy import PolicyPack
 from services.roster.jurisdiction import post_holders
-from services.supervision.periods import Period, due_now
 
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 UNIT = ApproverKind.DISPATCHING_UNIT
@@ -58,7 +58,7 @@ async def leader_meeting(
     """Sweep: remind each county office to convene this period's meeting, once."""
     local = now.astimezone(zone)
     today = local.date()
-    period = Period.of(pack.calendar.leader_meeting, today)
+    period = Period.of_day(pack.calendar.leader_meeting, today)
     if not (due_now(pack, calendar or WorkCalendar(), local) and period.in_first_month(today)):
         return SweepResult()
     teams = await session.exec(
@@ -103,8 +103,8 @@ async def unit_duties(
     duties = []
     for name in UNIT_DUTIES:
         cadence = getattr(pack.calendar, name)
-        if cadence is not None and Period.of(cadence, today).in_first_month(today):
-            period = Period.of(cadence, today)
+        if cadence is not None and Period.of_day(cadence, today).in_first_month(today):
+            period = Period.of_day(cadence, today)
             duties.append({"duty": name, "period": period.label, "cadence": cadence.value})
     if not duties:
         return SweepResult()

@@ -42,11 +42,12 @@ from models.workflow import OutboxMessage, Visit
 from services.calendar import WorkCalendar
 from services.messaging import outbox
 from services.messaging.groups import groups_of
-from services.policy import PolicyPack
+from services.periods import Period
+from services.policy import Cadence, PolicyPack
 from services.presence.day_ledger import LEAVE_CLASSES, local_bounds, month_ledger
 from services.presence.days import month_days
 from services.supervision.monthly_check_sheet import CadreLine, file_name, team_lines, workbook
-from services.visits.coverage import Quarter, Scope, ScopeKind, counted_modes
+from services.visits.coverage import Scope, ScopeKind, counted_modes
 
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 
@@ -121,7 +122,7 @@ async def _visit_figures(
     then), and counted visits made in the period."""
     first, last = month_days(*months[0])[0], month_days(*months[-1])[-1]
     start, end = local_bounds(first, last, zone)
-    quarter_start = Quarter.of_day(last).start(zone)
+    quarter_start = Period.of_day(Cadence.QUARTERLY, last).start(zone)
     modes = counted_modes(pack)
     # The county's cadres only: unscoped, every county's check would group the whole
     # country's visits of the quarter (quadratic at national scale).

@@ -33,9 +33,9 @@ from services.calendar import WorkCalendar
 from services.errors import DomainError
 from services.leave.sweeps import SweepResult
 from services.messaging import outbox
+from services.periods import Period, due_now
 from services.policy import PolicyPack
 from services.roster.jurisdiction import holders, post_holders
-from services.supervision.periods import Period, due_now
 
 MAX_CHARS = 3000  # the office's message carries the text whole, under Telegram's 4096
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
@@ -43,7 +43,7 @@ OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 
 def report_period(pack: PolicyPack, today: date) -> Period:
     """The period a report written today belongs to."""
-    current = Period.of(pack.calendar.work_report, today)
+    current = Period.of_day(pack.calendar.work_report, today)
     if current.cadence.months > 1 and current.in_first_month(today):
         return current.previous()
     return current
@@ -51,7 +51,7 @@ def report_period(pack: PolicyPack, today: date) -> Period:
 
 def open_period(pack: PolicyPack, today: date) -> tuple[Period, bool] | None:
     """The period reminders are about today, and whether it is overdue; None outside."""
-    current = Period.of(pack.calendar.work_report, today)
+    current = Period.of_day(pack.calendar.work_report, today)
     if current.in_last_month(today):
         return current, False
     if current.cadence.months > 1 and current.in_first_month(today):

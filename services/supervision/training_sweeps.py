@@ -29,9 +29,9 @@ from models.tables import ApproverPost, Cadre, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
 from services.messaging import outbox
+from services.periods import add_months, due_now
 from services.policy import PolicyPack
 from services.roster.jurisdiction import post_holders
-from services.supervision.periods import add_months, due_now
 from services.supervision.training import OFFICE, TERM_LEVELS
 
 

@@ -26,8 +26,9 @@ from models.enums import HouseholdCategory, VisitMode
 from models.tables import Cadre, County, Household, Person, Township, Village
 from models.workflow import Visit, VisitPhoto
 from services.errors import DomainError
+from services.periods import Period
 from services.policy import PolicyPack
-from services.visits.coverage import DEFAULT_ZONE, Coverage, Quarter, Scope, ScopeKind, coverage
+from services.visits.coverage import DEFAULT_ZONE, Coverage, Scope, ScopeKind, coverage
 from services.visits.records import CHECKS
 
 LEDGER_SHEET = "走访台账"
@@ -143,7 +144,7 @@ async def report_scope(
 async def ledger_rows(
     session: AsyncSession,
     pack: PolicyPack,
-    quarter: Quarter,
+    quarter: Period,
     scope: Scope,
     *,
     paired: set[tuple[int, int]],
@@ -260,7 +261,7 @@ def _coverage_sheet(sheet: Worksheet, cov: Coverage, zone: ZoneInfo, scope_name:
     """Totals, then one row per pairing; returns the header row's number."""
     counted = "、".join(MODE_NAMES[m] for m in cov.counted_modes)
     summary = [
-        ("季度", f"{cov.quarter.year}年第{cov.quarter.number}季度"),
+        ("季度", f"{cov.quarter.year}年第{cov.quarter.index}季度"),
         ("范围", scope_name),
         ("计入方式", f"{counted}，每户每季度至少{cov.min_per_quarter}次"),
         ("结对户数", cov.pairings),
@@ -306,7 +307,7 @@ def _style(sheet: Worksheet, header_row: int = 1) -> None:
 async def visit_ledger(
     session: AsyncSession,
     pack: PolicyPack,
-    quarter: Quarter,
+    quarter: Period,
     scope: Scope,
     *,
     now: datetime,

@@ -28,15 +28,15 @@ from models.tables import Cadre, Household, Pairing, Person
 from models.workflow import Visit
 from services.calendar import WorkCalendar
 from services.messaging import outbox
-from services.policy import PolicyPack
-from services.supervision.periods import visit_due_now
-from services.visits.coverage import Quarter, counted_modes
+from services.periods import Period, visit_due_now
+from services.policy import Cadence, PolicyPack
+from services.visits.coverage import counted_modes
 
 LAST_WEEK = 7
 TEMPLATE = "visit.due"
 
 
-def slot_opening(pack: PolicyPack, quarter: Quarter, today: date) -> date | None:
+def slot_opening(pack: PolicyPack, quarter: Period, today: date) -> date | None:
     """The day the reminder slot containing ``today`` opened; None outside the window."""
     if not quarter.first_day <= today <= quarter.last_day:
         return None
@@ -55,7 +55,7 @@ def slot_opening(pack: PolicyPack, quarter: Quarter, today: date) -> date | None
     return quarter.last_day - timedelta(days=opened_left - 1)
 
 
-def due_key(cadre_id: int, quarter: Quarter, opened: date) -> str:
+def due_key(cadre_id: int, quarter: Period, opened: date) -> str:
     return f"visit-due:{cadre_id}:{quarter.label}:{opened.isoformat()}"
 
 
@@ -69,7 +69,7 @@ async def visit_due(
     if not visit_due_now(pack, calendar, local):
         return 0
     today = local.date()
-    quarter = Quarter.of(now, zone)
+    quarter = Period.of(Cadence.QUARTERLY, now, zone)
     opened = slot_opening(pack, quarter, today)
     if opened is None:
         return 0

@@ -20,8 +20,10 @@ from models.enums import Jurisdiction, VisitMode
 from models.tables import Pairing
 from services.clock import FixedClock
 from services.errors import DomainError
+from services.periods import Period
+from services.policy import Cadence
 from services.policy_loading import load_pack
-from services.visits.coverage import Quarter, Scope, ScopeKind, coverage
+from services.visits.coverage import Scope, ScopeKind, coverage
 from services.visits.ledger_report import report_scope, visit_ledger
 from services.visits.records import log_visit
 from tests.factories import seed_roster
@@ -29,7 +31,7 @@ from tests.visit_factories import VisitWorld, seed_visit_world
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PACK = load_pack("ganzhou-2021")
-Q4 = Quarter(2026, 4)
+Q4 = Period.quarter(2026, 4)
 
 
 def beijing(*args: int) -> datetime:
@@ -40,20 +42,20 @@ def beijing(*args: int) -> datetime:
     ("text", "quarter"),
     [
         ("2026Q4", Q4),
-        ("2026q1", Quarter(2026, 1)),
-        ("2026-Q2", Quarter(2026, 2)),
-        (" 2027 q3 ", Quarter(2027, 3)),
+        ("2026q1", Period.quarter(2026, 1)),
+        ("2026-Q2", Period.quarter(2026, 2)),
+        (" 2027 q3 ", Period.quarter(2027, 3)),
     ],
 )
-def test_quarter_parse(text: str, quarter: Quarter) -> None:
-    assert Quarter.parse(text) == quarter
-    assert quarter.label == f"{quarter.year}Q{quarter.number}"
+def test_quarter_parse(text: str, quarter: Period) -> None:
+    assert Period.parse(text, Cadence.QUARTERLY) == quarter
+    assert quarter.label == f"{quarter.year}Q{quarter.index}"
 
 
 @pytest.mark.parametrize("text", ["2026Q5", "2026Q0", "Q4", "26Q4", "2026-12", ""])
 def test_quarter_parse_refuses(text: str) -> None:
     with pytest.raises(DomainError) as caught:
-        Quarter.parse(text)
+        Period.parse(text, Cadence.QUARTERLY)
     assert caught.value.code == "quarter_invalid"
 
 
@@ -61,13 +63,13 @@ def test_quarter_parse_refuses(text: str) -> None:
     ("instant", "quarter"),
     [
         (beijing(2026, 12, 31, 23, 30), Q4),  # 15:30 UTC on the 31st
-        (beijing(2027, 1, 1, 0, 30), Quarter(2027, 1)),  # still 31 Dec in UTC
+        (beijing(2027, 1, 1, 0, 30), Period.quarter(2027, 1)),  # still 31 Dec in UTC
         (beijing(2026, 10, 1, 0, 10), Q4),  # still 30 Sep in UTC
-        (beijing(2026, 9, 30, 23, 59), Quarter(2026, 3)),
+        (beijing(2026, 9, 30, 23, 59), Period.quarter(2026, 3)),
     ],
 )
-def test_quarter_of_an_instant_is_read_in_the_zone(instant: datetime, quarter: Quarter) -> None:
-    assert Quarter.of(instant, BEIJING) == quarter
+def test_quarter_of_an_instant_is_read_in_the_zone(instant: datetime, quarter: Period) -> None:
+    assert Period.of(Cadence.QUARTERLY, instant, BEIJING) == quarter
     assert quarter.contains(instant, BEIJING)
 
 
@@ -75,7 +77,7 @@ def test_quarter_bounds_and_days_left() -> None:
     assert (Q4.first_day.isoformat(), Q4.last_day.isoformat()) == ("2026-10-01", "2026-12-31")
     assert Q4.start(BEIJING) == datetime(2026, 9, 30, 16, 0, tzinfo=UTC)
     assert Q4.end(BEIJING) == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
-    assert Q4.next == Quarter(2027, 1)
+    assert Q4.next == Period.quarter(2027, 1)
     assert Q4.days_left(beijing(2026, 12, 31, 23, 30), BEIJING) == 1
     assert Q4.days_left(beijing(2026, 11, 23, 9, 0), BEIJING) == 39
     assert Q4.days_left(beijing(2027, 1, 1, 0, 30), BEIJING) == 0
@@ -128,7 +130,7 @@ async def test_a_visit_late_on_new_years_eve_counts_for_q4(
     assert cov.place == "王芳"
 
     q1 = await coverage(
-        session, PACK, Quarter(2027, 1), scope(ScopeKind.CADRE, world.cadres["王芳"].id),
+        session, PACK, Period.quarter(2027, 1), scope(ScopeKind.CADRE, world.cadres["王芳"].id),
         now=beijing(2027, 1, 2, 9, 0), zone=BEIJING,
     )  # fmt: skip
     assert {r.head_name: r.done for r in q1.rows} == {"张伟明": False, "李秀英": True}

@@ -10,9 +10,9 @@ import pytest
 
 from models.enums import DayKind
 from services.calendar import WorkCalendar
+from services.periods import cadre_due_now, due_now, visit_due_now
 from services.policy import PolicyPack
 from services.policy_loading import load_pack
-from services.supervision.periods import cadre_due_now, due_now, visit_due_now
 from tests.presence_factories import ZONE
 
 GANZHOU = load_pack("ganzhou-2021")

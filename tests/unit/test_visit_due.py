@@ -19,15 +19,15 @@ from models.tables import Pairing
 from models.workflow import OutboxMessage, Visit
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
+from services.periods import Period
 from services.policy_loading import load_pack
-from services.visits.coverage import Quarter
 from services.visits.sweeps import slot_opening, visit_due
 from tests.factories import seed_roster
 from tests.presence_factories import ZONE, local
 from tests.visit_factories import VisitWorld, seed_visit_world
 
 GANZHOU = load_pack("ganzhou-2021")
-Q4 = Quarter(2026, 4)
+Q4 = Period.quarter(2026, 4)
 D = date
 
 
