@@ -28,8 +28,6 @@ from services.errors import DomainError
 from services.periods import Period
 from services.policy import PolicyPack
 
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
-
 
 class ScopeKind(StrEnum):
     ALL = "all"  # the whole deployment (id ignored)
@@ -141,7 +139,7 @@ async def coverage(
     scope: Scope,
     *,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> Coverage:
     """Pairings due in ``quarter`` within ``scope``, and which of them were visited."""
     start, end = quarter.start(zone), quarter.end(zone)
@@ -222,7 +220,7 @@ async def coverages(
     scopes: list[Scope],
     *,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> list[Coverage]:
     """``coverage`` for several scopes (a person's own pairings and each post's area)."""
     return [await coverage(session, pack, quarter, s, now=now, zone=zone) for s in scopes]

@@ -28,7 +28,7 @@ from models.workflow import Visit, VisitPhoto
 from services.errors import DomainError
 from services.periods import Period
 from services.policy import PolicyPack
-from services.visits.coverage import DEFAULT_ZONE, Coverage, Scope, ScopeKind, coverage
+from services.visits.coverage import Coverage, Scope, ScopeKind, coverage
 from services.visits.records import CHECKS
 
 LEDGER_SHEET = "走访台账"
@@ -148,7 +148,7 @@ async def ledger_rows(
     scope: Scope,
     *,
     paired: set[tuple[int, int]],
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> list[LedgerRow]:
     """Every visit of the quarter to a household in the scope's area, oldest first.
 
@@ -311,7 +311,7 @@ async def visit_ledger(
     scope: Scope,
     *,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> tuple[bytes, Coverage, int]:
     """The workbook's bytes, the coverage it shows, and how many visits it lists."""
     cov = await coverage(session, pack, quarter, scope, now=now, zone=zone)

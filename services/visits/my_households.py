@@ -15,7 +15,7 @@ from models.tables import Household, Pairing, Village
 from models.workflow import Visit
 from services.periods import Period
 from services.policy import Cadence, PolicyPack
-from services.visits.coverage import DEFAULT_ZONE, counted_modes
+from services.visits.coverage import counted_modes
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ async def my_households(
     *,
     pack: PolicyPack,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> list[MyHousehold]:
     """The cadre's active pairings, with the last visit and this quarter's status."""
     rows = (

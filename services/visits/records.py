@@ -31,7 +31,7 @@ from models.workflow import Visit, VisitPhoto
 from services.errors import DomainError
 from services.messaging import outbox
 from services.policy import PolicyPack
-from services.visits.coverage import DEFAULT_ZONE, counted_modes
+from services.visits.coverage import counted_modes
 from services.visits.targets import VisitTarget, visit_target
 
 # 一收入两不愁三保障: income; food and clothing; schooling, medical care, housing, drinking water.
@@ -117,7 +117,7 @@ async def log_visit(
     risk: bool = False,
     risk_note: str = "",
     visited_at: datetime | None = None,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> VisitSaved:
     """Record a visit (flushed, not committed). A risk flag queues the township's notice."""
     try:

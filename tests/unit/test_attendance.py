@@ -193,7 +193,9 @@ async def test_the_workbook_shows_what_the_ledger_gives(
     )
     scope = Scope(ScopeKind.COUNTY, roster.county.id or 0)
     sheets = await attendance.sheets(session, GANZHOU, CAL, scope, 2026, 11, pf.ZONE)
-    ledger = {m.name: m for m in await month_ledger(session, GANZHOU, CAL, 2026, 11, scope)}
+    ledger = {
+        m.name: m for m in await month_ledger(session, GANZHOU, CAL, 2026, 11, scope, zone=pf.ZONE)
+    }
     ws = load_workbook(io.BytesIO(workbook(sheets)))["江口镇"]
     assert "江口镇" in str(ws["A1"].value) and "2026年11月考勤表" in str(ws["A1"].value)
     header = next(r for r in range(1, 8) if ws.cell(r, 1).value == "序号")

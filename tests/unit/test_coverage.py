@@ -27,6 +27,7 @@ from services.visits.coverage import Scope, ScopeKind, coverage
 from services.visits.ledger_report import report_scope, visit_ledger
 from services.visits.records import log_visit
 from tests.factories import seed_roster
+from tests.presence_factories import ZONE
 from tests.visit_factories import VisitWorld, seed_visit_world
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -105,7 +106,7 @@ async def visit(
     assert cadre_id is not None and household_id is not None
     await log_visit(
         session, cadre_id=cadre_id, household_id=household_id, mode=mode, pack=PACK,
-        now=at, visited_at=at, risk=risk,
+        now=at, visited_at=at, risk=risk, zone=ZONE,
     )  # fmt: skip
 
 

@@ -189,7 +189,13 @@ async def test_the_office_gets_the_full_sheet(session: AsyncSession, roster: Ros
     assert by_name["王芳"][10:13] == (1, 1, 1)  # paired, visited this quarter, visits in Nov
     assert by_name["李强"][10:13] == (0, 0, 0)
     ledger = await month_ledger(
-        session, GANZHOU, CAL, 2026, 11, Scope(ScopeKind.CADRE, pf.cadre_id(roster, "张伟"))
+        session,
+        GANZHOU,
+        CAL,
+        2026,
+        11,
+        Scope(ScopeKind.CADRE, pf.cadre_id(roster, "张伟")),
+        zone=pf.ZONE,
     )
     assert (
         by_name["张伟"][5]
