@@ -9,6 +9,7 @@ outbox rows in the same transaction.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -29,7 +30,7 @@ from services.leave.plan import (
     replan,
     today_in,
 )
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import holders
@@ -60,6 +61,14 @@ async def send_cards(
         ):
             sent += 1
     return sent
+
+
+class WithdrawnParams(TypedDict):
+    leave_id: int
+    cadre: str
+
+
+templates.declare("leave.withdrawn", WithdrawnParams)
 
 
 async def submit(

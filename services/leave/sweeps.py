@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -22,11 +23,37 @@ from services.leave.approvals import DECIDABLE
 from services.leave.plan import stored_plan, today_in
 from services.leave.requests import send_cards
 from services.leave.routing import next_approver
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.periods import cadre_due_now
 from services.policy import PolicyPack
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
+
+
+class RemindApproverParams(TypedDict):
+    leave_id: int
+    cadre: str
+    hours: int
+    start: str
+    end: str
+
+
+class RemindBackParams(TypedDict):
+    leave_id: int
+    end: str
+
+
+class RemindCompleteParams(TypedDict):
+    leave_id: int
+    due: str
+    overdue: bool
+    start: str
+    end: str
+
+
+templates.declare("leave.remind_approver", RemindApproverParams)
+templates.declare("leave.remind_back", RemindBackParams)
+templates.declare("leave.remind_complete", RemindCompleteParams)
 
 
 @dataclass

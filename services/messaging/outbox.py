@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import OutboxState
 from models.tables import Person
 from models.workflow import OutboxMessage
+from services.messaging import templates
 from services.sql import dialect_insert
 
 
@@ -49,6 +50,7 @@ def _row(
     document: tuple[str, bytes] | None = None,
     not_before: datetime | None = None,
 ) -> dict[str, Any]:
+    templates.check(template, params)
     return {
         "dedup_key": key,
         "chat_id": chat_id,

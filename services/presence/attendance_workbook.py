@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -22,6 +22,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from models.enums import DayClass, SheetState, TeamRole
+from services.messaging import templates
 from services.policy import PolicyPack
 from services.presence.day_ledger import CadreMonth
 from services.presence.days import month_days
@@ -54,6 +55,25 @@ HEADERS = [
 MONEY_COLUMNS = (17, 20, 21)  # 1-based: allowance, transport, total
 SUMMED = range(6, 22)  # totals under every figure column except 应驻村天数 and 是否达标
 NOT_SUMMED = (14, 15)
+
+
+class DraftParams(TypedDict):
+    """``attendance.draft``: the sheet's figures (``SheetView.summary``)."""
+
+    sheet_id: int
+    township: str
+    year: int
+    month: int
+    cadres: int
+    met: int
+    not_met: list[str]
+    absent: int
+    allowance: str
+    transport: str
+    confirmed: bool
+
+
+templates.declare("attendance.draft", DraftParams)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -32,7 +32,7 @@ from models.enums import ApproverKind, GroupScope
 from models.tables import ApproverPost, Cadre, County, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.messaging.groups import groups_of
 from services.periods import Period, due_now
 from services.policy import PolicyPack
@@ -42,6 +42,57 @@ OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 UNIT = ApproverKind.DISPATCHING_UNIT
 #: The dispatching unit's duties, as named in the pack's ``calendar`` section.
 UNIT_DUTIES = ("unit_head_report", "unit_head_village_visit", "unit_deputy_village_visit")
+
+
+class MeetingParams(TypedDict):
+    """``meeting.leader_group``; the office's reminder adds the county's team count."""
+
+    period: str
+    cadence: str
+
+
+class MeetingOfficeParams(MeetingParams):
+    teams: int
+
+
+class Duty(TypedDict):
+    duty: str
+    period: str
+    cadence: str
+
+
+class UnitVillage(TypedDict):
+    village: str
+    township: str
+    cadres: int
+
+
+class DutiesParams(TypedDict):
+    duties: list[Duty]
+    villages: list[UnitVillage]
+
+
+class TermEndParams(TypedDict):
+    term_end: str
+    days_left: int
+
+
+class TermEndCadre(TypedDict):
+    name: str
+    village: str
+    township: str
+
+
+class TermEndListParams(TermEndParams):
+    cadres: list[TermEndCadre]
+    to: str  # "office" or "unit"
+
+
+templates.declare("meeting.leader_group", MeetingParams)
+templates.declare("meeting.leader_office", MeetingOfficeParams)
+templates.declare("unit.duties", DutiesParams)
+templates.declare("term_end.cadre", TermEndParams)
+templates.declare("term_end.list", TermEndListParams)
 
 
 def _in_post(day: Any) -> Any:

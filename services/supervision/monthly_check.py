@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -40,7 +40,7 @@ from models.enums import ApproverKind, DayClass, GroupScope
 from models.tables import ApproverPost, Cadre, County, Pairing, Person, Team, Township, Village
 from models.workflow import OutboxMessage, Visit
 from services.calendar import WorkCalendar
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.messaging.groups import groups_of
 from services.periods import Period
 from services.policy import Cadence, PolicyPack
@@ -50,6 +50,45 @@ from services.supervision.monthly_check_sheet import CadreLine, file_name, team_
 from services.visits.coverage import Scope, ScopeKind, counted_modes
 
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
+
+
+class TeamFigures(TypedDict):
+    """One team's line (``monthly_check_sheet.TeamLine`` as a dict)."""
+
+    township: str
+    village: str
+    cadres: int
+    met: int
+    counted: int
+    minimum: int
+    leave: int
+    absent: int
+    paired: int
+    visited: int
+
+
+# The report's first and last month (YYYY-MM, the same for a monthly check); "from" is a
+# keyword, so the functional form names it.
+MonthSpan = TypedDict("MonthSpan", {"from": str, "to": str})
+
+
+class SummaryParams(TypedDict):
+    county: str
+    period: MonthSpan
+    teams: list[TeamFigures]
+
+
+class SheetParams(TypedDict):
+    county: str
+    period: MonthSpan
+    teams: int
+    cadres: int
+    below_minimum: int
+    absent: int
+
+
+templates.declare("dispatch.summary", SummaryParams)
+templates.declare("dispatch.sheet", SheetParams)
 
 
 def _shift(year: int, month: int, by: int) -> tuple[int, int]:

@@ -19,7 +19,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -32,13 +32,42 @@ from services import audit
 from services.calendar import WorkCalendar
 from services.errors import DomainError
 from services.leave.sweeps import SweepResult
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.periods import Period, due_now
 from services.policy import PolicyPack
 from services.roster.jurisdiction import holders, post_holders
 
 MAX_CHARS = 3000  # the office's message carries the text whole, under Telegram's 4096
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
+
+
+class ReceivedParams(TypedDict):
+    period: str
+    village: str
+    township: str
+    leader: str
+    text: str
+    revised: bool
+
+
+class DueParams(TypedDict):
+    period: str
+    due: str
+    overdue: bool
+
+
+class TeamPlace(TypedDict):
+    village: str
+    township: str
+
+
+class MissingParams(DueParams):
+    teams: list[TeamPlace]
+
+
+templates.declare("team_report.received", ReceivedParams)
+templates.declare("team_report.due", DueParams)
+templates.declare("team_report.missing", MissingParams)
 
 
 def report_period(pack: PolicyPack, today: date) -> Period:

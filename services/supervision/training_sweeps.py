@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
@@ -28,11 +28,39 @@ from models.presence import Training
 from models.tables import ApproverPost, Cadre, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.periods import add_months, due_now
 from services.policy import PolicyPack
 from services.roster.jurisdiction import post_holders
 from services.supervision.training import OFFICE, TERM_LEVELS
+
+
+class YearDueParams(TypedDict):
+    year: int
+    sessions: int
+    days: int
+    need_sessions: int | None
+    need_days: int | None
+
+
+class TermDueParams(TypedDict):
+    term_end: str
+    required: int
+
+
+class TermCadre(TypedDict):
+    name: str
+    village: str
+    township: str
+
+
+class TermOfficeParams(TermDueParams):
+    cadres: list[TermCadre]
+
+
+templates.declare("training.year_due", YearDueParams)
+templates.declare("training.term_due", TermDueParams)
+templates.declare("training.term_office", TermOfficeParams)
 
 
 def _in_post(today: date) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -27,13 +27,29 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Cadre, Household, Pairing, Person
 from models.workflow import Visit
 from services.calendar import WorkCalendar
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.periods import Period, visit_due_now
 from services.policy import Cadence, PolicyPack
 from services.visits.coverage import counted_modes
 
 LAST_WEEK = 7
 TEMPLATE = "visit.due"
+
+
+class DueHousehold(TypedDict):
+    name: str
+    code: str
+
+
+class DueParams(TypedDict):
+    quarter: str
+    last_day: str
+    days_left: int
+    min_per_quarter: int
+    households: list[DueHousehold]
+
+
+templates.declare(TEMPLATE, DueParams)
 
 
 def slot_opening(pack: PolicyPack, quarter: Period, today: date) -> date | None:
