@@ -36,6 +36,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from locales import DEFAULT_LANGUAGE, Catalogs
 from models.enums import ApproverKind, DayClass, GroupScope
 from models.tables import ApproverPost, Cadre, County, Pairing, Person, Team, Township, Village
 from models.workflow import OutboxMessage, Visit
@@ -274,6 +275,8 @@ async def monthly_dispatch(
     )
     queued = 0
     period = {"from": "{:04d}-{:02d}".format(*months[0]), "to": label}
+    # The county files the sheet in Chinese, whatever language its reader chose.
+    zh = Catalogs().get(DEFAULT_LANGUAGE)
     for county_id, (chats, people) in sorted(wanted.items()):
         chats = [(key, chat) for key, chat in chats if key not in sent]
         people = [(key, person) for key, person in people if key not in sent]
@@ -302,7 +305,7 @@ async def monthly_dispatch(
             )
         if not people:
             continue
-        document = (file_name(name, months), workbook(name, months, lines))
+        document = (file_name(name, months, zh), workbook(name, months, lines, zh))
         caption = {
             "county": name,
             "period": period,
