@@ -30,7 +30,7 @@ from handlers.leave.parse import parse_date
 from handlers.presence.callbacks import SheetCb
 from handlers.presence.notices import attendance_draft
 from handlers.presence.views import ERRORS, class_label, error_text, month_label, sheet_text
-from locales import Translator
+from locales import DEFAULT_LANGUAGE, Catalogs, Translator
 from models.db import UnitOfWork
 from models.enums import DayClass, Role, SheetState
 from services.calendar import load_calendar
@@ -165,7 +165,9 @@ async def sheet_command(
             caption, keyboard = sheet_text(t, params), None
         methods.append(
             message.answer_document(
-                BufferedInputFile(file.content, filename=file_name(file.sheet)),
+                BufferedInputFile(
+                    file.content, filename=file_name(file.sheet, Catalogs().get(DEFAULT_LANGUAGE))
+                ),
                 caption=caption,
                 reply_markup=keyboard,
             )
@@ -196,7 +198,7 @@ async def sheet_pressed(req: Request) -> Reply:
     return reply.add(
         Edit(None),
         Document(
-            file_name(done.sheet),
+            file_name(done.sheet, Catalogs().get(DEFAULT_LANGUAGE)),
             done.content,
             sheet_text(t, done.sheet.summary()) + f"\n<b>{verdict}</b>",
         ),

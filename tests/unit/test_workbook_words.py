@@ -1,21 +1,24 @@
-"""The workbooks' words come from the catalogs: in zh they are the county's Chinese
-documents exactly as before (the headers and titles below are the old literals), in en the
-same workbook reads in English."""
+"""The workbooks' words (leave register, dispatch check, attendance sheet) come from the
+catalogs: in zh they are the county's Chinese documents exactly as before (the headers and
+titles below are the old literals), in en the same workbook reads in English."""
 
 from __future__ import annotations
 
 import io
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
 from locales import Catalogs
-from models.enums import ApproverKind, LeaveKind, LeaveState, TeamRole
+from models.enums import ApproverKind, DayClass, LeaveKind, LeaveState, SheetState, TeamRole
 from models.workflow import LeaveRequest
 from services.leave.register import LeaveRow, register_workbook
+from services.presence.attendance_workbook import Sheet, SheetRow
+from services.presence.attendance_workbook import workbook as attendance_workbook
 from services.supervision.monthly_check_sheet import CadreLine, file_name, workbook
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -122,3 +125,49 @@ def test_in_en_the_same_workbook_reads_in_english(which: str) -> None:
     leftover = [w for w in words if CJK.search(re.sub("|".join(DATA), "", w))]
     assert leftover == []
     assert rows[1][:2] == ("No.", "County" if which == "register" else "Township")
+
+
+def _attendance(language: str) -> dict[str, list[tuple[object, ...]]]:
+    days = (DayClass.IN_VILLAGE, DayClass.SICK_LEAVE, DayClass.ABSENT, DayClass.REST, None)
+    row = SheetRow(
+        1, "王芳", "下寨村", "first_secretary", "县农业局", days, 1, 0, 0, 1, 0, 1, 1, 1, 20,
+        False, 1, Decimal("100"), 2, Decimal("150"), Decimal("67.50"),
+    )  # fmt: skip
+    sheet = Sheet(
+        3, "江口镇", "赣县区", 2026, 11, (row,), "ganzhou-2021", 20, Decimal("100"),
+        Decimal("0.45"), 2, 7, SheetState.CONFIRMED, "刘洋", AT,
+    )  # fmt: skip
+    book = load_workbook(io.BytesIO(attendance_workbook([sheet], Catalogs().get(language))))
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+def test_the_attendance_sheet_in_zh_is_the_old_document() -> None:
+    sheets = _attendance("zh")
+    assert list(sheets) == ["江口镇", "江口镇逐日"]
+    main, daily = sheets["江口镇"], sheets["江口镇逐日"]
+    assert main[0][0] == "江口镇驻村第一书记和工作队员2026年11月考勤表"
+    assert main[1][0] == (
+        "县（区）：赣县区　乡镇：江口镇　依据：ganzhou-2021　状态：已确认（刘洋，2026-12-01）"
+    )
+    assert main[2][0] == (
+        "每月驻村不少于20天（含因公出差、开会和培训）；生活补助100元/天，按实际驻村天数计发；"
+        "自驾往返交通费0.45元/公里，每月至多2次往返"
+    )
+    assert main[4][3] == "第一书记" and main[4][14] == "否"
+    assert main[5][:3] == ("合计", None, "1人")
+    assert main[-1][0] == "乡镇党委（盖章）：" and main[-1][9] == "日期：　　年　　月　　日"
+    assert daily[0][0] == "江口镇2026年11月逐日考勤"
+    assert daily[1][0] == (
+        "图例：√ 在村　公 因公出差、会议、培训　事 事假　病 病假　年 年休假　× 无故脱岗"
+        "　休 休息日；空白为不在任期内"
+    )
+    assert daily[3][2:7] == ("√", "病", "×", "休", None)
+
+
+def test_the_attendance_sheet_in_en_reads_in_english() -> None:
+    sheets = _attendance("en")
+    assert list(sheets) == ["江口镇", "江口镇 daily"]
+    words = [w for rows in sheets.values() for row in rows for w in _ours(row, DATA | {"县农业局"})]
+    leftover = [w for w in words if CJK.search(re.sub("|".join(DATA), "", w))]
+    assert leftover == []
+    assert sheets["江口镇 daily"][3][2:7] == ("√", "S", "×", "R", None)
