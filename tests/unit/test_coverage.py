@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cli
+from locales import Catalogs
 from models import migrate
 from models.db import create_engine, session_factory
 from models.enums import Jurisdiction, VisitMode
@@ -251,7 +253,7 @@ async def test_visit_ledger_workbook(session: AsyncSession, world: VisitWorld) -
     await visit(session, world, "王芳", "李秀英", beijing(2026, 9, 30, 10, 0))  # Q3
     content, cov, count = await visit_ledger(
         session, PACK, Q4, await report_scope(session, township="江口镇"),
-        now=beijing(2026, 12, 10, 9, 0), zone=BEIJING,
+        now=beijing(2026, 12, 10, 9, 0), zone=BEIJING, t=Catalogs().get("zh"),
     )  # fmt: skip
     assert count == 2 and (cov.pairings, cov.visited, cov.risk_flags) == (4, 1, 1)
     book = load_workbook(io.BytesIO(content))
@@ -334,3 +336,25 @@ async def test_report_visits_command(
     nowhere = ["report", "visits", "--township", "无此镇", "-o", str(output)]
     assert await asyncio.to_thread(cli.main, nowhere) == 2
     assert "找不到乡镇“无此镇”" in capsys.readouterr().err
+
+
+async def test_visit_ledger_in_en_reads_in_english(
+    session: AsyncSession, world: VisitWorld
+) -> None:
+    """The same workbook with the en translator: only the roster's own names stay Chinese."""
+    await visit(session, world, "王芳", "张伟明", beijing(2026, 12, 1, 9, 30), risk=True)
+    content, _, _ = await visit_ledger(
+        session, PACK, Q4, await report_scope(session, township="江口镇"),
+        now=beijing(2026, 12, 10, 9, 0), zone=BEIJING, t=Catalogs().get("en"),
+    )  # fmt: skip
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Visit ledger", "Coverage"]
+    ledger = [list(r) for r in book["Visit ledger"].iter_rows(values_only=True)]
+    row = dict(zip(ledger[0], ledger[1], strict=True))
+    assert (row["Visit date"], row["Visit mode"], row["Location"]) == (
+        "2026-12-01", "Home visit", "Not shared",
+    )  # fmt: skip
+    cells = [trimmed(r) for r in book["Coverage"].iter_rows(values_only=True)]
+    assert cells[0] == ["Quarter", "Q4 2026"]
+    header = next(c for c in cells if c and c[0] == "Township")
+    assert not any(re.search(r"[\u4e00-\u9fff]", str(h)) for h in ledger[0] + header)

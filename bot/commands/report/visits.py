@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
+from locales import DEFAULT_LANGUAGE, Catalogs
 from services.errors import DomainError
 from services.policy_loading import load_pack
 
@@ -33,8 +34,10 @@ async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:
     pack = load_pack(ctx.settings.policy)
     async with await ctx.uow() as uow:
         scope, name = await resolve_scope(uow.session, args.township, args.county)
+        # The county offices file the ledger in Chinese.
+        zh = Catalogs().get(DEFAULT_LANGUAGE)
         content, cov, visits = await visit_ledger(
-            uow.session, pack, quarter, scope, now=now, zone=zone
+            uow.session, pack, quarter, scope, now=now, zone=zone, t=zh
         )
     write_output(output, content)
     print(
