@@ -86,7 +86,7 @@ SweepCall = Callable[[AsyncSession, PolicyPack, WorkCalendar], Awaitable[int]]
 
 
 async def _visit_due(session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar) -> int:
-    return await visit_due(session, pack, VISIT_DUE_AT, ZONE)
+    return await visit_due(session, pack, calendar, VISIT_DUE_AT, ZONE)
 
 
 async def _dispatch(session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar) -> int:

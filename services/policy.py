@@ -260,6 +260,20 @@ class SupervisionCalendar(_Section):
         return self
 
 
+class ScheduleRules(_Section):
+    """When the sweeps may send, in the deployment's zone: nobody is messaged at night, and
+    what can wait for a working day does (the Chinese calendar with the deployment's
+    overrides)."""
+
+    # Reminders and reports to offices, teams and their groups.
+    office_hour: int = Field(ge=0, le=23)
+    # Reminders to a cadre about their own leave and visits: they may be read before work.
+    cadre_hour: int = Field(ge=0, le=23)
+    # Visit reminders run to the quarter's end, weeks away: a weekend or holiday costs
+    # nothing. Leave chases are not held: their deadlines run in calendar days.
+    visits_on_working_days: bool = True
+
+
 class PolicyPack(_Strict):
     id: PackId
     title: str = Field(min_length=1)
@@ -275,6 +289,7 @@ class PolicyPack(_Strict):
     recall: RecallRules
     training: TrainingRules
     calendar: SupervisionCalendar
+    schedule: ScheduleRules
 
     @model_validator(mode="after")
     def _not_based_on_itself(self) -> Self:

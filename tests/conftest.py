@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import migrate
 from models.db import create_engine, session_factory
 from services.clock import FixedClock
+from services.messaging import templates
 from tests.pg.server import ENV, PostgresServer, configured_url
 
 SQLITE = "sqlite"
@@ -38,6 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"postgresql_only: run on PostgreSQL only (skipped unless {ENV} is set)"
     )
+    # Every message any test enqueues is checked against its template's declared shape.
+    templates.checking = True
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

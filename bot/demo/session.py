@@ -240,7 +240,9 @@ class DemoWorld:
             pending = await leave_sweeps.pending_approvals(uow.session, pack, calendar, now)
             counts = {
                 "pending_approvals": pending.reminded + pending.escalated,
-                "unreturned": (await leave_sweeps.unreturned(uow.session, now, zone)).reminded,
+                "unreturned": (
+                    await leave_sweeps.unreturned(uow.session, pack, now, zone)
+                ).reminded,
                 "expire_checks": await spot_checks.expire_checks(uow.session, pack, now),
                 "draft_sheets": await attendance.draft_sheets(
                     uow.session, pack, calendar, now, zone

@@ -16,6 +16,7 @@ from handlers.leave.parse import parse_date
 from handlers.presence.notices import attendance_draft
 from handlers.presence.payloads import SheetCb
 from handlers.presence.views import ERRORS, class_label, error_text, month_label, sheet_text
+from locales import DEFAULT_LANGUAGE, Catalogs
 from models.enums import DayClass, Role, SheetState
 from services.calendar import load_calendar
 from services.errors import DomainError
@@ -133,7 +134,9 @@ async def sheet_command(req: Request) -> Reply:
             caption, keyboard = rendered.text, rendered.buttons
         else:
             caption, keyboard = sheet_text(t, params), ()
-        reply.add(Document(file_name(file.sheet), file.content, caption, keyboard))
+        # The workbook's name is the office's, in Chinese whoever asks.
+        name = file_name(file.sheet, Catalogs().get(DEFAULT_LANGUAGE))
+        reply.add(Document(name, file.content, caption, keyboard))
     return reply
 
 
@@ -157,7 +160,7 @@ async def sheet_pressed(req: Request) -> Reply:
     return reply.add(
         Edit(None),
         Document(
-            file_name(done.sheet),
+            file_name(done.sheet, Catalogs().get(DEFAULT_LANGUAGE)),
             done.content,
             sheet_text(t, done.sheet.summary()) + f"\n<b>{verdict}</b>",
         ),

@@ -25,8 +25,8 @@ from handlers.visits.views import (
 from locales import Translator
 from models.enums import Role, VisitMode
 from services.errors import DomainError
-from services.policy import PolicyPack
-from services.visits.coverage import Quarter
+from services.periods import Period
+from services.policy import Cadence, PolicyPack
 from services.visits.my_households import my_households
 from services.visits.quick_visits import QuickVisit, log_quick, quick_visit
 from services.visits.records import Check
@@ -124,7 +124,7 @@ async def households(
 ) -> tuple[str, Keyboard]:  # fmt: skip
     """/mine: the cadre's paired households this quarter, each a button to log a visit."""
     rows = await my_households(session, cadre_id, pack=pack, now=now, zone=zone)
-    quarter = Quarter.of(now, zone)
+    quarter = Period.of(Cadence.QUARTERLY, now, zone)
     text = my_households_text(t, rows, quarter, quarter.days_left(now, zone), zone)
     items = [(r.household_id, "📝 " + r.head_name, r.code) for r in rows]
     return text, card.pick_keyboard(items, "h") if items else ()

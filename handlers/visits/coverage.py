@@ -15,9 +15,11 @@ from handlers.visits.views import (
 )
 from models.enums import Role
 from services.errors import DomainError
+from services.periods import Period
+from services.policy import Cadence
 from services.roster.identity import Identity
 from services.visits import coverage as coverages
-from services.visits.coverage import Quarter, Scope, ScopeKind
+from services.visits.coverage import Scope, ScopeKind
 
 
 def scopes_of(identity: Identity) -> list[Scope]:
@@ -36,7 +38,11 @@ async def show_coverage(req: Request) -> Reply:
     now, zone = req.now(), req.zone
     args = req.event.args
     try:
-        quarter = Quarter.parse(args) if args else Quarter.of(now, zone)
+        quarter = (
+            Period.parse(args, Cadence.QUARTERLY)
+            if args
+            else Period.of(Cadence.QUARTERLY, now, zone)
+        )
     except DomainError as exc:
         return Reply.text(error_text(t, exc))
     pack = req.pack

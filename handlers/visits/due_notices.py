@@ -9,7 +9,8 @@ from handlers.formatting import long_date
 from handlers.notices import Rendered, notice
 from handlers.visits.views import household_label, quarter_text
 from locales import Translator
-from services.visits.coverage import Quarter
+from services.periods import Period
+from services.policy import Cadence
 
 
 @notice("visit.due")
@@ -20,7 +21,7 @@ def visit_due(t: Translator, params: dict[str, Any]) -> Rendered:
         + t(
             "<b>Visits due, {quarter}</b>: no visit counted yet to these paired households "
             "({count}). The quarter ends on {day} ({days} days left).",
-            quarter=quarter_text(t, Quarter.parse(params["quarter"])),
+            quarter=quarter_text(t, Period.parse(params["quarter"], Cadence.QUARTERLY)),
             count=len(households),
             day=long_date(t, params["last_day"]),
             days=params["days_left"],

@@ -12,7 +12,8 @@ from handlers.labels import HOUSEHOLD_CATEGORIES
 from locales import N_, Translator
 from models.enums import HouseholdCategory, VisitMode
 from services.errors import DomainError
-from services.visits.coverage import Coverage, Quarter
+from services.periods import Period
+from services.visits.coverage import Coverage
 from services.visits.household_search import Match
 from services.visits.my_households import MyHousehold
 from services.visits.records import VisitSaved
@@ -64,8 +65,8 @@ def day_text(t: Translator, day: date) -> str:
     return long_date(t, day)
 
 
-def quarter_text(t: Translator, quarter: Quarter) -> str:
-    return t("Q{number} {year}", number=quarter.number, year=quarter.year)
+def quarter_text(t: Translator, quarter: Period) -> str:
+    return t("Q{number} {year}", number=quarter.index, year=quarter.year)
 
 
 def mode_text(t: Translator, mode: VisitMode | str) -> str:
@@ -138,7 +139,7 @@ def saved_text(t: Translator, saved: VisitSaved, zone: ZoneInfo) -> str:
 
 
 def my_households_text(
-    t: Translator, rows: list[MyHousehold], quarter: Quarter, days_left: int, zone: ZoneInfo
+    t: Translator, rows: list[MyHousehold], quarter: Period, days_left: int, zone: ZoneInfo
 ) -> str:
     if not rows:
         return t("No households are paired with you yet. The county office imports pairings.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,13 +20,44 @@ from models.workflow import LeaveRequest, OutboxMessage
 from services import audit
 from services.errors import DomainError
 from services.leave.requests import transition
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.presence import days as presence
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import holders, holds, key_for, place_of_cadre
 
 DECIDABLE = (LeaveState.PENDING, LeaveState.TO_COMPLETE)
+
+
+class DecidedParams(TypedDict):
+    leave_id: int
+    approved: bool
+    approver: str
+    note: str
+    kind: str
+    start: str
+    end: str
+
+
+class AwayParams(TypedDict):
+    """For a group: who and when, never why."""
+
+    cadre: str
+    start: str
+    end: str
+
+
+class ReplacementParams(TypedDict):
+    leave_id: int
+    cadre: str
+    days: int
+    start: str
+    end: str
+
+
+templates.declare("leave.decided", DecidedParams)
+templates.declare("leave.away", AwayParams)
+templates.declare("leave.replacement", ReplacementParams)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -17,6 +17,7 @@ from models.workflow import LeaveRequest
 from services.calendar import WorkCalendar
 from services.errors import DomainError
 from services.leave.routing import LeaveRoute, count_leave_days, route_leave
+from services.messaging import templates
 from services.policy import PolicyPack
 from services.presence.days import Absence, MonthOutlook, absences, outlook
 from services.roster.accounts import reachable_people
@@ -25,6 +26,37 @@ from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
 
 # States in which a request still blocks the same days for another request.
 BLOCKING = (LeaveState.PENDING, LeaveState.TO_COMPLETE, LeaveState.APPROVED)
+
+
+class CardMonth(TypedDict):
+    year: int
+    month: int
+    counted: int
+    possible: int
+    minimum: int
+
+
+class LeaveCardParams(TypedDict):
+    """``leave.card`` and ``leave.emergency``: what an approver's card shows."""
+
+    leave_id: int | None
+    cadre: str
+    place: str
+    kind: str
+    start: str
+    end: str
+    days: int
+    reason: str
+    emergency: bool
+    written: bool
+    post: str
+    replacement: bool
+    months: list[CardMonth]
+    empty_days: list[str]
+
+
+templates.declare("leave.card", LeaveCardParams)
+templates.declare("leave.emergency", LeaveCardParams)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""请假登记: the month's leave register, one row per request, from what was recorded."""
+"""请假登记: the month's leave register, one row per request, from what was recorded.
+
+Its words are the catalogs' (English msgids); the caller passes the reader's translator,
+Chinese for the county's files.
+"""
 
 from __future__ import annotations
 
@@ -14,32 +18,38 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from locales import N_, Translator
 from models.enums import LeaveKind, LeaveState
 from models.tables import Cadre, County, Person, Team, Township, Village
 from models.workflow import LeaveRequest
 from services.visits.coverage import Scope, ScopeKind
-from services.visits.ledger_report import chinese_date
 
 KIND_NAMES = {
-    LeaveKind.PERSONAL: "事假",
-    LeaveKind.SICK: "病假",
-    LeaveKind.ANNUAL: "年假",
-    LeaveKind.BUSINESS: "公差",
-    LeaveKind.MEETING: "会议",
-    LeaveKind.TRAINING: "培训",
+    LeaveKind.PERSONAL: N_("Personal leave"),
+    LeaveKind.SICK: N_("Sick leave"),
+    LeaveKind.ANNUAL: N_("Annual leave"),
+    LeaveKind.BUSINESS: N_("Official business"),
+    LeaveKind.MEETING: N_("Meeting"),
+    LeaveKind.TRAINING: N_("Training"),
 }
 STATE_NAMES = {
-    LeaveState.PENDING: "待审批",
-    LeaveState.TO_COMPLETE: "待补办",
-    LeaveState.APPROVED: "已批准",
-    LeaveState.REJECTED: "已驳回",
-    LeaveState.WITHDRAWN: "已撤回",
-    LeaveState.CLOSED: "已销假",
+    LeaveState.PENDING: N_("Awaiting approval"),
+    LeaveState.TO_COMPLETE: N_("Awaiting the written request"),
+    LeaveState.APPROVED: N_("Approved"),
+    LeaveState.REJECTED: N_("Rejected"),
+    LeaveState.WITHDRAWN: N_("Withdrawn"),
+    LeaveState.CLOSED: N_("Returned"),
 }
 HEADERS = [
-    "序号", "县", "乡镇", "村", "姓名", "类型", "开始日期", "结束日期", "天数", "事由",
-    "紧急", "状态", "审批人", "审批时间", "审批意见", "销假日期",
+    N_("No."), N_("County"), N_("Township"), N_("Village"), N_("Name"), N_("Type"),
+    N_("Start date"), N_("End date"), N_("Days"), N_("Reason"), N_("Emergency"), N_("Status"),
+    N_("Approved by"), N_("Decided at"), N_("Decision note"), N_("Returned on"),
 ]  # fmt: skip
+
+
+def sheet_date(t: Translator, day: date) -> str:
+    """2026年12月1日 in zh, as the county's documents write a date."""
+    return t("{year}-{month:02d}-{day:02d}", year=day.year, month=day.month, day=day.day)
 
 
 @dataclass(frozen=True)
@@ -90,17 +100,26 @@ async def leave_rows(session: AsyncSession, year: int, month: int, scope: Scope)
 
 
 def register_workbook(
-    rows: list[LeaveRow], year: int, month: int, scope_name: str, zone: ZoneInfo
+    rows: list[LeaveRow], year: int, month: int, scope_name: str, zone: ZoneInfo, t: Translator
 ) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "请假登记"
-    sheet.append([f"{scope_name} {year}年{month}月 驻村干部请假登记"])
+    sheet.title = t("Leave register")
+    sheet.append(
+        [
+            t(
+                "{scope} {year}-{month:02d} cadres' leave register",
+                scope=scope_name,
+                year=year,
+                month=month,
+            )
+        ]
+    )
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append(HEADERS)
+    sheet.append([t(header) for header in HEADERS])
     for n, row in enumerate(rows, start=1):
         leave = row.leave
         decided = leave.decided_at.astimezone(zone) if leave.decided_at else None
@@ -111,17 +130,17 @@ def register_workbook(
                 row.township,
                 row.village,
                 row.name,
-                KIND_NAMES[leave.kind],
-                chinese_date(leave.start_date),
-                chinese_date(leave.end_date),
+                t(KIND_NAMES[leave.kind]),
+                sheet_date(t, leave.start_date),
+                sheet_date(t, leave.end_date),
                 leave.days,
                 leave.reason,
-                "是" if leave.emergency else "",
-                STATE_NAMES[leave.state],
+                t("Yes") if leave.emergency else "",
+                t(STATE_NAMES[leave.state]),
                 row.decided_by,
-                f"{chinese_date(decided.date())} {decided:%H:%M}" if decided else "",
+                f"{sheet_date(t, decided.date())} {decided:%H:%M}" if decided else "",
                 leave.decision_note,
-                chinese_date(leave.returned_on) if leave.returned_on else "",
+                sheet_date(t, leave.returned_on) if leave.returned_on else "",
             ]
         )
     for cell in sheet[2]:

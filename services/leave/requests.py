@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -30,7 +31,7 @@ from services.leave.plan import (
     replan,
     today_in,
 )
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import holders
@@ -61,6 +62,14 @@ async def send_cards(
         ):
             sent += 1
     return sent
+
+
+class WithdrawnParams(TypedDict):
+    leave_id: int
+    cadre: str
+
+
+templates.declare("leave.withdrawn", WithdrawnParams)
 
 
 async def submit(

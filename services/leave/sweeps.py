@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -22,13 +23,37 @@ from services.leave.approvals import DECIDABLE
 from services.leave.plan import stored_plan, today_in
 from services.leave.requests import send_cards, written_request_due
 from services.leave.routing import next_approver
-from services.messaging import outbox
+from services.messaging import outbox, templates
+from services.periods import cadre_due_now
 from services.policy import PolicyPack
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
 
-# Reminders to a cadre go out in the morning, not at midnight.
-MORNING_HOUR = 8
+
+class RemindApproverParams(TypedDict):
+    leave_id: int
+    cadre: str
+    hours: int
+    start: str
+    end: str
+
+
+class RemindBackParams(TypedDict):
+    leave_id: int
+    end: str
+
+
+class RemindCompleteParams(TypedDict):
+    leave_id: int
+    due: str
+    overdue: bool
+    start: str
+    end: str
+
+
+templates.declare("leave.remind_approver", RemindApproverParams)
+templates.declare("leave.remind_back", RemindBackParams)
+templates.declare("leave.remind_complete", RemindCompleteParams)
 
 
 @dataclass
@@ -134,11 +159,14 @@ async def _escalate(
     return True
 
 
-async def unreturned(session: AsyncSession, now: datetime, zone: ZoneInfo) -> SweepResult:
-    """The morning after a leave ended without 销假: remind the cadre once."""
+async def unreturned(
+    session: AsyncSession, pack: PolicyPack, now: datetime, zone: ZoneInfo
+) -> SweepResult:
+    """The morning after a leave ended without 销假 (from the pack's cadre hour): remind the
+    cadre once."""
     result = SweepResult()
     local = now.astimezone(zone)
-    if local.hour < MORNING_HOUR:
+    if not cadre_due_now(pack, local):
         return result
     rows = await session.exec(
         select(LeaveRequest).where(
@@ -166,7 +194,7 @@ async def emergency_paperwork(
     """Chase the written request of an emergency leave (ganzhou Art.17 补办): a reminder
     each morning until it is done, marked overdue past the pack's limit."""
     result = SweepResult()
-    if now.astimezone(zone).hour < MORNING_HOUR:
+    if not cadre_due_now(pack, now.astimezone(zone)):
         return result
     today = today_in(zone, now)
     rows = await session.exec(

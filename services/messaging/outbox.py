@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import OutboxState
 from models.tables import ChannelAccount
 from models.workflow import OutboxMessage
+from services.messaging import templates
 from services.roster import accounts
 from services.roster.accounts import TELEGRAM
 from services.sql import dialect_insert
@@ -53,6 +54,7 @@ def _row(
     document: tuple[str, bytes] | None = None,
     not_before: datetime | None = None,
 ) -> dict[str, Any]:
+    templates.check(template, params)
     return {
         "dedup_key": key,
         "channel": channel,

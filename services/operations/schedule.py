@@ -56,7 +56,7 @@ async def pending_approvals(
 async def unreturned(
     session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
 ) -> int:
-    return (await leave_sweeps.unreturned(session, now, zone)).reminded
+    return (await leave_sweeps.unreturned(session, pack, now, zone)).reminded
 
 
 async def emergency_paperwork(
@@ -75,7 +75,7 @@ async def expire_checks(
 async def visits_due(
     session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
 ) -> int:
-    return await visit_due(session, pack, now, zone)
+    return await visit_due(session, pack, calendar, now, zone)
 
 
 # The supervision calendar (issue #6): training, half-year reports, meetings, unit duties,

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from locales import DEFAULT_LANGUAGE, Catalogs, Translator
 from models.enums import ApproverKind, DayClass, SheetState
 from models.presence import AttendanceSheet, DayCorrection
 from models.tables import ApproverPost, Cadre, Person, Team, Village
@@ -44,6 +45,11 @@ from services.sql import dialect_insert
 from services.visits.coverage import Scope, ScopeKind
 
 OWNER = ApproverKind.TOWNSHIP_PARTY_COMMITTEE  # 乡镇党委: stamps the sheet
+
+
+def _zh() -> Translator:
+    """The township files its attendance sheet in Chinese, whoever opens it."""
+    return Catalogs().get(DEFAULT_LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ async def draft_sheets(
             session, entity="attendance_sheet", entity_id=sheet.sheet_id, action="draft", at=now,
             to_state=SheetState.DRAFT.value, note=f"{sheet.township} {year}-{month:02d}",
         )  # fmt: skip
-        content = workbook([sheet])
+        content = workbook([sheet], _zh())
         for person in await holders(session, OWNER, f"township:{township_id}"):
             assert person.id is not None
             await outbox.to_person(
@@ -209,7 +215,7 @@ async def draft_sheets(
                 params=sheet.summary(),
                 now=now,
                 ref=f"sheet:{sheet.sheet_id}",
-                document=(file_name(sheet), content),
+                document=(file_name(sheet, _zh()), content),
             )
     return made
 
@@ -247,7 +253,7 @@ async def owned_sheets(
             continue  # not drafted yet: the month is not over, or nobody was posted
         sheet = await township_sheet(session, pack, calendar, township_id, year, month, zone)
         if sheet is not None:
-            out.append(SheetFile(sheet, workbook([sheet])))
+            out.append(SheetFile(sheet, workbook([sheet], _zh())))
     if not out:
         raise DomainError("sheet_not_drafted", year=year, month=month)
     return out
@@ -364,4 +370,4 @@ async def confirm(
     )
     if sheet is None:
         raise DomainError("sheet_empty", sheet_id=sheet_id)
-    return Confirmed(sheet, done_now, workbook([sheet]))
+    return Confirmed(sheet, done_now, workbook([sheet], _zh()))

@@ -2,8 +2,8 @@
 
 One row per cadre: days by class, days counted toward the minimum, the living allowance
 (allowance days × the pack's daily rate, ganzhou Art.27(二) / qinghai item 5) and the
-transport reimbursement (ganzhou Art.27(一)). The workbook is a Chinese document, as the
-township files it: its words live here, not in the gettext catalogs.
+transport reimbursement (ganzhou Art.27(一)). The workbook's words are the catalogs'
+(English msgids): the caller passes the translator, Chinese for the township's files.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -21,7 +21,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from locales import N_, Translator
 from models.enums import DayClass, SheetState, TeamRole
+from services.messaging import templates
 from services.policy import PolicyPack
 from services.presence.day_ledger import CadreMonth
 from services.presence.days import month_days
@@ -29,31 +31,58 @@ from services.presence.trips import transport
 
 CODES = {
     DayClass.IN_VILLAGE: "√",
-    DayClass.OFFICIAL_BUSINESS: "公",
-    DayClass.PERSONAL_LEAVE: "事",
-    DayClass.SICK_LEAVE: "病",
-    DayClass.ANNUAL_LEAVE: "年",
+    # One letter in the day grid; the msgid says which, the en catalog keeps the letter.
+    DayClass.OFFICIAL_BUSINESS: N_("B (day code: official business)"),
+    DayClass.PERSONAL_LEAVE: N_("P (day code: personal leave)"),
+    DayClass.SICK_LEAVE: N_("S (day code: sick leave)"),
+    DayClass.ANNUAL_LEAVE: N_("A (day code: annual leave)"),
     DayClass.ABSENT: "×",
-    DayClass.REST: "休",
+    DayClass.REST: N_("R (day code: rest day)"),
 }
 CLASS_NAMES = {
-    DayClass.IN_VILLAGE: "在村",
-    DayClass.OFFICIAL_BUSINESS: "因公出差、会议、培训",
-    DayClass.PERSONAL_LEAVE: "事假",
-    DayClass.SICK_LEAVE: "病假",
-    DayClass.ANNUAL_LEAVE: "年休假",
-    DayClass.ABSENT: "无故脱岗",
-    DayClass.REST: "休息日",
+    DayClass.IN_VILLAGE: N_("In the village"),
+    DayClass.OFFICIAL_BUSINESS: N_("Official trips, meetings, training"),
+    DayClass.PERSONAL_LEAVE: N_("Personal leave"),
+    DayClass.SICK_LEAVE: N_("Sick leave"),
+    DayClass.ANNUAL_LEAVE: N_("Paid annual leave"),
+    DayClass.ABSENT: N_("Unexplained absence"),
+    DayClass.REST: N_("Rest days"),
 }
-ROLES = {TeamRole.FIRST_SECRETARY: "第一书记", TeamRole.LEADER: "队长", TeamRole.MEMBER: "队员"}
+ROLES = {
+    TeamRole.FIRST_SECRETARY: N_("First secretary"),
+    TeamRole.LEADER: N_("Team leader"),
+    TeamRole.MEMBER: N_("Team member"),
+}
 HEADERS = [
-    "序号", "村", "姓名", "职务", "派出单位", "在村天数", "因公出差、会议、培训", "事假",
-    "病假", "年休假", "无故脱岗", "休息日", "计入驻村天数", "应驻村天数", "是否达标",
-    "补助天数", "生活补助（元）", "报销往返次数", "报销里程（公里）", "交通费（元）", "合计（元）",
+    N_("No."), N_("Village"), N_("Name"), N_("Role"), N_("Dispatching unit"),
+    N_("Days in the village"), N_("Official trips, meetings, training"), N_("Personal leave"),
+    N_("Sick leave"), N_("Paid annual leave"), N_("Unexplained absence"), N_("Rest days"),
+    N_("Days counted in the village"), N_("Days required in the village"), N_("Minimum met"),
+    N_("Allowance days"), N_("Living allowance (yuan)"), N_("Round trips reimbursed"),
+    N_("Kilometres reimbursed"), N_("Transport (yuan)"), N_("Total (yuan)"),
 ]  # fmt: skip
 MONEY_COLUMNS = (17, 20, 21)  # 1-based: allowance, transport, total
 SUMMED = range(6, 22)  # totals under every figure column except 应驻村天数 and 是否达标
 NOT_SUMMED = (14, 15)
+
+
+class DraftParams(TypedDict):
+    """``attendance.draft``: the sheet's figures (``SheetView.summary``)."""
+
+    sheet_id: int
+    township: str
+    year: int
+    month: int
+    cadres: int
+    met: int
+    not_met: list[str]
+    absent: int
+    allowance: str
+    transport: str
+    confirmed: bool
+
+
+templates.declare("attendance.draft", DraftParams)
 
 
 @dataclass(frozen=True)
@@ -176,55 +205,92 @@ def rows_from_json(text: str) -> tuple[SheetRow, ...]:
     return tuple(rows)
 
 
-def file_name(sheet: Sheet) -> str:
-    return f"考勤表_{sheet.township}_{sheet.year}-{sheet.month:02d}.xlsx"
+def file_name(sheet: Sheet, t: Translator) -> str:
+    return t(
+        "attendance_{township}_{year}-{month:02d}.xlsx",
+        township=sheet.township, year=sheet.year, month=sheet.month,
+    )  # fmt: skip
 
 
-def _values(index: int, row: SheetRow) -> list[Any]:
+def _values(t: Translator, index: int, row: SheetRow) -> list[Any]:
+    role = TeamRole(row.role)
     return [
-        index, row.village, row.name, ROLES.get(TeamRole(row.role), row.role), row.unit,
+        index, row.village, row.name, t(ROLES[role]) if role in ROLES else row.role, row.unit,
         row.in_village, row.official, row.personal, row.sick, row.annual, row.absent, row.rest,
-        row.counted, row.minimum, "是" if row.met else "否", row.allowance_days, row.allowance,
+        row.counted, row.minimum, t("Yes") if row.met else t("No"), row.allowance_days,
+        row.allowance,
         row.trips, row.km, row.transport, row.total,
     ]  # fmt: skip
 
 
-def _rule_line(sheet: Sheet) -> str:
-    parts = [f"每月驻村不少于{sheet.minimum}天（含因公出差、开会和培训）"]
+def _rule_line(t: Translator, sheet: Sheet) -> str:
+    parts = [
+        t(
+            "At least {days} days a month in the village (official trips, meetings and "
+            "training included)",
+            days=sheet.minimum,
+        )
+    ]
     if sheet.allowance_rate is not None:
-        parts.append(f"生活补助{sheet.allowance_rate}元/天，按实际驻村天数计发")
+        parts.append(
+            t(
+                "living allowance {rate} yuan a day, paid for the days actually in the village",
+                rate=sheet.allowance_rate,
+            )
+        )
     if sheet.transport_rate is not None:
-        trips = f"每月至多{sheet.max_trips}次往返" if sheet.max_trips is not None else ""
-        parts.append(f"自驾往返交通费{sheet.transport_rate}元/公里，{trips}")
-    return "；".join(parts)
+        trips = (
+            t("at most {n} round trips a month", n=sheet.max_trips)
+            if sheet.max_trips is not None
+            else ""
+        )
+        parts.append(
+            t(
+                "transport by own car {rate} yuan/km, {trips}",
+                rate=sheet.transport_rate,
+                trips=trips,
+            )
+        )
+    return t("; ").join(parts)
 
 
-def _state_line(sheet: Sheet) -> str:
+def _state_line(t: Translator, sheet: Sheet) -> str:
     if sheet.state is SheetState.CONFIRMED and sheet.confirmed_at is not None:
         when = sheet.confirmed_at.date().isoformat()
-        return f"状态：已确认（{sheet.confirmed_by}，{when}）"
-    return "状态：草稿，待乡镇党委确认"
+        return t("Status: confirmed ({by}, {when})", by=sheet.confirmed_by, when=when)
+    return t("Status: draft, awaiting the township party committee's confirmation")
 
 
-def _main(ws: Worksheet, sheet: Sheet) -> None:
+def _main(t: Translator, ws: Worksheet, sheet: Sheet) -> None:
     width = len(HEADERS)
-    ws.append([f"{sheet.township}驻村第一书记和工作队员{sheet.year}年{sheet.month}月考勤表"])
+    ws.append(
+        [
+            t(
+                "{township} attendance of the first secretaries and team members, "
+                "{year}-{month:02d}",
+                township=sheet.township, year=sheet.year, month=sheet.month,
+            )
+        ]
+    )  # fmt: skip
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].font = Font(bold=True, size=16)
     ws["A1"].alignment = Alignment(horizontal="center")
-    where = f"县（区）：{sheet.county}　乡镇：{sheet.township}　依据：{sheet.policy}"
-    ws.append([f"{where}　{_state_line(sheet)}"])
-    ws.append([_rule_line(sheet)])
+    where = t(
+        "County (district): {county}  Township: {township}  Rules: {policy}",
+        county=sheet.county, township=sheet.township, policy=sheet.policy,
+    )  # fmt: skip
+    ws.append([t("{where}  {state}", where=where, state=_state_line(t, sheet))])
+    ws.append([_rule_line(t, sheet)])
     for line in (2, 3):
         ws.merge_cells(start_row=line, start_column=1, end_row=line, end_column=width)
-    ws.append(HEADERS)
+    ws.append([t(h) for h in HEADERS])
     header = ws.max_row
     for index, row in enumerate(sheet.rows, start=1):
-        ws.append(_values(index, row))
-    totals: list[Any] = ["合计", "", f"{len(sheet.rows)}人"] + [""] * (width - 3)
+        ws.append(_values(t, index, row))
+    totals: list[Any] = [t("Total"), "", t("{n} cadres", n=len(sheet.rows))] + [""] * (width - 3)
     for column in SUMMED:
         if column not in NOT_SUMMED:
-            values = [r[column - 1] for r in (_values(0, row) for row in sheet.rows)]
+            values = [r[column - 1] for r in (_values(t, 0, row) for row in sheet.rows)]
             totals[column - 1] = sum(values, Decimal(0) if column in MONEY_COLUMNS else 0)
     ws.append(totals)
     thin = Side(style="thin")
@@ -241,16 +307,16 @@ def _main(ws: Worksheet, sheet: Sheet) -> None:
     ws.append([])
     ws.append(
         [
-            "乡镇党委（盖章）：",
+            t("Township party committee (seal):"),
             "",
             "",
             "",
-            "负责人签字：",
+            t("Signature of the person in charge:"),
             "",
             "",
             "",
             "",
-            "日期：　　年　　月　　日",
+            t("Date:"),
         ]
     )
     for index, cells in enumerate(ws.iter_cols(min_row=header, max_col=width), start=1):
@@ -263,14 +329,25 @@ def _main(ws: Worksheet, sheet: Sheet) -> None:
     ws.print_title_rows = f"{header}:{header}"
 
 
-def _daily(ws: Worksheet, sheet: Sheet) -> None:
+def _daily(t: Translator, ws: Worksheet, sheet: Sheet) -> None:
     days = len(month_days(sheet.year, sheet.month))
-    ws.append([f"{sheet.township}{sheet.year}年{sheet.month}月逐日考勤"])
-    legend = "　".join(f"{code} {CLASS_NAMES[c]}" for c, code in CODES.items())
-    ws.append([f"图例：{legend}；空白为不在任期内"])
-    ws.append(["村", "姓名", *[str(d) for d in range(1, days + 1)]])
+    codes = {c: t(code) for c, code in CODES.items()}
+    ws.append(
+        [
+            t(
+                "{township} day by day, {year}-{month:02d}",
+                township=sheet.township, year=sheet.year, month=sheet.month,
+            )
+        ]
+    )  # fmt: skip
+    items = [f"{codes[c]} {t(CLASS_NAMES[c])}" for c in CODES]
+    legend = items[0]
+    for item in items[1:]:
+        legend = t("{legend}  {item}", legend=legend, item=item)
+    ws.append([t("Legend: {legend}; blank: not in post", legend=legend)])
+    ws.append([t("Village"), t("Name"), *[str(d) for d in range(1, days + 1)]])
     for row in sheet.rows:
-        ws.append([row.village, row.name, *[CODES[c] if c else "" for c in row.days]])
+        ws.append([row.village, row.name, *[codes[c] if c else "" for c in row.days]])
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 10
     for index in range(3, days + 3):
@@ -279,7 +356,7 @@ def _daily(ws: Worksheet, sheet: Sheet) -> None:
     ws.page_setup.orientation = "landscape"
 
 
-def workbook(sheets: list[Sheet]) -> bytes:
+def workbook(sheets: list[Sheet], t: Translator) -> bytes:
     """One printable sheet per township, each followed by its day-by-day grid; the rates
     shown are each sheet's own (as confirmed)."""
     book = Workbook()
@@ -287,10 +364,11 @@ def workbook(sheets: list[Sheet]) -> bytes:
     assert first is not None
     book.remove(first)
     for sheet in sheets:
-        _main(book.create_sheet(sheet.township[:28]), sheet)
-        _daily(book.create_sheet(f"{sheet.township[:26]}逐日"), sheet)
+        _main(t, book.create_sheet(sheet.township[:28]), sheet)
+        _daily(t, book.create_sheet(t("{township} daily", township=sheet.township[:26])), sheet)
     if not sheets:
-        book.create_sheet("考勤表").append(["本月没有在任的驻村干部"])
+        sheet_title = t("Attendance sheet")
+        book.create_sheet(sheet_title).append([t("No resident cadre in post this month")])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

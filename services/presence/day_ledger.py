@@ -37,7 +37,7 @@ from services.presence.days import (
     workdays_of,
 )
 from services.presence.geo import within
-from services.visits.coverage import DEFAULT_ZONE, Scope, ScopeKind
+from services.visits.coverage import Scope, ScopeKind
 
 LEAVE_CLASSES = (DayClass.PERSONAL_LEAVE, DayClass.SICK_LEAVE, DayClass.ANNUAL_LEAVE)
 
@@ -160,7 +160,7 @@ async def month_ledger(
     scope: Scope,
     *,
     today: date | None = None,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> list[CadreMonth]:
     """Every cadre posted in the scope during the month, ordered by township, village and
     name. ``today`` within the month makes the days after it a projection."""
@@ -297,7 +297,7 @@ async def cadre_month(
     month: int,
     *,
     today: date | None = None,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> CadreMonth | None:
     """One cadre's month (None when the cadre was not posted in it)."""
     found = await month_ledger(

@@ -26,6 +26,7 @@ from calendar import monthrange
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,7 +35,7 @@ from models.enums import DayClass, LeaveKind, LeaveState
 from models.tables import Cadre, Person
 from models.workflow import LeaveRequest
 from services.calendar import WorkCalendar, load_calendar
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 
 # Leave that takes a cadre out of the village: decided, or in effect before its paperwork.
@@ -53,6 +54,19 @@ _LEAVE_ORDER = (
     DayClass.ANNUAL_LEAVE,
     DayClass.PERSONAL_LEAVE,
 )
+
+
+class UnreachableParams(TypedDict):
+    cadre: str
+    leave_id: int
+    own: bool
+    year: int
+    month: int
+    possible: int
+    minimum: int
+
+
+templates.declare("presence.unreachable", UnreachableParams)
 
 
 @dataclass(frozen=True)

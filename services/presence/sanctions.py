@@ -13,6 +13,7 @@ Each action is a ``Sanction`` row unique per cadre, kind and cause, so a thresho
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -20,12 +21,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ApproverKind, CheckState
 from models.presence import Sanction, SpotCheckTarget
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.presence.sanction_log import NO_AWARD, NOTICE, RECALL_PROPOSAL, record
 from services.roster.cadre_lookup import cadre_name
 from services.roster.jurisdiction import holders, key_for, place_of_cadre
 from services.supervision import recall
+
+
+class NoticeParams(TypedDict):
+    cadre: str
+    day: str
+    count: int
+
+
+class NoAwardParams(NoticeParams):
+    year: int
+
+
+templates.declare("sanction.notice", NoticeParams)
+templates.declare("sanction.no_award", NoAwardParams)
 
 
 async def _tell(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -17,12 +18,29 @@ from models.presence import SpotCheck, SpotCheckTarget
 from models.tables import Person
 from services import audit
 from services.errors import DomainError
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.presence import sanctions
 from services.presence.spot_checks import CHECKERS
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import holds, key_for, place_of_cadre
+
+
+class ExplainedParams(TypedDict):
+    target_id: int
+    cadre: str
+    day: str
+    text: str
+
+
+class DecidedParams(TypedDict):
+    target_id: int
+    confirmed: bool
+    day: str
+
+
+templates.declare("spotcheck.explained", ExplainedParams)
+templates.declare("spotcheck.decided", DecidedParams)
 
 
 @dataclass(frozen=True)

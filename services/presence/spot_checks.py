@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -25,7 +26,7 @@ from models.enums import ApproverKind, CheckState
 from models.presence import LocationReport, SpotCheck, SpotCheckTarget
 from services import audit
 from services.errors import DomainError
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.presence.days import absences
 from services.roster.cadre_lookup import cadre_name, cadre_person_id, covered
@@ -37,6 +38,34 @@ CHECKERS = (
     ApproverKind.COUNTY_ORG_DEPT,
     ApproverKind.DISPATCHING_UNIT,
 )
+
+
+class AskParams(TypedDict):
+    target_id: int
+    deadline: str
+    local_time: str
+    minutes: int
+
+
+class ResultParams(TypedDict):
+    """``spotcheck.fine`` and ``spotcheck.suspected``, to whoever asked."""
+
+    target_id: int
+    cadre: str
+    reason: str
+    distance_m: int | None
+    day: str
+
+
+class MissedParams(TypedDict):
+    target_id: int
+    day: str
+
+
+templates.declare("spotcheck.ask", AskParams)
+templates.declare("spotcheck.fine", ResultParams)
+templates.declare("spotcheck.suspected", ResultParams)
+templates.declare("spotcheck.missed", MissedParams)
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,18 @@
 - term end (ganzhou Art.18, 到期轮换，压茬交接; ``term_end_reminder_days``, 90 and 30): the
   cadre, the county office and the dispatching unit, once per threshold.
 
-All are due from 09:00 on a working day. "At the start of a period" means during its first
-month: the first working day normally, the first run after a restart if the process was
-down then, and never again for that period. A term-end threshold is sent once, and after
-downtime only the nearest threshold crossed (a run at 25 days left sends the 30-day notice,
-not a late 90-day one as well).
+All are due from the pack's office hour (``schedule``) on a working day. "At the start of a period"
+means during its first month: the first working day normally, the first run after a restart if the
+process was down then, and never again for that period. A term-end threshold is sent once, and after
+downtime only the nearest threshold crossed (a run at 25 days left sends the 30-day notice, not a
+late 90-day one as well).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -32,17 +32,68 @@ from models.enums import ApproverKind, GroupScope
 from models.tables import ApproverPost, Cadre, County, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.messaging.groups import groups_of
+from services.periods import Period, due_now
 from services.policy import PolicyPack
 from services.roster import accounts
 from services.roster.jurisdiction import post_holders
-from services.supervision.periods import Period, due_now
 
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 UNIT = ApproverKind.DISPATCHING_UNIT
 #: The dispatching unit's duties, as named in the pack's ``calendar`` section.
 UNIT_DUTIES = ("unit_head_report", "unit_head_village_visit", "unit_deputy_village_visit")
+
+
+class MeetingParams(TypedDict):
+    """``meeting.leader_group``; the office's reminder adds the county's team count."""
+
+    period: str
+    cadence: str
+
+
+class MeetingOfficeParams(MeetingParams):
+    teams: int
+
+
+class Duty(TypedDict):
+    duty: str
+    period: str
+    cadence: str
+
+
+class UnitVillage(TypedDict):
+    village: str
+    township: str
+    cadres: int
+
+
+class DutiesParams(TypedDict):
+    duties: list[Duty]
+    villages: list[UnitVillage]
+
+
+class TermEndParams(TypedDict):
+    term_end: str
+    days_left: int
+
+
+class TermEndCadre(TypedDict):
+    name: str
+    village: str
+    township: str
+
+
+class TermEndListParams(TermEndParams):
+    cadres: list[TermEndCadre]
+    to: str  # "office" or "unit"
+
+
+templates.declare("meeting.leader_group", MeetingParams)
+templates.declare("meeting.leader_office", MeetingOfficeParams)
+templates.declare("unit.duties", DutiesParams)
+templates.declare("term_end.cadre", TermEndParams)
+templates.declare("term_end.list", TermEndListParams)
 
 
 def _in_post(day: Any) -> Any:
@@ -59,8 +110,8 @@ async def leader_meeting(
     """Sweep: remind each county office to convene this period's meeting, once."""
     local = now.astimezone(zone)
     today = local.date()
-    period = Period.of(pack.calendar.leader_meeting, today)
-    if not (due_now(calendar or WorkCalendar(), local) and period.in_first_month(today)):
+    period = Period.of_day(pack.calendar.leader_meeting, today)
+    if not (due_now(pack, calendar or WorkCalendar(), local) and period.in_first_month(today)):
         return SweepResult()
     teams = await session.exec(
         select(Township.county_id, func.count(col(Team.id)))
@@ -99,13 +150,13 @@ async def unit_duties(
     post holder listing the duties now due and the villages the unit's cadres serve."""
     local = now.astimezone(zone)
     today = local.date()
-    if not due_now(calendar or WorkCalendar(), local):
+    if not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     duties = []
     for name in UNIT_DUTIES:
         cadence = getattr(pack.calendar, name)
-        if cadence is not None and Period.of(cadence, today).in_first_month(today):
-            period = Period.of(cadence, today)
+        if cadence is not None and Period.of_day(cadence, today).in_first_month(today):
+            period = Period.of_day(cadence, today)
             duties.append({"duty": name, "period": period.label, "cadence": cadence.value})
     if not duties:
         return SweepResult()
@@ -144,7 +195,7 @@ async def term_end(
     to the cadre, the county office and the dispatching unit (one list per batch)."""
     thresholds = pack.calendar.term_end_reminder_days
     local = now.astimezone(zone)
-    if not thresholds or not due_now(calendar or WorkCalendar(), local):
+    if not thresholds or not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     today = local.date()
     rows = await session.exec(

@@ -2,9 +2,9 @@
 teams' presence and work at least monthly; the cadence is the pack's
 ``calendar.dispatch_check``).
 
-Due at 09:00 local on the first working day of a period's first month (the Chinese calendar,
-with the deployment's overrides), for the period just ended (monthly: last month). Each
-county gets, from the same figures:
+Due at the pack's office hour (``schedule.office_hour``) on the first working day of a period's
+first month (the Chinese calendar, with the deployment's overrides), for the period just ended
+(monthly: last month). Each county gets, from the same figures:
 
 - in every group bound to the county, a summary per team (named by its village): cadres,
   days counted in the village against the minimum, leave days, unexplained absences and
@@ -19,7 +19,7 @@ the same as one sent on time.
 A report is sent during the period it falls due in (monthly: that month). Run twice, late
 (the 5th, after downtime) or by two processes, the dedup keys
 ``dispatch:{county}:{YYYY-MM}:{chat}`` and ``dispatch-sheet:{county}:{YYYY-MM}:{person}``
-(YYYY-MM: the period's last month) send each once; before 09:00 on the due day nothing goes,
+(YYYY-MM: the period's last month) send each once; before that hour on the due day nothing goes,
 and a period spent wholly in downtime is not caught up (the next report covers the newer one).
 A group bound, or an office holder registered, later in the period gets that report then.
 """
@@ -29,13 +29,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from locales import DEFAULT_LANGUAGE, Catalogs
 from models.enums import ApproverKind, DayClass, GroupScope
 from models.tables import (
     ApproverPost,
@@ -49,17 +50,56 @@ from models.tables import (
 )
 from models.workflow import OutboxMessage, Visit
 from services.calendar import WorkCalendar
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.messaging.groups import groups_of
-from services.policy import PolicyPack
+from services.periods import Period
+from services.policy import Cadence, PolicyPack
 from services.presence.day_ledger import LEAVE_CLASSES, local_bounds, month_ledger
 from services.presence.days import month_days
 from services.roster.accounts import reachable_on
 from services.supervision.monthly_check_sheet import CadreLine, file_name, team_lines, workbook
-from services.visits.coverage import Quarter, Scope, ScopeKind, counted_modes
+from services.visits.coverage import Scope, ScopeKind, counted_modes
 
-DUE_HOUR = 9
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
+
+
+class TeamFigures(TypedDict):
+    """One team's line (``monthly_check_sheet.TeamLine`` as a dict)."""
+
+    township: str
+    village: str
+    cadres: int
+    met: int
+    counted: int
+    minimum: int
+    leave: int
+    absent: int
+    paired: int
+    visited: int
+
+
+# The report's first and last month (YYYY-MM, the same for a monthly check); "from" is a
+# keyword, so the functional form names it.
+MonthSpan = TypedDict("MonthSpan", {"from": str, "to": str})
+
+
+class SummaryParams(TypedDict):
+    county: str
+    period: MonthSpan
+    teams: list[TeamFigures]
+
+
+class SheetParams(TypedDict):
+    county: str
+    period: MonthSpan
+    teams: int
+    cadres: int
+    below_minimum: int
+    absent: int
+
+
+templates.declare("dispatch.summary", SummaryParams)
+templates.declare("dispatch.sheet", SheetParams)
 
 
 def _shift(year: int, month: int, by: int) -> tuple[int, int]:
@@ -76,7 +116,7 @@ def due_period(
     # The period's first month; a report is due in the month a period starts.
     year, month = local.year, local.month - (local.month - 1) % length
     due_day = calendar.first_working_day(year, month)
-    if local < datetime.combine(due_day, time(DUE_HOUR), tzinfo=zone):
+    if local < datetime.combine(due_day, time(pack.schedule.office_hour), tzinfo=zone):
         return []
     return [_shift(year, month, -k) for k in range(length, 0, -1)]
 
@@ -127,7 +167,7 @@ async def _visit_figures(
     then), and counted visits made in the period."""
     first, last = month_days(*months[0])[0], month_days(*months[-1])[-1]
     start, end = local_bounds(first, last, zone)
-    quarter_start = Quarter.of_day(last).start(zone)
+    quarter_start = Period.of_day(Cadence.QUARTERLY, last).start(zone)
     modes = counted_modes(pack)
     # The county's cadres only: unscoped, every county's check would group the whole
     # country's visits of the quarter (quadratic at national scale).
@@ -240,6 +280,8 @@ async def monthly_dispatch(
     )
     queued = 0
     period = {"from": "{:04d}-{:02d}".format(*months[0]), "to": label}
+    # The county files the sheet in Chinese, whatever language its reader chose.
+    zh = Catalogs().get(DEFAULT_LANGUAGE)
     for county_id, (chats, people) in sorted(wanted.items()):
         chats = [(key, chat) for key, chat in chats if key not in sent]
         people = [(key, person) for key, person in people if key not in sent]
@@ -268,7 +310,7 @@ async def monthly_dispatch(
             )
         if not people:
             continue
-        document = (file_name(name, months), workbook(name, months, lines))
+        document = (file_name(name, months, zh), workbook(name, months, lines, zh))
         caption = {
             "county": name,
             "period": period,

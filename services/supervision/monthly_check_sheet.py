@@ -1,8 +1,8 @@
 """The dispatch check's workbook (驻村工作调度表): one row per cadre, then one per team.
 
 It goes to the county leading group office in a private chat, so it names cadres; the group
-gets the team figures only. A Chinese document, as the county files it: its words live
-here, not in the gettext catalogs.
+gets the team figures only. Its words are the catalogs' (English msgids): the caller passes
+the translator, Chinese for the county's files.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from locales import N_, Translator
 from models.enums import TeamRole
-from services.presence.attendance_workbook import ROLES
 
 
 @dataclass
@@ -73,26 +73,39 @@ def team_lines(lines: list[CadreLine]) -> list[TeamLine]:
     return list(teams.values())
 
 
+ROLES = {
+    TeamRole.FIRST_SECRETARY: N_("First secretary"),
+    TeamRole.LEADER: N_("Team leader"),
+    TeamRole.MEMBER: N_("Team member"),
+}
 CADRE_HEADERS = [
-    "序号", "乡镇", "村", "姓名", "职务", "计入驻村天数", "应驻村天数", "是否达标", "请假天数",
-    "无故脱岗天数", "结对户数", "本季度已走访户数", "本期入户走访次数",
+    N_("No."), N_("Township"), N_("Village"), N_("Name"), N_("Role"),
+    N_("Days counted in the village"), N_("Days required in the village"), N_("Minimum met"),
+    N_("Leave days"), N_("Unexplained absences (days)"), N_("Paired households"),
+    N_("Households visited this quarter"), N_("In-person visits this period"),
 ]  # fmt: skip
 TEAM_HEADERS = [
-    "序号", "乡镇", "村（工作队）", "人数", "达标人数", "计入驻村天数", "应驻村天数",
-    "请假天数", "无故脱岗天数", "结对户数", "本季度已走访户数",
+    N_("No."), N_("Township"), N_("Village (team)"), N_("Cadres"), N_("Cadres meeting the minimum"),
+    N_("Days counted in the village"), N_("Days required in the village"), N_("Leave days"),
+    N_("Unexplained absences (days)"), N_("Paired households"),
+    N_("Households visited this quarter"),
 ]  # fmt: skip
 
 
-def period_text(months: list[tuple[int, int]]) -> str:
+def _month(t: Translator, year: int, month: int) -> str:
+    return t("{year}-{month:02d}", year=year, month=month)
+
+
+def period_text(t: Translator, months: list[tuple[int, int]]) -> str:
     (y0, m0), (y1, m1) = months[0], months[-1]
     if (y0, m0) == (y1, m1):
-        return f"{y1}年{m1}月"
-    return f"{y0}年{m0}月至{y1}年{m1}月"
+        return _month(t, y1, m1)
+    return t("{first} to {last}", first=_month(t, y0, m0), last=_month(t, y1, m1))
 
 
-def file_name(county: str, months: list[tuple[int, int]]) -> str:
+def file_name(county: str, months: list[tuple[int, int]], t: Translator) -> str:
     year, month = months[-1]
-    return f"调度表_{county}_{year}-{month:02d}.xlsx"
+    return t("dispatch_{county}_{year}-{month:02d}.xlsx", county=county, year=year, month=month)
 
 
 def _table(ws: Worksheet, title: str, headers: list[str], rows: list[list[Any]]) -> None:
@@ -124,28 +137,34 @@ def _table(ws: Worksheet, title: str, headers: list[str], rows: list[list[Any]])
     ws.page_setup.orientation = "landscape"
 
 
-def _cadre_row(index: int, line: CadreLine) -> list[Any]:
+def _cadre_row(t: Translator, index: int, line: CadreLine) -> list[Any]:
+    role = t(ROLES[line.team_role]) if line.team_role in ROLES else ""
     return [
-        index, line.township, line.village, line.name, ROLES.get(line.team_role, ""),
-        line.counted, line.minimum, "是" if line.met else "否", line.leave, line.absent,
+        index, line.township, line.village, line.name, role,
+        line.counted, line.minimum, t("Yes") if line.met else t("No"), line.leave, line.absent,
         line.paired, line.visited, line.visits,
     ]  # fmt: skip
 
 
-def workbook(county: str, months: list[tuple[int, int]], lines: list[CadreLine]) -> bytes:
+def workbook(
+    county: str, months: list[tuple[int, int]], lines: list[CadreLine], t: Translator
+) -> bytes:
     """Sheet 调度表 (per cadre, with totals) and sheet 分队汇总 (per team)."""
     book = Workbook()
     cadres = book.active
     assert cadres is not None
-    cadres.title = "调度表"
-    period = period_text(months)
-    rows = [_cadre_row(i, line) for i, line in enumerate(lines, start=1)]
-    totals: list[Any] = ["合计", "", "", f"{len(lines)}人", ""]
+    cadres.title = t("Dispatch check")
+    period = period_text(t, months)
+    rows = [_cadre_row(t, i, line) for i, line in enumerate(lines, start=1)]
+    totals: list[Any] = [t("Total"), "", "", t("{n} cadres", n=len(lines)), ""]
     totals += [sum(line.counted for line in lines), sum(line.minimum for line in lines)]
-    totals += [f"{sum(line.met for line in lines)}人达标"]
+    totals += [t("{n} met the minimum", n=sum(line.met for line in lines))]
     totals += [sum(getattr(line, f) for line in lines) for f in ("leave", "absent")]
     totals += [sum(getattr(line, f) for line in lines) for f in ("paired", "visited", "visits")]
-    _table(cadres, f"{county}驻村工作调度表（{period}）", CADRE_HEADERS, [*rows, totals])
+    title = t(
+        "{county} dispatch check of the resident cadres ({period})", county=county, period=period
+    )
+    _table(cadres, title, [t(h) for h in CADRE_HEADERS], [*rows, totals])
     team_rows = [
         [
             index, team.township, team.village, team.cadres, team.met, team.counted,
@@ -153,8 +172,8 @@ def workbook(county: str, months: list[tuple[int, int]], lines: list[CadreLine])
         ]
         for index, team in enumerate(team_lines(lines), start=1)
     ]  # fmt: skip
-    title = f"{county}各工作队汇总（{period}）"
-    _table(book.create_sheet("分队汇总"), title, TEAM_HEADERS, team_rows)
+    title = t("{county} summary by team ({period})", county=county, period=period)
+    _table(book.create_sheet(t("Team summary")), title, [t(h) for h in TEAM_HEADERS], team_rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

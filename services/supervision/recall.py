@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -23,7 +23,7 @@ from models.presence import Recall
 from models.tables import Person
 from services import audit
 from services.errors import DomainError
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.presence import sanction_log
 from services.roster.cadre_lookup import Found, cadre_name, cadre_person_id, one_covered
@@ -31,6 +31,33 @@ from services.roster.jurisdiction import holders, holds, key_for, place_of_cadre
 
 OPEN = (RecallState.PROPOSED, RecallState.APPROVED)
 THRESHOLD_GROUND = "absent_not_correcting"  # Art.22 (四) 无正当理由不在岗且不改正
+
+
+class CardParams(TypedDict):
+    recall_id: int
+    cadre: str
+    ground: str
+    ground_text: str
+    note: str
+    proposer: str
+
+
+class DecidedParams(CardParams):
+    """``recall.decided``, ``recall.replace`` and ``recall.cadre``."""
+
+    approved: bool
+    by: str
+
+
+class ReplacedParams(CardParams):
+    by: str
+
+
+templates.declare("recall.card", CardParams)
+templates.declare("recall.decided", DecidedParams)
+templates.declare("recall.replace", DecidedParams)
+templates.declare("recall.cadre", DecidedParams)
+templates.declare("recall.replaced", ReplacedParams)
 
 
 @dataclass(frozen=True)

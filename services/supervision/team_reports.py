@@ -19,7 +19,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -32,20 +32,49 @@ from services import audit
 from services.calendar import WorkCalendar
 from services.errors import DomainError
 from services.leave.sweeps import SweepResult
-from services.messaging import outbox
+from services.messaging import outbox, templates
+from services.periods import Period, due_now
 from services.policy import PolicyPack
 from services.roster import accounts
 from services.roster.accounts import reachable_on
 from services.roster.jurisdiction import holders, post_holders
-from services.supervision.periods import Period, due_now
 
 MAX_CHARS = 3000  # the office's message carries the text whole, under Telegram's 4096
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 
 
+class ReceivedParams(TypedDict):
+    period: str
+    village: str
+    township: str
+    leader: str
+    text: str
+    revised: bool
+
+
+class DueParams(TypedDict):
+    period: str
+    due: str
+    overdue: bool
+
+
+class TeamPlace(TypedDict):
+    village: str
+    township: str
+
+
+class MissingParams(DueParams):
+    teams: list[TeamPlace]
+
+
+templates.declare("team_report.received", ReceivedParams)
+templates.declare("team_report.due", DueParams)
+templates.declare("team_report.missing", MissingParams)
+
+
 def report_period(pack: PolicyPack, today: date) -> Period:
     """The period a report written today belongs to."""
-    current = Period.of(pack.calendar.work_report, today)
+    current = Period.of_day(pack.calendar.work_report, today)
     if current.cadence.months > 1 and current.in_first_month(today):
         return current.previous()
     return current
@@ -53,7 +82,7 @@ def report_period(pack: PolicyPack, today: date) -> Period:
 
 def open_period(pack: PolicyPack, today: date) -> tuple[Period, bool] | None:
     """The period reminders are about today, and whether it is overdue; None outside."""
-    current = Period.of(pack.calendar.work_report, today)
+    current = Period.of_day(pack.calendar.work_report, today)
     if current.in_last_month(today):
         return current, False
     if current.cadence.months > 1 and current.in_first_month(today):
@@ -156,7 +185,7 @@ async def half_year_reports(
     """Sweep: once per ISO week of the reminder window, each leader of a team without the
     period's report is reminded, and each county office gets the list of missing teams."""
     local = now.astimezone(zone)
-    if not due_now(calendar or WorkCalendar(), local):
+    if not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     today = local.date()
     found = open_period(pack, today)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -24,7 +25,7 @@ from models.presence import Training
 from models.tables import Cadre, Person
 from services import audit
 from services.errors import DomainError
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.roster.cadre_lookup import covered
 
@@ -35,6 +36,16 @@ MAX_TOPIC_CHARS = 200
 #: A pre-dispatch training (任前培训) may come before the term; not longer before than this.
 BEFORE_TERM = timedelta(days=366)
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
+
+
+class RecordedParams(TypedDict):
+    day: str
+    level: str
+    days: int
+    topic: str
+
+
+templates.declare("training.recorded", RecordedParams)
 
 
 @dataclass(frozen=True)

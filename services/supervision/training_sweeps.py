@@ -9,14 +9,15 @@
   (``training-term:{cadre}:{term_end}:{n}``); the county leading group office is told once
   per batch of cadres ending their term the same day. Packs with no per-term minimum skip it.
 
-Due from 09:00 on a working day; a run after downtime sends the month's reminder once.
+Due from the pack's office hour on a working day; a run after downtime sends the month's
+reminder once.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
@@ -27,12 +28,40 @@ from models.presence import Training
 from models.tables import ApproverPost, Cadre, ChannelAccount, Person, Team, Township, Village
 from services.calendar import WorkCalendar
 from services.leave.sweeps import SweepResult
-from services.messaging import outbox
+from services.messaging import outbox, templates
+from services.periods import add_months, due_now
 from services.policy import PolicyPack
 from services.roster.accounts import accounts_of, reachable_on
 from services.roster.jurisdiction import post_holders
-from services.supervision.periods import add_months, due_now
 from services.supervision.training import OFFICE, TERM_LEVELS
+
+
+class YearDueParams(TypedDict):
+    year: int
+    sessions: int
+    days: int
+    need_sessions: int | None
+    need_days: int | None
+
+
+class TermDueParams(TypedDict):
+    term_end: str
+    required: int
+
+
+class TermCadre(TypedDict):
+    name: str
+    village: str
+    township: str
+
+
+class TermOfficeParams(TermDueParams):
+    cadres: list[TermCadre]
+
+
+templates.declare("training.year_due", YearDueParams)
+templates.declare("training.term_due", TermDueParams)
+templates.declare("training.term_office", TermOfficeParams)
 
 
 def _in_post(today: date) -> Any:
@@ -151,9 +180,9 @@ async def training_reminders(
     calendar: WorkCalendar | None = None,
 ) -> SweepResult:
     """Sweep: the year's training from ``remind_from_month``, the term's county-level
-    training in its last months. Due from 09:00 on a working day."""
+    training in its last months. Due from the pack's office hour on a working day."""
     local = now.astimezone(zone)
-    if not due_now(calendar or WorkCalendar(), local):
+    if not due_now(pack, calendar or WorkCalendar(), local):
         return SweepResult()
     today = local.date()
     messages: list[outbox.Message] = []

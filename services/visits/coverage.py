@@ -10,10 +10,9 @@ a household re-paired mid-quarter is due for its new cadre, and its earlier visi
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -26,73 +25,8 @@ from models.enums import HouseholdCategory, Jurisdiction, VisitMode
 from models.tables import Cadre, County, Household, Pairing, Person, Team, Township, Village
 from models.workflow import Visit
 from services.errors import DomainError
+from services.periods import Period
 from services.policy import PolicyPack
-
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
-_QUARTER = re.compile(r"^\s*(\d{4})\s*[-/ ]?\s*[Qq]\s*([1-4])\s*$")
-
-
-@dataclass(frozen=True, order=True)
-class Quarter:
-    year: int
-    number: int  # 1..4
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        """ "2026Q4", "2026-q4", "2026 Q4"."""
-        found = _QUARTER.match(text or "")
-        if found is None:
-            raise DomainError("quarter_invalid", text=text)
-        return cls(int(found.group(1)), int(found.group(2)))
-
-    @classmethod
-    def of(cls, instant: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> Quarter:
-        """The quarter an instant falls in, on the deployment's calendar."""
-        local = instant.astimezone(zone).date()
-        return cls.of_day(local)
-
-    @classmethod
-    def of_day(cls, day: date) -> Quarter:
-        return cls(day.year, (day.month - 1) // 3 + 1)
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}Q{self.number}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
-
-    @property
-    def next(self) -> Quarter:
-        return (
-            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
-        )
-
-    @property
-    def last_day(self) -> date:
-        return date.fromordinal(self.next.first_day.toordinal() - 1)
-
-    def start(self, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
-        """The first instant of the quarter, in UTC."""
-        return datetime.combine(self.first_day, time(0), tzinfo=zone).astimezone(UTC)
-
-    def end(self, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
-        """The first instant after the quarter, in UTC (exclusive)."""
-        return self.next.start(zone)
-
-    def contains(self, instant: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> bool:
-        return self.start(zone) <= instant < self.end(zone)
-
-    def days_left(self, now: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> int:
-        """Days still open for a visit, today included; 0 once the quarter is over."""
-        today = now.astimezone(zone).date()
-        if today > self.last_day:
-            return 0
-        return (self.last_day - max(today, self.first_day)).days + 1
-
-    def __str__(self) -> str:
-        return self.label
 
 
 class ScopeKind(StrEnum):
@@ -138,7 +72,7 @@ class PairingCoverage:
 
 @dataclass(frozen=True)
 class Coverage:
-    quarter: Quarter
+    quarter: Period
     scope: Scope
     place: str  # the scope by name: a cadre's name, a village, a township, a county
     min_per_quarter: int
@@ -201,11 +135,11 @@ async def place_name(session: AsyncSession, scope: Scope) -> str:
 async def coverage(
     session: AsyncSession,
     pack: PolicyPack,
-    quarter: Quarter,
+    quarter: Period,
     scope: Scope,
     *,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> Coverage:
     """Pairings due in ``quarter`` within ``scope``, and which of them were visited."""
     start, end = quarter.start(zone), quarter.end(zone)
@@ -282,11 +216,11 @@ async def coverage(
 async def coverages(
     session: AsyncSession,
     pack: PolicyPack,
-    quarter: Quarter,
+    quarter: Period,
     scopes: list[Scope],
     *,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> list[Coverage]:
     """``coverage`` for several scopes (a person's own pairings and each post's area)."""
     return [await coverage(session, pack, quarter, s, now=now, zone=zone) for s in scopes]

@@ -1,9 +1,9 @@
 """走访台账: the quarter's visit ledger as a workbook, made from the visits already logged.
 
 Sheet 走访台账 has one row per visit; sheet 覆盖情况 has the quarter's coverage per pairing,
-with totals on top. The workbook is a Chinese-language document (the format county offices
-file), so its words live here rather than in the gettext catalogs. Dates are written the
-Chinese way (2026年12月1日) in the deployment's zone.
+with totals on top. Its words are the catalogs' (English msgids): the caller passes the
+translator, Chinese for the county offices' files, where dates read 2026年12月1日, in the
+deployment's zone.
 """
 
 from __future__ import annotations
@@ -22,72 +22,75 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from locales import N_, Translator
 from models.enums import HouseholdCategory, VisitMode
 from models.tables import Cadre, County, Household, Person, Township, Village
 from models.workflow import Visit, VisitPhoto
 from services.errors import DomainError
+from services.periods import Period
 from services.policy import PolicyPack
-from services.visits.coverage import DEFAULT_ZONE, Coverage, Quarter, Scope, ScopeKind, coverage
+from services.visits.coverage import Coverage, Scope, ScopeKind, coverage
 from services.visits.records import CHECKS
 
-LEDGER_SHEET = "走访台账"
-COVERAGE_SHEET = "覆盖情况"
+LEDGER_SHEET = N_("Visit ledger")
+COVERAGE_SHEET = N_("Coverage")
 
 MODE_NAMES = {
-    VisitMode.IN_PERSON: "入户走访",
-    VisitMode.PHONE: "电话联系",
-    VisitMode.ONLINE: "线上联系",
+    VisitMode.IN_PERSON: N_("Home visit"),
+    VisitMode.PHONE: N_("Phone contact"),
+    VisitMode.ONLINE: N_("Online contact"),
 }
 CATEGORY_NAMES = {
-    HouseholdCategory.UNSTABLE: "脱贫不稳定户",
-    HouseholdCategory.MARGINAL: "边缘易致贫户",
-    HouseholdCategory.SUDDEN_HARDSHIP: "突发严重困难户",
-    HouseholdCategory.OUT_OF_POVERTY: "脱贫户",
+    HouseholdCategory.UNSTABLE: N_("Unstable out of poverty"),
+    HouseholdCategory.MARGINAL: N_("At the margin of poverty"),
+    HouseholdCategory.SUDDEN_HARDSHIP: N_("In sudden severe hardship"),
+    HouseholdCategory.OUT_OF_POVERTY: N_("Out of poverty"),
 }
 CHECK_NAMES = {
-    "income": "收入就业",
-    "food": "不愁吃",
-    "clothing": "不愁穿",
-    "schooling": "义务教育",
-    "medical": "基本医疗",
-    "housing": "住房安全",
-    "water": "饮水安全",
+    "income": N_("Income and employment"),
+    "food": N_("Enough to eat"),
+    "clothing": N_("Enough to wear"),
+    "schooling": N_("Compulsory schooling"),
+    "medical": N_("Basic medical care"),
+    "housing": N_("Safe housing"),
+    "water": N_("Safe drinking water"),
 }
 LEDGER_HEADERS = [
-    "序号",
-    "走访日期",
-    "时间",
-    "乡镇",
-    "村",
-    "农户编号",
-    "户主",
-    "农户类别",
-    "帮扶干部",
-    "走访方式",
-    "计入本季度走访",
+    N_("No."),
+    N_("Visit date"),
+    N_("Time"),
+    N_("Township"),
+    N_("Village"),
+    N_("Household code"),
+    N_("Head of household"),
+    N_("Household category"),
+    N_("Paired cadre"),
+    N_("Visit mode"),
+    N_("Counted this quarter"),
     *[CHECK_NAMES[k] for k in CHECKS],
-    "其他情况",
-    "照片（张）",
-    "位置",
-    "返贫风险",
-    "风险说明",
+    N_("Other notes"),
+    N_("Photos"),
+    N_("Location"),
+    N_("Risk of falling back"),
+    N_("Risk note"),
 ]
 COVERAGE_HEADERS = [
-    "乡镇",
-    "村",
-    "农户编号",
-    "户主",
-    "农户类别",
-    "帮扶干部",
-    "计入走访次数",
-    "其他联系次数",
-    "本季度最近一次联系",
-    "状态",
+    N_("Township"),
+    N_("Village"),
+    N_("Household code"),
+    N_("Head of household"),
+    N_("Household category"),
+    N_("Paired cadre"),
+    N_("Counted visits"),
+    N_("Other contacts"),
+    N_("Last contact this quarter"),
+    N_("Status"),
 ]
 
 
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def sheet_date(t: Translator, day: date) -> str:
+    """2026年12月1日 in zh, as the county's documents write a date."""
+    return t("{year}-{month:02d}-{day:02d}", year=day.year, month=day.month, day=day.day)
 
 
 @dataclass(frozen=True)
@@ -143,11 +146,11 @@ async def report_scope(
 async def ledger_rows(
     session: AsyncSession,
     pack: PolicyPack,
-    quarter: Quarter,
+    quarter: Period,
     scope: Scope,
     *,
     paired: set[tuple[int, int]],
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> list[LedgerRow]:
     """Every visit of the quarter to a household in the scope's area, oldest first.
 
@@ -223,57 +226,69 @@ async def ledger_rows(
     return out
 
 
-def _check_cell(ok: bool, note: str) -> str:
+def _check_cell(t: Translator, ok: bool, note: str) -> str:
     if ok:
-        return "正常"
-    return f"问题：{note}" if note else "问题"
+        return t("Fine")
+    return t("Problem: {note}", note=note) if note else t("Problem")
 
 
-def _ledger_sheet(sheet: Worksheet, rows: list[LedgerRow], zone: ZoneInfo) -> None:
-    sheet.append(LEDGER_HEADERS)
+def _ledger_sheet(t: Translator, sheet: Worksheet, rows: list[LedgerRow], zone: ZoneInfo) -> None:
+    sheet.append([t(header) for header in LEDGER_HEADERS])
     for number, row in enumerate(rows, start=1):
         local = row.visited_at.astimezone(zone)
         sheet.append(
             [
                 number,
-                chinese_date(local.date()),
+                sheet_date(t, local.date()),
                 local.strftime("%H:%M"),
                 row.township,
                 row.village,
                 row.code,
                 row.head_name,
-                CATEGORY_NAMES[row.category],
+                t(CATEGORY_NAMES[row.category]),
                 row.cadre,
-                MODE_NAMES[row.mode],
-                "是" if row.counted else "否",
-                *[_check_cell(*row.checks[k]) for k in CHECKS],
+                t(MODE_NAMES[row.mode]),
+                t("Yes") if row.counted else t("No"),
+                *[_check_cell(t, *row.checks[k]) for k in CHECKS],
                 row.notes,
                 row.photos,
-                f"{row.location[0]:.5f}, {row.location[1]:.5f}" if row.location else "未共享",
-                "是" if row.risk else "否",
+                f"{row.location[0]:.5f}, {row.location[1]:.5f}"
+                if row.location
+                else t("Not shared"),
+                t("Yes") if row.risk else t("No"),
                 row.risk_note,
             ]
         )
 
 
-def _coverage_sheet(sheet: Worksheet, cov: Coverage, zone: ZoneInfo, scope_name: str) -> int:
+def _coverage_sheet(
+    t: Translator, sheet: Worksheet, cov: Coverage, zone: ZoneInfo, scope_name: str
+) -> int:
     """Totals, then one row per pairing; returns the header row's number."""
-    counted = "、".join(MODE_NAMES[m] for m in cov.counted_modes)
+    counted = t(", ").join(t(MODE_NAMES[m]) for m in cov.counted_modes)
+    quarter = cov.quarter
     summary = [
-        ("季度", f"{cov.quarter.year}年第{cov.quarter.number}季度"),
-        ("范围", scope_name),
-        ("计入方式", f"{counted}，每户每季度至少{cov.min_per_quarter}次"),
-        ("结对户数", cov.pairings),
-        ("已走访", cov.visited),
-        ("未走访", cov.pairings - cov.visited),
-        ("本季度剩余天数", cov.days_left),
-        ("返贫风险标记", cov.risk_flags),
+        (t("Quarter"), t("Q{number} {year}", number=quarter.index, year=quarter.year)),
+        (t("Scope"), scope_name),
+        (
+            t("Counted"),
+            t(
+                "{modes}, at least {n} a quarter for each household",
+                modes=counted,
+                n=cov.min_per_quarter,
+            ),
+        ),
+        (t("Paired households"), cov.pairings),
+        (t("Visited"), cov.visited),
+        (t("Not visited"), cov.pairings - cov.visited),
+        (t("Days left this quarter"), cov.days_left),
+        (t("Risk flags"), cov.risk_flags),
     ]
     for label, value in summary:
         sheet.append([label, value])
     sheet.append([])
     header_row = sheet.max_row + 1
-    sheet.append(COVERAGE_HEADERS)
+    sheet.append([t(header) for header in COVERAGE_HEADERS])
     for row in cov.rows:
         last = row.last_visit_at
         sheet.append(
@@ -282,12 +297,12 @@ def _coverage_sheet(sheet: Worksheet, cov: Coverage, zone: ZoneInfo, scope_name:
                 row.village,
                 row.code,
                 row.head_name,
-                CATEGORY_NAMES[row.category],
+                t(CATEGORY_NAMES[row.category]),
                 row.cadre_name,
                 row.counted_visits,
                 row.other_visits,
-                chinese_date(last.astimezone(zone).date()) if last else "",
-                "已走访" if row.done else "未走访",
+                sheet_date(t, last.astimezone(zone).date()) if last else "",
+                t("Visited") if row.done else t("Not visited"),
             ]
         )
     return header_row
@@ -306,11 +321,12 @@ def _style(sheet: Worksheet, header_row: int = 1) -> None:
 async def visit_ledger(
     session: AsyncSession,
     pack: PolicyPack,
-    quarter: Quarter,
+    quarter: Period,
     scope: Scope,
     *,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
+    t: Translator,
 ) -> tuple[bytes, Coverage, int]:
     """The workbook's bytes, the coverage it shows, and how many visits it lists."""
     cov = await coverage(session, pack, quarter, scope, now=now, zone=zone)
@@ -319,11 +335,11 @@ async def visit_ledger(
     book = Workbook()
     ledger = book.active
     assert ledger is not None
-    ledger.title = LEDGER_SHEET
-    _ledger_sheet(ledger, rows, zone)
+    ledger.title = t(LEDGER_SHEET)
+    _ledger_sheet(t, ledger, rows, zone)
     _style(ledger)
-    sheet = book.create_sheet(COVERAGE_SHEET)
-    _style(sheet, _coverage_sheet(sheet, cov, zone, cov.place or "全部"))
+    sheet = book.create_sheet(t(COVERAGE_SHEET))
+    _style(sheet, _coverage_sheet(t, sheet, cov, zone, cov.place or t("All")))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), cov, len(rows)

@@ -13,8 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import HouseholdCategory, VisitMode
 from models.tables import Household, Pairing, Village
 from models.workflow import Visit
-from services.policy import PolicyPack
-from services.visits.coverage import DEFAULT_ZONE, Quarter, counted_modes
+from services.periods import Period
+from services.policy import Cadence, PolicyPack
+from services.visits.coverage import counted_modes
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ async def my_households(
     *,
     pack: PolicyPack,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> list[MyHousehold]:
     """The cadre's active pairings, with the last visit and this quarter's status."""
     rows = (
@@ -55,7 +56,7 @@ async def my_households(
             .order_by(col(Visit.visited_at).desc())
         )
     ).all()
-    quarter = Quarter.of(now, zone)
+    quarter = Period.of(Cadence.QUARTERLY, now, zone)
     start, end = quarter.start(zone), quarter.end(zone)
     modes = counted_modes(pack)
     last: dict[int, Visit] = {}

@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import VisitMode
 from services.errors import DomainError
 from services.policy import PolicyPack
-from services.visits.coverage import DEFAULT_ZONE
 from services.visits.household_search import MatchKind, SearchResult, search
 from services.visits.one_line import parse_one_line, problems_from_notes, risk_from_notes
 from services.visits.records import MAX_CHECK_NOTE_CHARS, Check, PhotoIn, VisitSaved, log_visit
@@ -62,7 +61,7 @@ async def quick_visit(
     pack: PolicyPack,
     now: datetime,
     photos: Sequence[PhotoIn] = (),
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> QuickOutcome:
     """Save ``/visit <name or code> [mode] [notes]`` when the name settles on one household
     (a code, an exact name, or an exact reading); otherwise return the choices. A fuzzy match
@@ -102,7 +101,7 @@ async def log_quick(
     pack: PolicyPack,
     now: datetime,
     photos: Sequence[PhotoIn] = (),
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> VisitSaved:
     return await log_visit(
         session,

@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -29,9 +29,9 @@ from models.enums import ApproverKind, VisitMode
 from models.tables import ApproverPost, Cadre, Person
 from models.workflow import Visit, VisitPhoto
 from services.errors import DomainError
-from services.messaging import outbox
+from services.messaging import outbox, templates
 from services.policy import PolicyPack
-from services.visits.coverage import DEFAULT_ZONE, counted_modes
+from services.visits.coverage import counted_modes
 from services.visits.targets import VisitTarget, visit_target
 
 # 一收入两不愁三保障: income; food and clothing; schooling, medical care, housing, drinking water.
@@ -42,6 +42,27 @@ MAX_PHOTOS = 10
 # A visit may be recorded a little after the fact, never ahead of it.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 RISK_TEMPLATE = "visit.risk"
+
+
+class Problem(TypedDict):
+    check: str
+    note: str
+
+
+class RiskParams(TypedDict):
+    visit_id: int
+    household: str
+    code: str
+    village: str
+    township: str
+    cadre: str
+    mode: str
+    visited_on: str
+    problems: list[Problem]
+    note: str
+
+
+templates.declare(RISK_TEMPLATE, RiskParams)
 
 
 @dataclass(frozen=True)
@@ -117,7 +138,7 @@ async def log_visit(
     risk: bool = False,
     risk_note: str = "",
     visited_at: datetime | None = None,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> VisitSaved:
     """Record a visit (flushed, not committed). A risk flag queues the township's notice."""
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -26,18 +26,34 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Cadre, ChannelAccount, Household, Pairing
 from models.workflow import Visit
-from services.messaging import outbox
-from services.policy import PolicyPack
+from services.calendar import WorkCalendar
+from services.messaging import outbox, templates
+from services.periods import Period, visit_due_now
+from services.policy import Cadence, PolicyPack
 from services.roster.accounts import reachable_on
-from services.visits.coverage import Quarter, counted_modes
+from services.visits.coverage import counted_modes
 
-# Reminders go out in the morning, not at midnight (as the leave sweeps' do).
-MORNING_HOUR = 8
 LAST_WEEK = 7
 TEMPLATE = "visit.due"
 
 
-def slot_opening(pack: PolicyPack, quarter: Quarter, today: date) -> date | None:
+class DueHousehold(TypedDict):
+    name: str
+    code: str
+
+
+class DueParams(TypedDict):
+    quarter: str
+    last_day: str
+    days_left: int
+    min_per_quarter: int
+    households: list[DueHousehold]
+
+
+templates.declare(TEMPLATE, DueParams)
+
+
+def slot_opening(pack: PolicyPack, quarter: Period, today: date) -> date | None:
     """The day the reminder slot containing ``today`` opened; None outside the window."""
     if not quarter.first_day <= today <= quarter.last_day:
         return None
@@ -56,18 +72,21 @@ def slot_opening(pack: PolicyPack, quarter: Quarter, today: date) -> date | None
     return quarter.last_day - timedelta(days=opened_left - 1)
 
 
-def due_key(cadre_id: int, quarter: Quarter, opened: date) -> str:
+def due_key(cadre_id: int, quarter: Period, opened: date) -> str:
     return f"visit-due:{cadre_id}:{quarter.label}:{opened.isoformat()}"
 
 
-async def visit_due(session: AsyncSession, pack: PolicyPack, now: datetime, zone: ZoneInfo) -> int:
+async def visit_due(
+    session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
+) -> int:
     """Sweep: remind each cadre of the paired households not yet visited this quarter, once
-    per slot. Returns how many reminders were queued."""
+    per slot, from the pack's cadre hour on a working day (a slot opening on a holiday is
+    sent on the next working day while it lasts). Returns how many reminders were queued."""
     local = now.astimezone(zone)
-    if local.hour < MORNING_HOUR:
+    if not visit_due_now(pack, calendar, local):
         return 0
     today = local.date()
-    quarter = Quarter.of(now, zone)
+    quarter = Period.of(Cadence.QUARTERLY, now, zone)
     opened = slot_opening(pack, quarter, today)
     if opened is None:
         return 0

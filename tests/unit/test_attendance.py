@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.cli import main
 from bot.config import Settings
 from bot.context import AppContext
+from locales import Catalogs
 from models.enums import CheckState, DayClass, LeaveKind, SheetState
 from models.presence import AttendanceSheet
 from models.workflow import OutboxMessage
@@ -29,7 +30,7 @@ from services.leave import approvals
 from services.leave import requests as leaves
 from services.policy_loading import load_pack
 from services.presence import attendance, trips
-from services.presence.attendance_workbook import HEADERS, workbook
+from services.presence.attendance_workbook import workbook
 from services.presence.day_ledger import month_ledger
 from services.supervision import recall
 from services.visits.coverage import Scope, ScopeKind
@@ -40,6 +41,13 @@ from tests.factories import (
     telegram_chat,
 )
 
+ZH = Catalogs().get("zh")
+# The township's printed sheet, word for word as it was when its words lived in the code.
+HEADERS = [
+    "序号", "村", "姓名", "职务", "派出单位", "在村天数", "因公出差、会议、培训", "事假",
+    "病假", "年休假", "无故脱岗", "休息日", "计入驻村天数", "应驻村天数", "是否达标",
+    "补助天数", "生活补助（元）", "报销往返次数", "报销里程（公里）", "交通费（元）", "合计（元）",
+]  # fmt: skip
 GANZHOU = load_pack("ganzhou-2021")
 QINGHAI = load_pack("qinghai-2018")
 CAL = WorkCalendar()
@@ -197,8 +205,10 @@ async def test_the_workbook_shows_what_the_ledger_gives(
     )
     scope = Scope(ScopeKind.COUNTY, roster.county.id or 0)
     sheets = await attendance.sheets(session, GANZHOU, CAL, scope, 2026, 11, pf.ZONE)
-    ledger = {m.name: m for m in await month_ledger(session, GANZHOU, CAL, 2026, 11, scope)}
-    ws = load_workbook(io.BytesIO(workbook(sheets)))["江口镇"]
+    ledger = {
+        m.name: m for m in await month_ledger(session, GANZHOU, CAL, 2026, 11, scope, zone=pf.ZONE)
+    }
+    ws = load_workbook(io.BytesIO(workbook(sheets, ZH)))["江口镇"]
     assert "江口镇" in str(ws["A1"].value) and "2026年11月考勤表" in str(ws["A1"].value)
     header = next(r for r in range(1, 8) if ws.cell(r, 1).value == "序号")
     assert [ws.cell(header, c).value for c in range(1, len(HEADERS) + 1)] == HEADERS
@@ -220,7 +230,7 @@ async def test_the_workbook_shows_what_the_ledger_gives(
     assert ws.cell(totals, col_of["生活补助（元）"]).value == 100 * sum(
         m.allowance_days for m in ledger.values()
     )
-    daily = load_workbook(io.BytesIO(workbook(sheets)))["江口镇逐日"]
+    daily = load_workbook(io.BytesIO(workbook(sheets, ZH)))["江口镇逐日"]
     assert [daily.cell(4 + i, 2).value for i in range(3)] == [
         ws.cell(r, 3).value for r in sorted(rows.values())
     ]

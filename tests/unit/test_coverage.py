@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,22 +15,26 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cli
+from locales import Catalogs
 from models import migrate
 from models.db import create_engine, session_factory
 from models.enums import Jurisdiction, VisitMode
 from models.tables import Pairing
 from services.clock import FixedClock
 from services.errors import DomainError
+from services.periods import Period
+from services.policy import Cadence
 from services.policy_loading import load_pack
-from services.visits.coverage import Quarter, Scope, ScopeKind, coverage
+from services.visits.coverage import Scope, ScopeKind, coverage
 from services.visits.ledger_report import report_scope, visit_ledger
 from services.visits.records import log_visit
 from tests.factories import seed_roster
+from tests.presence_factories import ZONE
 from tests.visit_factories import VisitWorld, seed_visit_world
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PACK = load_pack("ganzhou-2021")
-Q4 = Quarter(2026, 4)
+Q4 = Period.quarter(2026, 4)
 
 
 def beijing(*args: int) -> datetime:
@@ -40,20 +45,20 @@ def beijing(*args: int) -> datetime:
     ("text", "quarter"),
     [
         ("2026Q4", Q4),
-        ("2026q1", Quarter(2026, 1)),
-        ("2026-Q2", Quarter(2026, 2)),
-        (" 2027 q3 ", Quarter(2027, 3)),
+        ("2026q1", Period.quarter(2026, 1)),
+        ("2026-Q2", Period.quarter(2026, 2)),
+        (" 2027 q3 ", Period.quarter(2027, 3)),
     ],
 )
-def test_quarter_parse(text: str, quarter: Quarter) -> None:
-    assert Quarter.parse(text) == quarter
-    assert quarter.label == f"{quarter.year}Q{quarter.number}"
+def test_quarter_parse(text: str, quarter: Period) -> None:
+    assert Period.parse(text, Cadence.QUARTERLY) == quarter
+    assert quarter.label == f"{quarter.year}Q{quarter.index}"
 
 
 @pytest.mark.parametrize("text", ["2026Q5", "2026Q0", "Q4", "26Q4", "2026-12", ""])
 def test_quarter_parse_refuses(text: str) -> None:
     with pytest.raises(DomainError) as caught:
-        Quarter.parse(text)
+        Period.parse(text, Cadence.QUARTERLY)
     assert caught.value.code == "quarter_invalid"
 
 
@@ -61,13 +66,13 @@ def test_quarter_parse_refuses(text: str) -> None:
     ("instant", "quarter"),
     [
         (beijing(2026, 12, 31, 23, 30), Q4),  # 15:30 UTC on the 31st
-        (beijing(2027, 1, 1, 0, 30), Quarter(2027, 1)),  # still 31 Dec in UTC
+        (beijing(2027, 1, 1, 0, 30), Period.quarter(2027, 1)),  # still 31 Dec in UTC
         (beijing(2026, 10, 1, 0, 10), Q4),  # still 30 Sep in UTC
-        (beijing(2026, 9, 30, 23, 59), Quarter(2026, 3)),
+        (beijing(2026, 9, 30, 23, 59), Period.quarter(2026, 3)),
     ],
 )
-def test_quarter_of_an_instant_is_read_in_the_zone(instant: datetime, quarter: Quarter) -> None:
-    assert Quarter.of(instant, BEIJING) == quarter
+def test_quarter_of_an_instant_is_read_in_the_zone(instant: datetime, quarter: Period) -> None:
+    assert Period.of(Cadence.QUARTERLY, instant, BEIJING) == quarter
     assert quarter.contains(instant, BEIJING)
 
 
@@ -75,7 +80,7 @@ def test_quarter_bounds_and_days_left() -> None:
     assert (Q4.first_day.isoformat(), Q4.last_day.isoformat()) == ("2026-10-01", "2026-12-31")
     assert Q4.start(BEIJING) == datetime(2026, 9, 30, 16, 0, tzinfo=UTC)
     assert Q4.end(BEIJING) == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
-    assert Q4.next == Quarter(2027, 1)
+    assert Q4.next == Period.quarter(2027, 1)
     assert Q4.days_left(beijing(2026, 12, 31, 23, 30), BEIJING) == 1
     assert Q4.days_left(beijing(2026, 11, 23, 9, 0), BEIJING) == 39
     assert Q4.days_left(beijing(2027, 1, 1, 0, 30), BEIJING) == 0
@@ -103,7 +108,7 @@ async def visit(
     assert cadre_id is not None and household_id is not None
     await log_visit(
         session, cadre_id=cadre_id, household_id=household_id, mode=mode, pack=PACK,
-        now=at, visited_at=at, risk=risk,
+        now=at, visited_at=at, risk=risk, zone=ZONE,
     )  # fmt: skip
 
 
@@ -128,7 +133,7 @@ async def test_a_visit_late_on_new_years_eve_counts_for_q4(
     assert cov.place == "王芳"
 
     q1 = await coverage(
-        session, PACK, Quarter(2027, 1), scope(ScopeKind.CADRE, world.cadres["王芳"].id),
+        session, PACK, Period.quarter(2027, 1), scope(ScopeKind.CADRE, world.cadres["王芳"].id),
         now=beijing(2027, 1, 2, 9, 0), zone=BEIJING,
     )  # fmt: skip
     assert {r.head_name: r.done for r in q1.rows} == {"张伟明": False, "李秀英": True}
@@ -248,7 +253,7 @@ async def test_visit_ledger_workbook(session: AsyncSession, world: VisitWorld) -
     await visit(session, world, "王芳", "李秀英", beijing(2026, 9, 30, 10, 0))  # Q3
     content, cov, count = await visit_ledger(
         session, PACK, Q4, await report_scope(session, township="江口镇"),
-        now=beijing(2026, 12, 10, 9, 0), zone=BEIJING,
+        now=beijing(2026, 12, 10, 9, 0), zone=BEIJING, t=Catalogs().get("zh"),
     )  # fmt: skip
     assert count == 2 and (cov.pairings, cov.visited, cov.risk_flags) == (4, 1, 1)
     book = load_workbook(io.BytesIO(content))
@@ -331,3 +336,25 @@ async def test_report_visits_command(
     nowhere = ["report", "visits", "--township", "无此镇", "-o", str(output)]
     assert await asyncio.to_thread(cli.main, nowhere) == 2
     assert "找不到乡镇“无此镇”" in capsys.readouterr().err
+
+
+async def test_visit_ledger_in_en_reads_in_english(
+    session: AsyncSession, world: VisitWorld
+) -> None:
+    """The same workbook with the en translator: only the roster's own names stay Chinese."""
+    await visit(session, world, "王芳", "张伟明", beijing(2026, 12, 1, 9, 30), risk=True)
+    content, _, _ = await visit_ledger(
+        session, PACK, Q4, await report_scope(session, township="江口镇"),
+        now=beijing(2026, 12, 10, 9, 0), zone=BEIJING, t=Catalogs().get("en"),
+    )  # fmt: skip
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Visit ledger", "Coverage"]
+    ledger = [list(r) for r in book["Visit ledger"].iter_rows(values_only=True)]
+    row = dict(zip(ledger[0], ledger[1], strict=True))
+    assert (row["Visit date"], row["Visit mode"], row["Location"]) == (
+        "2026-12-01", "Home visit", "Not shared",
+    )  # fmt: skip
+    cells = [trimmed(r) for r in book["Coverage"].iter_rows(values_only=True)]
+    assert cells[0] == ["Quarter", "Q4 2026"]
+    header = next(c for c in cells if c and c[0] == "Township")
+    assert not any(re.search(r"[\u4e00-\u9fff]", str(h)) for h in ledger[0] + header)

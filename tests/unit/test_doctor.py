@@ -3,6 +3,7 @@ The command line runs in-process; the Telegram checks ask the Bot API emulator."
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -134,3 +135,31 @@ async def test_telegram_checks_ask_get_me_and_the_webhook_state() -> None:
         )
         [refused] = await telegram_checks(bad)
         assert refused.level is Level.FAIL and "401" in refused.what
+
+
+@pytest.mark.parametrize(
+    ("zone", "calendar_line", "level"),
+    [
+        ("Asia/Shanghai", "calendar:", None),
+        ("Asia/Urumqi", "calendar:", None),
+        ("Mars/Olympus", "calendar not checked", Level.WARN),
+    ],
+)
+async def test_the_calendar_is_checked_in_the_zone_given_never_a_guessed_one(
+    here: Path, zone: str, calendar_line: str, level: Level | None
+) -> None:
+    # The command line runs its own event loop: off this test's.
+    assert await asyncio.to_thread(main, ["db", "upgrade"]) == 0
+    checks = await doctor.local_checks(
+        token=None,
+        database_url=os.environ["ZHUCUN_DATABASE_URL"],
+        policy="ganzhou-2021",
+        timezone=zone,
+        now=datetime(2026, 12, 7, 9, tzinfo=UTC),
+    )
+    zone_check = next(c for c in checks if "ZHUCUN_TIMEZONE" in c.what or "time zone" in c.what)
+    assert (zone_check.level is Level.OK) is (level is None)
+    found = [c for c in checks if c.what.startswith(calendar_line)]
+    assert found, [c.what for c in checks]
+    if level is not None:
+        assert found[0].level is level

@@ -478,9 +478,9 @@ async def test_back_closes_with_actual_date_and_the_unreturned_are_reminded(
     assert closed.state == LeaveState.CLOSED and closed.returned_on == date(2026, 11, 24)
     # 李强's leave ended on the 24th; on the 25th before eight nothing, after eight once.
     clock.set(datetime(2026, 11, 24, 23, 0, tzinfo=UTC))  # 07:00 on the 25th in Beijing
-    assert (await leave_sweeps.unreturned(session, clock.now(), ZONE)).reminded == 0
+    assert (await leave_sweeps.unreturned(session, GANZHOU, clock.now(), ZONE)).reminded == 0
     clock.advance(timedelta(hours=2))
     for _ in range(2):
-        await leave_sweeps.unreturned(session, clock.now(), ZONE)
+        await leave_sweeps.unreturned(session, GANZHOU, clock.now(), ZONE)
     (reminder,) = await outbox_rows(session, "leave.remind_back")
     assert reminder.person_id == person(roster, "李强")

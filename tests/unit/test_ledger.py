@@ -230,7 +230,14 @@ async def test_so_far_and_whether_the_minimum_can_still_be_reached(
     assert (month.counted_so_far, month.counted, month.possible) == (6, 11, 13)
     assert not month.reachable and not month.met
     zhang = await cadre_month(
-        session, GANZHOU, CAL, pf.cadre_id(roster, "张伟"), 2026, 11, today=D(2026, 11, 23)
+        session,
+        GANZHOU,
+        CAL,
+        pf.cadre_id(roster, "张伟"),
+        2026,
+        11,
+        today=D(2026, 11, 23),
+        zone=pf.ZONE,
     )
     assert zhang is not None and zhang.reachable and zhang.counted_so_far == 16
 
@@ -248,9 +255,16 @@ async def test_a_term_that_ends_mid_month(session: AsyncSession, roster: Roster)
     zhang.term_end = D(2026, 11, 15)
     session.add(zhang)
     await session.flush()
-    month = await cadre_month(session, GANZHOU, CAL, pf.cadre_id(roster, "张伟"), 2026, 11)
+    month = await cadre_month(
+        session, GANZHOU, CAL, pf.cadre_id(roster, "张伟"), 2026, 11, zone=pf.ZONE
+    )
     assert month is not None and len(month.days) == 15 and month.minimum == 10
-    assert await cadre_month(session, GANZHOU, CAL, pf.cadre_id(roster, "张伟"), 2026, 12) is None
+    assert (
+        await cadre_month(
+            session, GANZHOU, CAL, pf.cadre_id(roster, "张伟"), 2026, 12, zone=pf.ZONE
+        )
+        is None
+    )
 
 
 async def test_the_ledger_costs_the_same_queries_for_three_cadres_or_thirty(
@@ -264,11 +278,11 @@ async def test_the_ledger_costs_the_same_queries_for_three_cadres_or_thirty(
     scope = Scope(ScopeKind.TOWNSHIP, roster.township.id or 0)
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
-        small = await month_ledger(session, GANZHOU, CAL, 2026, 11, scope)
+        small = await month_ledger(session, GANZHOU, CAL, 2026, 11, scope, zone=pf.ZONE)
         few = len(statements)
         await pf.more_cadres(session, roster, 27)
         statements.clear()
-        big = await month_ledger(session, GANZHOU, CAL, 2026, 11, scope)
+        big = await month_ledger(session, GANZHOU, CAL, 2026, 11, scope, zone=pf.ZONE)
         many = len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)

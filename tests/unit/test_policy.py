@@ -156,6 +156,9 @@ VALUES: list[tuple[str, str, Any, str]] = [
     ("central-2017", "calendar.leader_meeting", "quarterly", "四(二)"),
     ("central-2017", "calendar.work_report", "half_year", "四(二)"),
     ("ganzhou-2021", "calendar.term_end_reminder_days", [90, 30], "project"),
+    *[(pack, "schedule.office_hour", 9, "local default") for pack in PACKS],
+    *[(pack, "schedule.cadre_hour", 8, "local default") for pack in PACKS],
+    *[(pack, "schedule.visits_on_working_days", True, "local default") for pack in PACKS],
 ]
 
 
@@ -177,6 +180,8 @@ def test_shipped_packs() -> None:
     packs = list_packs()
     assert [p.id for p in packs] == PACKS
     for pack in packs:
+        # Every send hour says where it comes from, an article or a local default.
+        assert set(pack.schedule.sources) == set(type(pack.schedule).model_fields) - {"sources"}
         assert set(pack.based_on) <= set(PACKS), pack.id
         assert all(tier.source for tier in pack.leave.tiers), pack.id
         assert pack.leave.official_business_kinds == ["business", "meeting", "training"]
@@ -279,6 +284,15 @@ BROKEN = [
         'dispatch_check = "monthly"',
         'dispatch_check = "daily"',
         "calendar.dispatch_check",
+    ),
+    ("hour past the day", "office_hour = 9", "office_hour = 24", "schedule.office_hour"),
+    ("negative hour", "cadre_hour = 8", "cadre_hour = -1", "schedule.cadre_hour"),
+    ("no hour", "office_hour = 9\n", "", "schedule.office_hour: required field"),
+    (
+        "source of no hour",
+        'office_hour = "local default',
+        'send_hour = "local default',
+        "schedule.sources.send_hour: no field",
     ),
     ("bad TOML", "[presence]", "[presence", "not valid TOML"),
 ]

@@ -56,12 +56,13 @@ async def test_tick_at_an_instant(database: AppContext, capsys: pytest.CaptureFi
     assert lines[0] == "tick as of 2026-12-20T09:00+08:00 (Asia/Shanghai)"
     counts = dict(line.split() for line in lines[1:])
     assert list(counts) == [s.name for s in SWEEPS]
-    assert counts["visit_due"] == "1" and counts["draft_sheets"] == "1"
-    assert await keys(database) == [f"visit-due:{(await _wang(database))}:2026Q4:2026-12-18"]
-    # Again, without an offset (the deployment's zone): the same slot, nothing new.
-    assert await _main(["tick", "--at", "2026-12-20 10:00"]) == 0
+    # A Sunday: the visit reminder waits for a working day (the pack's schedule).
+    assert counts["visit_due"] == "0" and counts["draft_sheets"] == "1"
+    # Monday, without an offset (the deployment's zone): the same slot goes out now.
+    assert await _main(["tick", "--at", "2026-12-21 10:00"]) == 0
     counts = dict(line.split() for line in capsys.readouterr().out.strip().splitlines()[1:])
-    assert counts["visit_due"] == counts["draft_sheets"] == "0"
+    assert counts["visit_due"] == "1" and counts["draft_sheets"] == "0"
+    assert await keys(database) == [f"visit-due:{(await _wang(database))}:2026Q4:2026-12-18"]
     assert "failed" not in counts.values()
 
 

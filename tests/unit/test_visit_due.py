@@ -17,9 +17,10 @@ from locales import Catalogs
 from models.enums import VisitMode
 from models.tables import Pairing
 from models.workflow import OutboxMessage, Visit
+from services.calendar import WorkCalendar
 from services.clock import FixedClock
+from services.periods import Period
 from services.policy_loading import load_pack
-from services.visits.coverage import Quarter
 from services.visits.sweeps import slot_opening, visit_due
 from tests.factories import (
     bind_telegram,
@@ -32,7 +33,7 @@ from tests.presence_factories import ZONE, local
 from tests.visit_factories import VisitWorld, seed_visit_world
 
 GANZHOU = load_pack("ganzhou-2021")
-Q4 = Quarter(2026, 4)
+Q4 = Period.quarter(2026, 4)
 D = date
 
 
@@ -85,7 +86,7 @@ def households(row: OutboxMessage) -> list[str]:
 
 
 async def sweep(session: AsyncSession, at: datetime) -> int:
-    return await visit_due(session, GANZHOU, at, ZONE)
+    return await visit_due(session, GANZHOU, WorkCalendar(), at, ZONE)
 
 
 async def test_fires_at_its_moment_once_per_cadre(session: AsyncSession, world: VisitWorld) -> None:
@@ -160,3 +161,15 @@ async def test_who_is_not_reminded(session: AsyncSession, world: VisitWorld) -> 
     session.add(wang)
     await session.flush()
     assert await sweep(session, local(D(2026, 12, 4), 9)) == 0
+
+
+async def test_a_slot_opening_on_a_sunday_waits_for_monday(
+    session: AsyncSession, world: VisitWorld
+) -> None:
+    """2026-12-27, a Sunday, opens a last-week slot: nothing goes that day, and on Monday
+    (still within the slot) its reminder does, under the Sunday's key."""
+    assert await sweep(session, local(D(2026, 12, 27), 10)) == 0
+    assert await sweep(session, local(D(2026, 12, 28), 7, 59)) == 0  # before the cadre hour
+    assert await sweep(session, local(D(2026, 12, 28), 8)) == 4
+    keys = {row.dedup_key.rsplit(":", 1)[1] for row in await reminders(session)}
+    assert keys == {"2026-12-27"}

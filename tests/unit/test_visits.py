@@ -31,6 +31,7 @@ from tests.factories import (
     telegram_chat,
     unbind_telegram,
 )
+from tests.presence_factories import ZONE
 from tests.visit_factories import VisitWorld, seed_visit_world
 
 PACK = load_pack("ganzhou-2021")
@@ -73,6 +74,7 @@ async def test_a_full_visit_is_recorded(
         notes="  家里三口人  ",
         photos=[photo],
         location=(25.861, 115.012),
+        zone=ZONE,
     )
     assert saved.counted and saved.target.paired
     assert saved.problems == ("housing",)
@@ -97,7 +99,7 @@ async def test_no_location_never_blocks_saving(
     cadre, household = ids(world, "王芳", "李秀英")
     saved = await log_visit(
         session, cadre_id=cadre, household_id=household, mode=VisitMode.IN_PERSON,
-        pack=PACK, now=clock.now(),
+        pack=PACK, now=clock.now(), zone=ZONE,
     )  # fmt: skip
     visit = await session.get(Visit, saved.visit_id)
     assert visit is not None and visit.latitude is None and visit.longitude is None
@@ -109,7 +111,13 @@ async def test_phone_contact_is_recorded_but_not_counted(
 ) -> None:
     cadre, household = ids(world, "王芳", "张伟明")
     saved = await log_visit(
-        session, cadre_id=cadre, household_id=household, mode="phone", pack=PACK, now=clock.now()
+        session,
+        cadre_id=cadre,
+        household_id=household,
+        mode="phone",
+        pack=PACK,
+        now=clock.now(),
+        zone=ZONE,
     )
     assert saved.mode is VisitMode.PHONE and not saved.counted
 
@@ -119,14 +127,20 @@ async def test_a_teammate_may_cover_but_it_does_not_count_and_outsiders_may_not(
 ) -> None:
     li, household = ids(world, "李强", "张伟明")
     saved = await log_visit(
-        session, cadre_id=li, household_id=household, mode="in_person", pack=PACK, now=clock.now()
+        session,
+        cadre_id=li,
+        household_id=household,
+        mode="in_person",
+        pack=PACK,
+        now=clock.now(),
+        zone=ZONE,
     )
     assert not saved.target.paired and not saved.counted
     zhao, _ = ids(world, "赵敏", "张伟明")
     with pytest.raises(DomainError) as caught:
         await log_visit(
             session, cadre_id=zhao, household_id=household, mode="in_person", pack=PACK,
-            now=clock.now(),
+            now=clock.now(), zone=ZONE,
         )  # fmt: skip
     assert caught.value.code == "visit_not_allowed"
 
@@ -152,6 +166,7 @@ async def test_invalid_visits_are_refused_with_a_code(
     change = dict(change)  # shared by the test's variants: never edit the original
     args: dict = {
         "cadre_id": cadre, "household_id": household, "mode": "in_person", "pack": PACK,
+        "zone": ZONE,
         "now": clock.now(),
     }  # fmt: skip
     if "visited_at_offset" in change:
@@ -181,6 +196,7 @@ async def test_risk_flag_reaches_the_township_approver_and_nobody_else(
         checks={"medical": Check(ok=False, note="户主重病住院")},
         risk=True,
         risk_note="医疗费用高，有返贫风险",
+        zone=ZONE,
     )
     assert saved.risk and saved.approvers_told == 1
     rows = await outbox(session)
@@ -222,7 +238,7 @@ async def test_risk_flag_goes_to_every_holder_of_the_post_who_can_be_reached(
     cadre, household = ids(world, "张伟", "区志强")
     saved = await log_visit(
         session, cadre_id=cadre, household_id=household, mode="phone", pack=PACK,
-        now=clock.now(), risk=True,
+        now=clock.now(), risk=True, zone=ZONE,
     )  # fmt: skip
     assert saved.approvers_told == 2
     assert {r.person_id for r in await outbox(session)} == {world.people["刘洋"].id, deputy.id}
@@ -235,7 +251,7 @@ async def test_risk_flag_with_nobody_to_tell_is_still_saved(
     cadre, household = ids(world, "赵敏", "单雄信")
     saved = await log_visit(
         session, cadre_id=cadre, household_id=household, mode="in_person", pack=PACK,
-        now=clock.now(), risk=True,
+        now=clock.now(), risk=True, zone=ZONE,
     )  # fmt: skip
     assert saved.risk and saved.approvers_told == 0
     assert await outbox(session) == []
@@ -313,7 +329,7 @@ async def test_one_line_visit_saves_at_once_when_the_name_is_sure(
 ) -> None:
     cadre, household = ids(world, "王芳", "张伟明")
     outcome = await quick_visit(
-        session, "张为明 电话 孩子辍学", cadre_id=cadre, pack=PACK, now=clock.now()
+        session, "张为明 电话 孩子辍学", cadre_id=cadre, pack=PACK, now=clock.now(), zone=ZONE
     )
     # 张为明 is exactly a household of the village, but 王芳's own pairing 张伟明 sounds
     # the same: she is asked.
@@ -321,7 +337,12 @@ async def test_one_line_visit_saves_at_once_when_the_name_is_sure(
     assert [m.head_name for m in outcome.choices.matches][:2] == ["张为明", "张伟明"]
 
     outcome = await quick_visit(
-        session, "zhang weiming 电话 孩子辍学，房屋漏雨", cadre_id=cadre, pack=PACK, now=clock.now()
+        session,
+        "zhang weiming 电话 孩子辍学，房屋漏雨",
+        cadre_id=cadre,
+        pack=PACK,
+        now=clock.now(),
+        zone=ZONE,
     )
     saved = outcome.saved
     assert saved is not None and saved.target.household_id == household
@@ -335,7 +356,9 @@ async def test_one_line_visit_asks_about_a_typo(
     session: AsyncSession, clock: FixedClock, world: VisitWorld
 ) -> None:
     cadre, _ = ids(world, "王芳", "李秀英")
-    outcome = await quick_visit(session, "李秀音", cadre_id=cadre, pack=PACK, now=clock.now())
+    outcome = await quick_visit(
+        session, "李秀音", cadre_id=cadre, pack=PACK, now=clock.now(), zone=ZONE
+    )
     assert outcome.saved is None and outcome.choices is not None
     assert outcome.choices.matches[0].head_name == "李秀英"
     assert (await session.exec(select(Visit))).all() == []
@@ -345,7 +368,9 @@ async def test_one_line_visit_with_nothing_found(
     session: AsyncSession, clock: FixedClock, world: VisitWorld
 ) -> None:
     cadre, _ = ids(world, "王芳", "李秀英")
-    outcome = await quick_visit(session, "王大锤 入户", cadre_id=cadre, pack=PACK, now=clock.now())
+    outcome = await quick_visit(
+        session, "王大锤 入户", cadre_id=cadre, pack=PACK, now=clock.now(), zone=ZONE
+    )
     assert outcome.saved is None and outcome.choices is not None
     assert outcome.choices.matches == ()
 
@@ -355,7 +380,12 @@ async def test_one_line_risk_words_raise_the_flag(
 ) -> None:
     cadre, _ = ids(world, "王芳", "张伟明")
     outcome = await quick_visit(
-        session, "H0001 户主重病住院，有返贫风险", cadre_id=cadre, pack=PACK, now=clock.now()
+        session,
+        "H0001 户主重病住院，有返贫风险",
+        cadre_id=cadre,
+        pack=PACK,
+        now=clock.now(),
+        zone=ZONE,
     )
     assert outcome.saved is not None and outcome.saved.risk
     assert outcome.saved.problems == ("medical",)
@@ -369,9 +399,9 @@ async def test_my_households_show_last_visit_and_quarter_status(
     earlier = clock.now() - timedelta(days=70)  # 2026-09-14: last quarter
     await log_visit(
         session, cadre_id=cadre, household_id=household, mode="in_person", pack=PACK,
-        now=clock.now(), visited_at=earlier,
+        now=clock.now(), visited_at=earlier, zone=ZONE,
     )  # fmt: skip
-    rows = await my_households(session, cadre, pack=PACK, now=clock.now())
+    rows = await my_households(session, cadre, pack=PACK, now=clock.now(), zone=ZONE)
     assert [(r.code, r.head_name, r.village) for r in rows] == [
         ("H0001", "张伟明", "下寨村"),
         ("H0002", "李秀英", "下寨村"),
@@ -380,13 +410,19 @@ async def test_my_households_show_last_visit_and_quarter_status(
     assert rows[1].last_visit_at is None
 
     await log_visit(
-        session, cadre_id=cadre, household_id=household, mode="phone", pack=PACK, now=clock.now()
+        session,
+        cadre_id=cadre,
+        household_id=household,
+        mode="phone",
+        pack=PACK,
+        now=clock.now(),
+        zone=ZONE,
     )
-    rows = await my_households(session, cadre, pack=PACK, now=clock.now())
+    rows = await my_households(session, cadre, pack=PACK, now=clock.now(), zone=ZONE)
     assert rows[0].last_visit_mode is VisitMode.PHONE and not rows[0].done_this_quarter
     await log_visit(
         session, cadre_id=cadre, household_id=household, mode="in_person", pack=PACK,
-        now=clock.now(),
+        now=clock.now(), zone=ZONE,
     )  # fmt: skip
-    rows = await my_households(session, cadre, pack=PACK, now=clock.now())
+    rows = await my_households(session, cadre, pack=PACK, now=clock.now(), zone=ZONE)
     assert rows[0].done_this_quarter

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
+from locales import DEFAULT_LANGUAGE, Catalogs
 
 
 async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -22,7 +23,9 @@ async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
     async with await ctx.uow() as uow:
         scope, scope_name = await resolve_scope(uow.session, args.township, args.county)
         rows = await leave_rows(uow.session, year, month, scope)
-    write_output(output, register_workbook(rows, year, month, scope_name, ctx.settings.zone))
+    # The county files the register in Chinese.
+    zh = Catalogs().get(DEFAULT_LANGUAGE)
+    write_output(output, register_workbook(rows, year, month, scope_name, ctx.settings.zone, zh))
     print(f"请假登记 {year}年{month}月（{scope_name}）：{len(rows)} 条，已写入 {output}")
     return 0
 

@@ -8,18 +8,24 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
+from locales import DEFAULT_LANGUAGE, Catalogs
 from services.errors import DomainError
 from services.policy_loading import load_pack
 
 
 async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:
-    from services.visits.coverage import Quarter
+    from services.periods import Period
+    from services.policy import Cadence
     from services.visits.ledger_report import visit_ledger
 
     zone = ctx.settings.zone
     now = ctx.clock.now()
     try:
-        quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.of(now, zone)
+        quarter = (
+            Period.parse(args.quarter, Cadence.QUARTERLY)
+            if args.quarter
+            else Period.of(Cadence.QUARTERLY, now, zone)
+        )
     except DomainError:
         raise CliError(f"季度“{args.quarter}”应写成 2026Q4 这样的形式") from None
     output = Path(args.output)
@@ -28,12 +34,14 @@ async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:
     pack = load_pack(ctx.settings.policy)
     async with await ctx.uow() as uow:
         scope, name = await resolve_scope(uow.session, args.township, args.county)
+        # The county offices file the ledger in Chinese.
+        zh = Catalogs().get(DEFAULT_LANGUAGE)
         content, cov, visits = await visit_ledger(
-            uow.session, pack, quarter, scope, now=now, zone=zone
+            uow.session, pack, quarter, scope, now=now, zone=zone, t=zh
         )
     write_output(output, content)
     print(
-        f"已写入 {output}：{quarter.year}年第{quarter.number}季度 {name}，"
+        f"已写入 {output}：{quarter.year}年第{quarter.index}季度 {name}，"
         f"走访记录 {visits} 条；结对 {cov.pairings} 户，已走访 {cov.visited} 户，"
         f"未走访 {cov.pairings - cov.visited} 户，返贫风险标记 {cov.risk_flags} 次"
     )
