@@ -167,3 +167,24 @@ def test_bot_holds_no_emulator() -> None:
     assert not offenders, "\n".join(offenders)
     spec = [p for p in (ROOT / "bot").rglob("botapi_spec*") if "__pycache__" not in p.parts]
     assert not spec, "the Bot API spec lives in sandbox/"
+
+
+PRODUCT_CODE = ("bot", "handlers", "services", "models", "scheduler", "sandbox", "policies")
+
+
+def test_modules_stay_small_and_packages_few() -> None:
+    """A module is read whole (at most 400 lines), a package at a glance (at most 15 modules);
+    migrations are exempt, being history."""
+    long, crowded = [], []
+    for top in PRODUCT_CODE:
+        for folder in [ROOT / top, *(p for p in (ROOT / top).rglob("*") if p.is_dir())]:
+            if "__pycache__" in folder.parts or "versions" in folder.parts:
+                continue
+            modules = sorted(folder.glob("*.py"))
+            if len(modules) > 15:
+                crowded.append(f"{folder.relative_to(ROOT)}: {len(modules)} modules")
+            for module in modules:
+                lines = len(module.read_text(encoding="utf-8").splitlines())
+                if lines > 400:
+                    long.append(f"{module.relative_to(ROOT)}: {lines} lines")
+    assert not long and not crowded, "\n".join(long + crowded)
