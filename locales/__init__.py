@@ -12,6 +12,7 @@ import gettext
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -91,3 +92,10 @@ class Catalogs:
 
     def __iter__(self) -> Iterator[Translator]:
         return iter(self._translators.values())
+
+
+@cache
+def office_translator() -> Translator:
+    """Chinese, for what an office files (sheets, registers, their file names) whoever asks;
+    the catalogs are read once per process."""
+    return Catalogs().get(DEFAULT_LANGUAGE)

@@ -16,7 +16,7 @@ from handlers.leave.parse import parse_date
 from handlers.presence.notices import attendance_draft
 from handlers.presence.payloads import SheetCb
 from handlers.presence.views import ERRORS, class_label, error_text, month_label, sheet_text
-from locales import DEFAULT_LANGUAGE, Catalogs
+from locales import office_translator
 from models.enums import DayClass, Role, SheetState
 from services.calendar import load_calendar
 from services.errors import DomainError
@@ -135,7 +135,7 @@ async def sheet_command(req: Request) -> Reply:
         else:
             caption, keyboard = sheet_text(t, params), ()
         # The workbook's name is the office's, in Chinese whoever asks.
-        name = file_name(file.sheet, Catalogs().get(DEFAULT_LANGUAGE))
+        name = file_name(file.sheet, office_translator())
         reply.add(Document(name, file.content, caption, keyboard))
     return reply
 
@@ -160,7 +160,7 @@ async def sheet_pressed(req: Request) -> Reply:
     return reply.add(
         Edit(None),
         Document(
-            file_name(done.sheet, Catalogs().get(DEFAULT_LANGUAGE)),
+            file_name(done.sheet, office_translator()),
             done.content,
             sheet_text(t, done.sheet.summary()) + f"\n<b>{verdict}</b>",
         ),

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from locales import DEFAULT_LANGUAGE, Catalogs, Translator
+from locales import Translator, office_translator
 from models.enums import ApproverKind, DayClass, SheetState
 from models.presence import AttendanceSheet, DayCorrection
 from models.tables import ApproverPost, Cadre, Person, Team, Village
@@ -49,7 +49,7 @@ OWNER = ApproverKind.TOWNSHIP_PARTY_COMMITTEE  # 乡镇党委: stamps the sheet
 
 def _zh() -> Translator:
     """The township files its attendance sheet in Chinese, whoever opens it."""
-    return Catalogs().get(DEFAULT_LANGUAGE)
+    return office_translator()
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from locales import DEFAULT_LANGUAGE, Catalogs
+from locales import office_translator
 from models.enums import ApproverKind, DayClass, GroupScope
 from models.tables import (
     ApproverPost,
@@ -281,7 +281,7 @@ async def monthly_dispatch(
     queued = 0
     period = {"from": "{:04d}-{:02d}".format(*months[0]), "to": label}
     # The county files the sheet in Chinese, whatever language its reader chose.
-    zh = Catalogs().get(DEFAULT_LANGUAGE)
+    zh = office_translator()
     for county_id, (chats, people) in sorted(wanted.items()):
         chats = [(key, chat) for key, chat in chats if key not in sent]
         people = [(key, person) for key, person in people if key not in sent]

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
-from locales import DEFAULT_LANGUAGE, Catalogs
+from locales import office_translator
 from models.enums import SheetState
 from services.calendar import load_calendar
 from services.policy_loading import load_pack
@@ -39,7 +39,7 @@ async def _attendance(args: argparse.Namespace, ctx: AppContext) -> int:
         scope, scope_name = await resolve_scope(uow.session, args.township, args.county)
         calendar = await load_calendar(uow.session)
         found = await sheets(uow.session, pack, calendar, scope, year, month, ctx.settings.zone)
-    write_output(output, workbook(found, Catalogs().get(DEFAULT_LANGUAGE)))
+    write_output(output, workbook(found, office_translator()))
     rows = [row for sheet in found for row in sheet.rows]
     allowance = sum((r.allowance for r in rows), Decimal(0))
     transport = sum((r.transport for r in rows), Decimal(0))

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
-from locales import DEFAULT_LANGUAGE, Catalogs
+from locales import office_translator
 
 
 async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -24,7 +24,7 @@ async def _leave(args: argparse.Namespace, ctx: AppContext) -> int:
         scope, scope_name = await resolve_scope(uow.session, args.township, args.county)
         rows = await leave_rows(uow.session, year, month, scope)
     # The county files the register in Chinese.
-    zh = Catalogs().get(DEFAULT_LANGUAGE)
+    zh = office_translator()
     write_output(output, register_workbook(rows, year, month, scope_name, ctx.settings.zone, zh))
     print(f"请假登记 {year}年{month}月（{scope_name}）：{len(rows)} 条，已写入 {output}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.report.common import resolve_scope, write_output
 from bot.context import AppContext
-from locales import DEFAULT_LANGUAGE, Catalogs
+from locales import office_translator
 from services.errors import DomainError
 from services.policy_loading import load_pack
 
@@ -35,7 +35,7 @@ async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:
     async with await ctx.uow() as uow:
         scope, name = await resolve_scope(uow.session, args.township, args.county)
         # The county offices file the ledger in Chinese.
-        zh = Catalogs().get(DEFAULT_LANGUAGE)
+        zh = office_translator()
         content, cov, visits = await visit_ledger(
             uow.session, pack, quarter, scope, now=now, zone=zone, t=zh
         )
