@@ -214,7 +214,7 @@ async def _fill_outbox(sessions: async_sessionmaker[AsyncSession], clock: FixedC
                 key=f"race:{n}",
                 chat_id=900_000 + n,
                 template="leave.away",
-                params={"n": n},
+                params={"cadre": f"干部{n}", "start": "2026-12-01", "end": "2026-12-03"},
                 now=clock.now(),
             )
         await s.commit()
