@@ -58,8 +58,10 @@ async def _deliver(
         try:
             message_id = await send(bot, event, view)
         except (TelegramAPIError, TelegramNetworkError) as exc:
-            if isinstance(view, Menu) or (isinstance(view, Edit) and view.message_id):
-                # A menu is set again at the next start; an older message may be gone.
+            unchanged = isinstance(view, Edit) and "not modified" in str(exc)
+            if unchanged or isinstance(view, Menu) or (isinstance(view, Edit) and view.message_id):
+                # The message already reads so; a menu is set again at the next start; an
+                # older message may be gone. None of these is worth a new message.
                 log.info("update %s: %s not applied (%s)", update_id, type(view).__name__,
                          type(exc).__name__)  # fmt: skip
                 continue
