@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commands.base import CliError, Subparsers, add
+from bot.commands.roster_messages import problem_line
 from bot.context import AppContext
+from locales import Translator, office_translator
 from services.policy_loading import load_pack
 
 if TYPE_CHECKING:
@@ -58,13 +60,14 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
         )
         if result.ok and not args.dry_run:
             await uow.commit()
+    zh = office_translator()
     if not result.ok:
         for problem in result.errors:
-            print(problem.line(), file=sys.stderr)
-        _print_warnings(result.warnings)
+            print(problem_line(problem, zh), file=sys.stderr)
+        _print_warnings(result.warnings, zh)
         print(f"未导入：共{len(result.errors)}个错误，数据库未改动", file=sys.stderr)
         return EXIT_PROBLEMS
-    _print_warnings(result.warnings)
+    _print_warnings(result.warnings, zh)
     _print_summary(path, result, dry_run=args.dry_run)
     return 0
 
@@ -81,9 +84,9 @@ def _write_template(path: Path, *, force: bool) -> int:
     return 0
 
 
-def _print_warnings(warnings: list[Problem]) -> None:
+def _print_warnings(warnings: list[Problem], zh: Translator) -> None:
     for problem in warnings:
-        print(f"警告：{problem.line()}", file=sys.stderr)
+        print(f"警告：{problem_line(problem, zh)}", file=sys.stderr)
 
 
 def _print_summary(path: Path, result: ImportResult, *, dry_run: bool) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.commands.roster_messages import problem_line
+from locales import office_translator
 from services.roster.importing.importer import ImportResult, import_roster
 from services.roster.importing.layout import SHEETS, write_template
 
@@ -243,6 +245,6 @@ async def import_county(session: AsyncSession, path: Path, now: datetime) -> Imp
     """Import the workbook at ``path`` like ``zhucun import`` does; the caller commits."""
     result = await import_roster(session, path, now=now)
     if not result.ok:
-        lines = "; ".join(p.line() for p in result.errors[:5])
+        lines = "; ".join(problem_line(p, office_translator()) for p in result.errors[:5])
         raise RosterRejected(f"the demo roster was refused: {lines}")
     return result

@@ -14,6 +14,8 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
+from bot.commands.roster_messages import problem_line
+from locales import office_translator
 from models.enums import ApproverKind, HouseholdCategory, Jurisdiction, TeamRole, UnitLevel
 from models.tables import (
     ApproverPost,
@@ -78,6 +80,11 @@ async def run_import(
     return result
 
 
+def line(problem: Problem) -> str:
+    """A problem as ``zhucun import`` prints it."""
+    return problem_line(problem, office_translator())
+
+
 def codes(problems: list[Problem]) -> list[str]:
     return [p.code for p in problems]
 
@@ -131,7 +138,7 @@ async def test_sample_roster_imports(
 ) -> None:
     result = await run_import(session, write_workbook(tmp_path / "r.xlsx", sample_roster()), clock)
 
-    assert result.ok, [p.line() for p in result.errors]
+    assert result.ok, [line(p) for p in result.errors]
     assert result.warnings == []
     assert created(result) == {
         "units": 3,
@@ -255,7 +262,7 @@ async def test_csv_folder_imports_the_same_as_the_workbook(
             from_csv = await dump(session)
     finally:
         await engine.dispose()
-    assert result.ok, [p.line() for p in result.errors]
+    assert result.ok, [line(p) for p in result.errors]
     assert from_csv == from_workbook
 
 
@@ -275,9 +282,9 @@ async def test_csv_with_english_names_and_bom(
         encoding="utf-8",
     )
     result = await run_import(session, folder, clock, min_team_members=1)
-    assert result.ok, [p.line() for p in result.errors]
+    assert result.ok, [line(p) for p in result.errors]
     assert codes(result.warnings) == ["unknown_column"]
-    assert result.warnings[0].line() == "cadres 第1行 note: 未知的列，已忽略"
+    assert line(result.warnings[0]) == "cadres 第1行 note: 未知的列，已忽略"
     village = (await session.exec(select(Village))).one()
     assert (village.latitude, village.longitude) == (25.86, 115.02)
     cadre = (await session.exec(select(Cadre))).one()
@@ -298,7 +305,7 @@ async def test_gbk_csv_and_headers_with_notes(
         "2025.1.1,2027.12.31\n".encode("gb18030")
     )
     result = await run_import(session, folder, clock, min_team_members=1)
-    assert result.ok and result.warnings == [], [p.line() for p in result.errors + result.warnings]
+    assert result.ok and result.warnings == [], [line(p) for p in result.errors + result.warnings]
     cadre = (await session.exec(select(Cadre))).one()
     assert cadre.is_leader and cadre.dispatch_level is UnitLevel.CITY
 
@@ -426,8 +433,8 @@ async def test_one_bad_row_writes_nothing(
 
     assert [(p.sheet, p.row, p.column, p.code) for p in result.errors] == [
         (sheet, row, column, code)
-    ], [p.line() for p in result.errors]
-    assert result.errors[0].line().startswith(f"{sheet} 第{row}行 {column}: ")
+    ], [line(p) for p in result.errors]
+    assert line(result.errors[0]).startswith(f"{sheet} 第{row}行 {column}: ")
     assert set((await table_sizes(session)).values()) == {0}
     assert all(c.created == 0 for c in result.counts.values())
 
@@ -440,7 +447,7 @@ async def test_every_problem_is_reported_not_only_the_first(
     roster["工作队员"][1]["任期开始"] = "明年"
     roster["农户"][0]["类别"] = "困难户"
     result = await run_import(session, write_workbook(tmp_path / "r.xlsx", roster), clock)
-    assert [p.line() for p in result.errors] == [
+    assert [line(p) for p in result.errors] == [
         "工作队员 第3行 任期开始: 无法识别的日期“明年”：请写成 2026-01-01",
         "工作队员 第13行 手机: 手机号“12345”无效：应为11位大陆手机号",
         "农户 第2行 类别: 未知的农户类别“困难户”："
@@ -461,11 +468,11 @@ async def test_missing_header_is_one_error_for_the_sheet(
 
     result = await run_import(session, path, clock)
     # Rows naming villages (now unknown) are not each reported: the two lines say it all.
-    assert [p.line() for p in result.errors] == [
+    assert [line(p) for p in result.errors] == [
         "工作队员 第1行: 缺少必需的列：手机、职务",
         "村: 缺少此工作表",
     ]
-    assert [p.line() for p in result.warnings] == ["工作队员 第1行 备注: 未知的列，已忽略"]
+    assert [line(p) for p in result.warnings] == ["工作队员 第1行 备注: 未知的列，已忽略"]
     assert set((await table_sizes(session)).values()) == {0}
 
 
@@ -490,7 +497,7 @@ async def test_unreadable_file_is_one_problem(
     result = await run_import(session, bad, clock)
     assert codes(result.errors) == ["roster_unreadable"]
     result = await run_import(session, tmp_path / "missing.xlsx", clock)
-    assert [p.line() for p in result.errors] == ["missing.xlsx: 找不到此文件或文件夹"]
+    assert [line(p) for p in result.errors] == ["missing.xlsx: 找不到此文件或文件夹"]
 
 
 # --- ID cards, teams, pairings -------------------------------------------------------------
@@ -505,7 +512,7 @@ async def test_id_card_column_is_never_read(
     result = await run_import(session, write_workbook(tmp_path / "r.xlsx", roster), clock)
 
     assert result.ok
-    assert [p.line() for p in result.warnings] == [
+    assert [line(p) for p in result.warnings] == [
         "农户 第1行 身份证号码: 本系统不保存身份证号，此列未导入"
     ]
     assert "360721197001010000" not in repr(await dump(session))
@@ -519,7 +526,7 @@ async def test_small_team_is_a_warning(
     roster["工作队员"][11]["任期结束"] = date(2025, 6, 30)
     result = await run_import(session, write_workbook(tmp_path / "r.xlsx", roster), clock)
     assert result.ok
-    assert [p.line() for p in result.warnings] == [
+    assert [line(p) for p in result.warnings] == [
         "工作队员 第11行 村: 洋塘村工作队在任人员2名，少于3名"
     ]
     result = await run_import(
@@ -545,7 +552,7 @@ async def test_successor_with_later_term_is_not_a_second_first_secretary(
         }
     )
     result = await run_import(session, write_workbook(tmp_path / "r2.xlsx", roster), clock)
-    assert result.ok, [p.line() for p in result.errors]
+    assert result.ok, [line(p) for p in result.errors]
     assert result.counts["cadres"].created == 1 and result.counts["cadres"].updated == 1
 
 
@@ -560,7 +567,7 @@ async def test_stored_first_secretary_blocks_an_overlapping_new_one(
     )
     del roster["结对"][0]
     result = await run_import(session, write_workbook(tmp_path / "r2.xlsx", roster), clock)
-    assert [p.line() for p in result.errors] == [
+    assert [line(p) for p in result.errors] == [
         "工作队员 第13行 职务: 与系统中已有的王建华（任期2025-01-01至2027-12-31）任期重叠："
         "每村同一时间只能有一名第一书记；如已更换，请在本表列出原任者并填写其任期结束"
     ]
@@ -577,7 +584,7 @@ async def test_new_leader_takes_over_from_a_stored_first_secretary(
     ]
     roster["审批人"], roster["农户"], roster["结对"] = [], [], []
     result = await run_import(session, write_workbook(tmp_path / "r2.xlsx", roster), clock)
-    assert result.ok, [p.line() for p in result.errors]
+    assert result.ok, [line(p) for p in result.errors]
     assert (result.counts["cadres"].created, result.counts["cadres"].updated) == (1, 1)
     leaders = (await session.exec(select(Person.phone).join(Cadre).where(Cadre.is_leader))).all()
     assert "13807970007" not in leaders and "13807970014" in leaders

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from openpyxl.utils.datetime import from_excel
 
 from models.enums import ApproverKind, HouseholdCategory, TeamRole, UnitLevel, VillageNeed
+from services.roster.importing.problems import Param
 
 T = TypeVar("T")
 
@@ -37,12 +38,14 @@ def norm_label(text: str) -> str:
 
 
 class CellError(ValueError):
-    """A cell that cannot be read as what its column holds."""
+    """A cell that cannot be read as what its column holds: a problem's code, wording
+    and parameters, for the validator to place at its sheet, row and column."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, variant: str = "", **params: Param) -> None:
         super().__init__(code)
         self.code = code
-        self.message = message
+        self.variant = variant
+        self.params = params
 
 
 def cell_text(value: Cell) -> str:
@@ -80,7 +83,7 @@ def parse_phone(value: Cell) -> str:
             digits = digits[len(prefix) :]
             break
     if not _MOBILE.match(digits):
-        raise CellError("bad_phone", f"手机号“{raw}”无效：应为11位大陆手机号")
+        raise CellError("bad_phone", value=raw)
     return digits
 
 
@@ -136,25 +139,26 @@ def _checked_year(day: date, raw: Cell) -> date:
 
 
 def _bad_date(raw: Cell) -> CellError:
-    return CellError("bad_date", f"无法识别的日期“{cell_text(raw)}”：请写成 2026-01-01")
+    return CellError("bad_date", value=cell_text(raw))
 
 
 def parse_positive_int(value: Cell) -> int:
     text = unicodedata.normalize("NFKC", cell_text(value)).removesuffix("人").removesuffix("口")
     text = re.sub(r"\.0+$", "", text)  # "3.0" from a CSV written by a program
     if not re.fullmatch(r"\d+", text) or int(text) < 1:
-        raise CellError("bad_number", f"“{cell_text(value)}”不是正整数")
+        raise CellError("bad_number", value=cell_text(value))
     return int(text)
 
 
-def parse_coordinate(value: Cell, limit: float, what: str) -> float:
+def parse_coordinate(value: Cell, limit: float, axis: str) -> float:
+    """``axis`` is "latitude" or "longitude": which one the problem names."""
     text = unicodedata.normalize("NFKC", cell_text(value))
     try:
         number = float(text)
     except ValueError:
-        raise CellError("bad_coordinate", f"{what}“{text}”不是数字") from None
+        raise CellError("bad_coordinate", "not_number", axis=axis, value=text) from None
     if not -limit <= number <= limit:
-        raise CellError("bad_coordinate", f"{what}“{text}”超出范围（-{limit:g}～{limit:g}）")
+        raise CellError("bad_coordinate", "out_of_range", axis=axis, value=text, limit=limit)
     return number
 
 
@@ -168,8 +172,7 @@ class Labels(Generic[T]):
     drop-downs; the rest are variants met in real rosters and English aliases.
     """
 
-    def __init__(self, what: str, code: str, labels: dict[str, T], preferred: int) -> None:
-        self.what = what
+    def __init__(self, code: str, labels: dict[str, T], preferred: int) -> None:
         self.code = code
         self.labels = labels
         self.preferred = list(labels)[:preferred]
@@ -179,14 +182,11 @@ class Labels(Generic[T]):
         raw = cell_text(value)
         found = self._by_norm.get(norm_word(raw))
         if found is None:
-            raise CellError(
-                self.code, f"未知的{self.what}“{raw}”：可选 {'、'.join(self.preferred)}"
-            )
+            raise CellError(self.code, value=raw, options=tuple(self.preferred))
         return found
 
 
 ROLES: Labels[tuple[TeamRole, bool]] = Labels(
-    "职务",
     "unknown_role",
     {
         "第一书记": (TeamRole.FIRST_SECRETARY, False),
@@ -208,7 +208,6 @@ ROLES: Labels[tuple[TeamRole, bool]] = Labels(
     preferred=4,
 )
 LEVELS: Labels[UnitLevel] = Labels(
-    "层级",
     "unknown_level",
     {
         "省": UnitLevel.PROVINCE,
@@ -224,7 +223,6 @@ LEVELS: Labels[UnitLevel] = Labels(
     preferred=3,
 )
 POSTS: Labels[ApproverKind] = Labels(
-    "岗位",
     "unknown_post",
     {
         "村党组织": ApproverKind.VILLAGE_PARTY_ORG,
@@ -245,7 +243,6 @@ POSTS: Labels[ApproverKind] = Labels(
     preferred=6,
 )
 HOUSEHOLD_CATEGORIES: Labels[HouseholdCategory] = Labels(
-    "农户类别",
     "unknown_category",
     {
         "脱贫不稳定户": HouseholdCategory.UNSTABLE,
@@ -260,7 +257,6 @@ HOUSEHOLD_CATEGORIES: Labels[HouseholdCategory] = Labels(
     preferred=4,
 )
 NEEDS: Labels[VillageNeed] = Labels(
-    "村类别",
     "unknown_need",
     {
         "党组织软弱涣散": VillageNeed.WEAK_PARTY_ORG,

@@ -10,11 +10,6 @@ from services.roster.importing.checker import RosterCheck, Row
 from services.roster.importing.plan import ApproverPlan, Target
 
 _PATH_SEPARATORS = re.compile(r"\s*[/／\\>＞]\s*")
-_PLACE_WORDS = {
-    Jurisdiction.VILLAGE: "村",
-    Jurisdiction.TOWNSHIP: "乡镇",
-    Jurisdiction.COUNTY: "县",
-}
 
 
 def check_approvers(check: RosterCheck) -> None:
@@ -29,8 +24,7 @@ def check_approvers(check: RosterCheck) -> None:
             continue
         post = ApproverPlan(phone, kind, target)
         if post in seen:
-            message = f"与第{seen[post]}行重复，已忽略"
-            row.report("jurisdiction", "duplicate_approver", message, warning=True)
+            row.report("jurisdiction", "duplicate_approver", warning=True, first=seen[post])
             continue
         seen[post] = row.number
         check.claim_name(row, phone, name)
@@ -43,22 +37,26 @@ def _target(check: RosterCheck, row: Row, jurisdiction: Jurisdiction, text: str)
     if jurisdiction is Jurisdiction.UNIT:
         if text in check.units:
             return Target(jurisdiction, (text,))
-        message = f"找不到派出单位“{text}”"
-        check.unknown(row, "units", "jurisdiction", "unknown_jurisdiction", message)
+        check.unknown(row, "units", "jurisdiction", "unknown_jurisdiction", "unit", name=text)
         return None
     parts = tuple(p for p in _PATH_SEPARATORS.split(text) if p)
     found = check.places.find(jurisdiction, parts)
-    what = _PLACE_WORDS[jurisdiction]
     if len(found) == 1:
         return Target(jurisdiction, found[0])
     if not found:
-        message = f"找不到{what}“{text}”"
-        check.unknown(row, "villages", "jurisdiction", "unknown_jurisdiction", message)
+        place = jurisdiction.value
+        check.unknown(
+            row, "villages", "jurisdiction", "unknown_jurisdiction", place=place, name=text
+        )
     else:
-        paths = ["/".join(f) for f in found]
+        paths = tuple("/".join(f) for f in found)
+        place = jurisdiction.value
         row.report(
             "jurisdiction",
             "ambiguous_jurisdiction",
-            f"{what}“{text}”不唯一：{'、'.join(paths)}；请写出上级，如“{paths[0]}”",
+            place=place,
+            name=text,
+            paths=paths,
+            example=paths[0],
         )
     return None

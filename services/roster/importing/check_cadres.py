@@ -9,8 +9,9 @@ from dataclasses import replace
 from models.enums import TeamRole
 from services.roster.importing.cells import ROLES, parse_date, parse_phone
 from services.roster.importing.checker import Member, RosterCheck, Row
+from services.roster.importing.layout import UNITS
 from services.roster.importing.plan import CadrePlan, VillageKey
-from services.roster.importing.problems import Problem, Severity
+from services.roster.importing.problems import Param, Problem, Severity
 
 
 def _overlap(a: Member, b: Member) -> bool:
@@ -36,7 +37,7 @@ def check_cadres(check: RosterCheck) -> None:
 def _unique_phone(check: RosterCheck, row: Row, phone: str) -> None:
     first = check.phone_rows.setdefault(phone, row.number)
     if first != row.number:
-        row.report("phone", "duplicate_phone", f"手机号重复（与第{first}行相同）")
+        row.report("phone", "duplicate_phone", first=first)
 
 
 def _cadre(check: RosterCheck, row: Row) -> tuple[CadrePlan, str] | None:
@@ -54,10 +55,9 @@ def _cadre(check: RosterCheck, row: Row) -> tuple[CadrePlan, str] | None:
     party = row.optional("party_since", lambda v: parse_date(v, allow_month=True))
     birth = row.optional("birth_date", lambda v: parse_date(v, allow_month=True))
     if unit and unit not in check.units:
-        message = f"找不到派出单位“{unit}”：请先在“派出单位”表中列出"
-        check.unknown(row, "units", "unit", "unknown_unit", message)
+        check.unknown(row, "units", "unit", "unknown_unit", unit=unit, sheet=UNITS.title)
     if start and end and end <= start:
-        row.report("term_end", "term_end_before_start", "任期结束须晚于任期开始")
+        row.report("term_end", "term_end_before_start")
     level = check.units.get(unit)
     if not row.ok or not (phone and village and role and start and end and level):
         row.ok = False  # a bad 派出单位 row was reported there
@@ -72,8 +72,10 @@ def check_teams(check: RosterCheck) -> None:
     _stored_members(check)
     for village in dict.fromkeys(v for _, v in check.cadre_rows.values()):
         members = check.members[village]
-        _one_at_a_time(check, members, "第一书记", lambda m: m.role is TeamRole.FIRST_SECRETARY)
-        _one_at_a_time(check, members, "队长", lambda m: m.leads)
+        _one_at_a_time(
+            check, members, "first_secretary", lambda m: m.role is TeamRole.FIRST_SECRETARY
+        )
+        _one_at_a_time(check, members, "leader", lambda m: m.leads)
         _settle_leaders(check, members)
     _team_sizes(check)
 
@@ -94,7 +96,7 @@ def _stored_members(check: RosterCheck) -> None:
 
 
 def _one_at_a_time(
-    check: RosterCheck, members: list[Member], title: str, holds: Callable[[Member], bool]
+    check: RosterCheck, members: list[Member], post: str, holds: Callable[[Member], bool]
 ) -> None:
     """At most one 第一书记 (or 队长) per village at any time: terms must not overlap."""
     holders = [m for m in members if holds(m)]
@@ -103,18 +105,15 @@ def _one_at_a_time(
             if not _overlap(first, later) or (first.row is None and later.row is None):
                 continue
             blamed, other = (later, first) if later.row is not None else (first, later)
+            # A holder only in the database has no row to point at: its term says who,
+            # and the wording says how to end it (list them with the term's end).
+            where: dict[str, Param]
             if other.row is not None:
-                whom = f"第{other.row}行的{other.name}"
+                variant, where = "", {"first": other.row}
             else:
-                whom = f"系统中已有的{other.name}（任期{other.start}至{other.end}）"
-            _cadre_problem(
-                check,
-                blamed.row,
-                "role",
-                "one_per_village",
-                f"与{whom}任期重叠：每村同一时间只能有一名{title}"
-                + ("" if other.row else "；如已更换，请在本表列出原任者并填写其任期结束"),
-            )
+                variant, where = "stored", {"start": str(other.start), "end": str(other.end)}
+            params = {"post": post, "name": other.name, **where}
+            _cadre_problem(check, blamed.row, "role", "one_per_village", params, variant)
 
 
 def _settle_leaders(check: RosterCheck, members: list[Member]) -> None:
@@ -142,9 +141,13 @@ def _team_sizes(check: RosterCheck) -> None:
         serving = sum(1 for m in check.members[village] if m.end >= check.today)
         if serving >= check.min_team_members or village in check.unsure_teams:
             continue
-        message = f"{village[2]}工作队在任人员{serving}名，少于{check.min_team_members}名"
+        params: dict[str, Param] = {
+            "village": village[2],
+            "serving": serving,
+            "minimum": check.min_team_members,
+        }
         if village in firsts:
-            _cadre_problem(check, firsts[village], "village", "small_team", message, True)
+            _cadre_problem(check, firsts[village], "village", "small_team", params, warning=True)
         else:
             sheet = check.roster.sheets["villages"]
             check.problems.append(
@@ -154,15 +157,23 @@ def _team_sizes(check: RosterCheck) -> None:
                     check.village_rows[village],
                     sheet.header("village"),
                     "small_team",
-                    message,
+                    params,
                 )
             )
 
 
 def _cadre_problem(
-    check: RosterCheck, row: int | None, key: str, code: str, message: str, warning: bool = False
+    check: RosterCheck,
+    row: int | None,
+    key: str,
+    code: str,
+    params: dict[str, Param],
+    variant: str = "",
+    *,
+    warning: bool = False,
 ) -> None:
     assert check.cadre_sheet is not None, "only cadre rows are blamed"
     severity = Severity.WARNING if warning else Severity.ERROR
     column = check.cadre_sheet.header(key)
-    check.problems.append(Problem(severity, check.cadre_sheet.title, row, column, code, message))
+    sheet = check.cadre_sheet.title
+    check.problems.append(Problem(severity, sheet, row, column, code, params, variant))

@@ -13,7 +13,9 @@ from services.roster.importing.cells import (
     person_name,
 )
 from services.roster.importing.checker import RosterCheck, Row
+from services.roster.importing.layout import CADRES, HOUSEHOLDS
 from services.roster.importing.plan import HouseholdPlan, PairingPlan, VillageKey
+from services.roster.importing.problems import Param
 
 
 def household_code(key: VillageKey, head: str) -> str:
@@ -36,7 +38,7 @@ def check_households(check: RosterCheck) -> None:
         made = not isinstance(given, str)
         code = given if isinstance(given, str) else household_code(village, head)
         if len(code) > 40:
-            row.report("code", "too_long", "过长：最多40个字符")
+            row.report("code", "too_long", "code", max_len=40)
         elif _new_household_code(check, row, code, made):
             check.household_rows[code] = (row.number, made)
             check.plan.households.append(HouseholdPlan(code, head, village, category, size))
@@ -47,10 +49,10 @@ def _new_household_code(check: RosterCheck, row: Row, code: str, made: bool) -> 
         return True
     first, first_made = check.household_rows[code]
     if made and first_made:
-        message = f"同村已有同名户主（第{first}行）：请在“编号”列为这两户各填一个编号"
-        row.report("head", "duplicate_household", message)
+        column = HOUSEHOLDS.column("code").header
+        row.report("head", "duplicate_household", first=first, column=column)
     else:
-        row.report("code", "duplicate_code", f"编号重复（与第{first}行相同）")
+        row.report("code", "duplicate_code", first=first)
     return False
 
 
@@ -69,8 +71,8 @@ def check_pairings(check: RosterCheck) -> None:
         if _new_pairing(row, seen, code, phone):
             seen[code] = (row.number, phone)
             if cadre_village is not None and index[code][1] != cadre_village:
-                message = f"该户不在此干部驻村的{cadre_village[2]}"
-                row.report("cadre_phone", "other_village", message, warning=True)
+                village = cadre_village[2]
+                row.report("cadre_phone", "other_village", warning=True, village=village)
             check.plan.pairings.append(PairingPlan(phone, code))
 
 
@@ -92,8 +94,8 @@ def _cadre_village(check: RosterCheck, row: Row, phone: str) -> VillageKey | Non
     if phone in check.phone_rows:
         row.ok = False  # its cadre row already has an error; do not repeat it here
     else:
-        message = f"找不到手机号为{phone}的工作队员：请先在“工作队员”表中列出"
-        check.unknown(row, "cadres", "cadre_phone", "unknown_cadre", message)
+        sheet = CADRES.title
+        check.unknown(row, "cadres", "cadre_phone", "unknown_cadre", phone=phone, sheet=sheet)
     return None
 
 
@@ -107,7 +109,7 @@ def _paired_household(
     if isinstance(code, str):
         return _household_by_code(check, row, index, code)
     if not all(row.sheet.has(k) for k in ("head", "township", "village")):
-        row.report("household_code", "required", "必填")
+        row.report("household_code", "required")
         return None
     head = row.name("head")
     township, village = row.text("township"), row.text("village")
@@ -123,33 +125,33 @@ def _paired_household(
     if len(found) == 1:
         return found[0]
     if not found:
-        message = f"找不到户主为“{head}”的农户（{township}/{village}）"
-        _unknown_household(check, row, head, "head", message)
+        params: dict[str, Param] = {"head": head, "township": township, "village": village}
+        _unknown_household(check, row, head, "head", "head", params)
     else:
-        message = (
-            f"有{len(found)}户户主为“{head}”（编号 {'、'.join(sorted(found))}）：请填写农户编号"
-        )
-        row.report("head", "ambiguous_household", message)
+        codes = tuple(sorted(found))
+        row.report("head", "ambiguous_household", head=head, count=len(found), codes=codes)
     return None
 
 
-def _unknown_household(check: RosterCheck, row: Row, name: str, key: str, message: str) -> None:
+def _unknown_household(
+    check: RosterCheck, row: Row, name: str, key: str, variant: str, params: dict[str, Param]
+) -> None:
     if name in check.failed_households:
         row.ok = False  # its 农户 row already has an error; do not repeat it here
     else:
-        check.unknown(row, "households", key, "unknown_household", message)
+        check.unknown(row, "households", key, "unknown_household", variant, **params)
 
 
 def _household_by_code(
     check: RosterCheck, row: Row, index: dict[str, tuple[str, VillageKey]], code: str
 ) -> str | None:
     if code not in index:
-        _unknown_household(check, row, code, "household_code", f"找不到编号为“{code}”的农户")
+        _unknown_household(check, row, code, "household_code", "", {"household": code})
         return None
     head = row.optional("head", person_name)
     if isinstance(head, str) and head != index[code][0]:
-        message = f"编号“{code}”的户主是“{index[code][0]}”，与本行的“{head}”不一致"
-        row.report("head", "head_mismatch", message)
+        stored = index[code][0]
+        row.report("head", "head_mismatch", household=code, stored=stored, head=head)
     return code
 
 
@@ -159,8 +161,7 @@ def _new_pairing(row: Row, seen: dict[str, tuple[int, str]], code: str, phone: s
         return True
     first, first_phone = seen[code]
     if first_phone == phone:
-        row.report("cadre_phone", "duplicate_pairing", f"与第{first}行重复，已忽略", warning=True)
+        row.report("cadre_phone", "duplicate_pairing", warning=True, first=first)
     else:
-        message = f"该户已在第{first}行与另一名干部结对：每户只能有一名结对干部"
-        row.report("cadre_phone", "household_paired_twice", message)
+        row.report("cadre_phone", "household_paired_twice", first=first)
     return False

@@ -16,7 +16,7 @@ def check_villages(check: RosterCheck) -> None:
             continue
         if key in check.village_rows:
             first = check.village_rows[key]
-            row.report("village", "duplicate_village", f"村重复（与第{first}行相同）")
+            row.report("village", "duplicate_village", first=first)
             continue
         # Known even when another cell of the row is wrong, so rows naming this
         # village are still checked rather than all reported as "not found".
@@ -28,8 +28,8 @@ def check_villages(check: RosterCheck) -> None:
 
 
 def _coords(row: Row) -> tuple[float, float] | Keep | None:
-    lat = row.optional("latitude", lambda v: parse_coordinate(v, 90, "纬度"))
-    lon = row.optional("longitude", lambda v: parse_coordinate(v, 180, "经度"))
+    lat = row.optional("latitude", lambda v: parse_coordinate(v, 90, "latitude"))
+    lon = row.optional("longitude", lambda v: parse_coordinate(v, 180, "longitude"))
     if lat is KEEP and lon is KEEP:
         return KEEP
     if isinstance(lat, float) and isinstance(lon, float):
@@ -37,7 +37,7 @@ def _coords(row: Row) -> tuple[float, float] | Keep | None:
     if isinstance(lat, float) != isinstance(lon, float):
         blank = "longitude" if isinstance(lat, float) else "latitude"
         if row.blank(blank):  # not when the other one was there but unreadable
-            row.report(blank, "half_coordinates", "纬度和经度须同时填写或同时留空")
+            row.report(blank, "half_coordinates")
     return None
 
 
@@ -49,7 +49,7 @@ def check_units(check: RosterCheck) -> None:
         if not name:
             continue
         if name in seen:
-            row.report("unit", "duplicate_unit", f"单位重复（与第{seen[name]}行相同）")
+            row.report("unit", "duplicate_unit", first=seen[name])
             continue
         seen[name] = row.number
         # None marks a unit whose row is wrong: known, but its cadres cannot be planned.

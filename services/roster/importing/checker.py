@@ -11,16 +11,16 @@ that ``apply`` writes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
 from models.enums import Jurisdiction, TeamRole, UnitLevel
 from services.roster.importing.cells import Cell, CellError, cell_text, person_name
-from services.roster.importing.layout import SHEETS
+from services.roster.importing.layout import SHEETS, VILLAGES
 from services.roster.importing.plan import KEEP, CadrePlan, Keep, Plan, VillageKey
-from services.roster.importing.problems import Problem, Severity
+from services.roster.importing.problems import Param, Problem, Severity
 from services.roster.importing.reader import RawRow, RosterFile, SheetData, iter_sheet_rows
 from services.roster.importing.snapshot import Snapshot
 
@@ -38,11 +38,31 @@ class Row:
         self.number = raw.number
         self.ok = True
 
-    def report(self, key: str | None, code: str, message: str, *, warning: bool = False) -> None:
+    def report(
+        self,
+        key: str | None,
+        code: str,
+        variant: str = "",
+        *,
+        warning: bool = False,
+        **params: Param,
+    ) -> None:
+        self.add(key, code, variant, params, warning=warning)
+
+    def add(
+        self,
+        key: str | None,
+        code: str,
+        variant: str,
+        params: Mapping[str, Param],
+        *,
+        warning: bool = False,
+    ) -> None:
+        """``report`` with the parameters already gathered (a ``CellError``'s, say)."""
         column = self.sheet.header(key) if key else None
         severity = Severity.WARNING if warning else Severity.ERROR
         self.problems.append(
-            Problem(severity, self.sheet.title, self.number, column, code, message)
+            Problem(severity, self.sheet.title, self.number, column, code, params, variant)
         )
         self.ok = self.ok and warning
 
@@ -52,7 +72,7 @@ class Row:
     def get(self, key: str, parse: Callable[[Cell], T]) -> T | None:
         """A required cell, parsed; None (and a problem) when blank or unreadable."""
         if self.blank(key):
-            self.report(key, "required", "必填")
+            self.report(key, "required")
             return None
         return self._parse(key, parse)
 
@@ -73,14 +93,14 @@ class Row:
 
     def _fits(self, key: str, value: str, max_len: int) -> str:
         if len(value) > max_len:
-            self.report(key, "too_long", f"过长：最多{max_len}个字")
+            self.report(key, "too_long", max_len=max_len)
         return value
 
     def _parse(self, key: str, parse: Callable[[Cell], T]) -> T | None:
         try:
             return parse(self.raw.values.get(key))
         except CellError as exc:
-            self.report(key, exc.code, exc.message)
+            self.add(key, exc.code, exc.variant, exc.params)
             return None
 
 
@@ -162,12 +182,13 @@ class RosterCheck:
     def claim_name(self, row: Row, phone: str, name: str) -> None:
         seen = self.names.setdefault(phone, (name, row.sheet.title, row.number))
         if seen[0] != name:
-            where = f"{seen[1]}第{seen[2]}行"
-            row.report("name", "name_mismatch", f"同一手机号在{where}的姓名为“{seen[0]}”，不一致")
+            row.report("name", "name_mismatch", name=seen[0], sheet=seen[1], row=seen[2])
         elif row.ok:
             self.plan.people.setdefault(phone, name)
 
-    def unknown(self, row: Row, source: str, key: str, code: str, message: str) -> None:
+    def unknown(
+        self, row: Row, source: str, key: str, code: str, variant: str = "", **params: Param
+    ) -> None:
         """Report a name not found in ``source``, unless that sheet is missing or its header
         is broken: that one error already says it all, a line per row would bury it."""
         sheet = self.roster.sheet(source)
@@ -176,7 +197,7 @@ class RosterCheck:
         if broken or missing:
             row.ok = False
         else:
-            row.report(key, code, message)
+            row.add(key, code, variant, params)
 
     def village(self, row: Row) -> VillageKey | None:
         """The row's county/township/village, which must exist in 村 or the database."""
@@ -186,7 +207,6 @@ class RosterCheck:
         level = self.places.missing_level(key)
         if level is not None:
             path = "/".join(key[: ("county", "township", "village").index(level) + 1])
-            message = f"找不到“{path}”：请先在“村”表中列出该村"
-            self.unknown(row, "villages", level, "unknown_place", message)
+            self.unknown(row, "villages", level, "unknown_place", path=path, sheet=VILLAGES.title)
             return None
         return key

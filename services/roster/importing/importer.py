@@ -21,6 +21,7 @@ from services.roster.importing.check_cadres import check_cadres, check_teams
 from services.roster.importing.check_households import check_households, check_pairings
 from services.roster.importing.check_places import check_units, check_villages
 from services.roster.importing.checker import RosterCheck
+from services.roster.importing.layout import CADRES, UNITS, VILLAGES
 from services.roster.importing.plan import Plan
 from services.roster.importing.problems import Problem, RosterFileError, Severity
 from services.roster.importing.reader import RosterFile, read_roster
@@ -94,17 +95,17 @@ async def import_roster(
     return ImportResult(warnings=checked.warnings, counts=counts)
 
 
-_FILE_MESSAGES = {
-    "roster_not_found": "找不到此文件或文件夹",
-    "roster_unreadable": "无法读取：请使用 .xlsx 工作簿（旧版 .xls 请先另存为 .xlsx）",
-    "roster_no_csv": "文件夹中没有 CSV 文件（应为 村.csv、派出单位.csv、工作队员.csv 等）",
-    "roster_single_csv": "请把各表的 CSV（村.csv、工作队员.csv 等）放进一个文件夹，导入该文件夹",
+# The CSV files a folder should hold, named as the advice names them.
+_CSV_EXAMPLES = {
+    "roster_no_csv": (VILLAGES, UNITS, CADRES),
+    "roster_single_csv": (VILLAGES, CADRES),
 }
 
 
 def _file_problem(path: Path, exc: RosterFileError) -> Problem:
-    message = _FILE_MESSAGES.get(exc.code, exc.code)
-    return Problem(Severity.ERROR, path.name, None, None, exc.code, message)
+    examples = _CSV_EXAMPLES.get(exc.code, ())
+    params = {"files": tuple(f"{s.title}.csv" for s in examples)} if examples else {}
+    return Problem(Severity.ERROR, path.name, None, None, exc.code, params)
 
 
 def validate(

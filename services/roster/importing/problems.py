@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from services.errors import DomainError
+
+#: A problem's detail: cell text, a row number, or a list (of columns, options, paths).
+Param = str | int | float | tuple[str, ...]
 
 
 class Severity(StrEnum):
@@ -19,7 +23,9 @@ class Problem:
     """One thing wrong with the roster, located as the person sees it in Excel.
 
     ``row`` counts from 1 with the header as row 1; ``column`` is the header text.
-    ``code`` is stable for programs; ``message`` is the Chinese text for people.
+    ``code`` is stable for programs; the words for people are the caller's, chosen by
+    ``code`` and ``variant`` (a code said two ways, as a unit or a place not found) and
+    filled with ``params``. Sheet and column names in ``params`` are the file's own.
     """
 
     severity: Severity
@@ -27,16 +33,8 @@ class Problem:
     row: int | None
     column: str | None
     code: str
-    message: str
-
-    def line(self) -> str:
-        """``工作队员 第5行 手机: 手机号重复（与第3行相同）``; unknown parts are left out."""
-        where = [self.sheet] if self.sheet else []
-        if self.row is not None:
-            where.append(f"第{self.row}行")
-        if self.column:
-            where.append(self.column)
-        return f"{' '.join(where)}: {self.message}" if where else self.message
+    params: Mapping[str, Param] = field(default_factory=dict)
+    variant: str = ""
 
     @property
     def is_error(self) -> bool:

@@ -21,7 +21,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from services.roster.importing.cells import Cell, norm_label
 from services.roster.importing.layout import INSTRUCTIONS_TITLE, PAIRINGS, SHEETS, Column, SheetSpec
-from services.roster.importing.problems import Problem, RosterFileError, Severity
+from services.roster.importing.problems import Param, Problem, RosterFileError, Severity
 
 # Header words that mean an ID-card number: never read, whatever the sheet.
 _ID_CARD_WORDS = ("身份证", "证件号", "idcard", "idnumber", "idno", "identity")
@@ -86,9 +86,7 @@ def read_roster(path: Path) -> RosterFile:
         _add_table(roster, title, rows)
     for spec in SHEETS:
         if spec.required and spec.key not in roster.sheets:
-            roster.problems.append(
-                Problem(Severity.ERROR, spec.title, None, None, "missing_sheet", "缺少此工作表")
-            )
+            roster.problems.append(Problem(Severity.ERROR, spec.title, None, None, "missing_sheet"))
     return roster
 
 
@@ -153,9 +151,7 @@ def _add_table(roster: RosterFile, title: str, rows: Iterable[Sequence[Cell]]) -
         return
     spec = _match_sheet(title)
     if spec is None:
-        roster.problems.append(
-            Problem(Severity.WARNING, title, None, None, "unknown_sheet", "未知的工作表，已忽略")
-        )
+        roster.problems.append(Problem(Severity.WARNING, title, None, None, "unknown_sheet"))
         return
     if spec.key in roster.sheets:
         first = roster.sheets[spec.key].title
@@ -166,7 +162,7 @@ def _add_table(roster: RosterFile, title: str, rows: Iterable[Sequence[Cell]]) -
                 None,
                 None,
                 "duplicate_sheet",
-                f"与工作表“{first}”重复：同一类数据只能放在一个工作表中",
+                {"first": first},
             )
         )
         return
@@ -193,23 +189,11 @@ def _read_header(
         if not label:
             continue
         if is_id_card_header(label):
-            problems.append(
-                _header_problem(
-                    sheet,
-                    label,
-                    Severity.WARNING,
-                    "id_card_ignored",
-                    "本系统不保存身份证号，此列未导入",
-                )
-            )
+            problems.append(_header_problem(sheet, label, Severity.WARNING, "id_card_ignored"))
             continue
         key = _match_column(spec, label)
         if key is None:
-            problems.append(
-                _header_problem(
-                    sheet, label, Severity.WARNING, "unknown_column", "未知的列，已忽略"
-                )
-            )
+            problems.append(_header_problem(sheet, label, Severity.WARNING, "unknown_column"))
         elif key in positions:
             problems.append(
                 _header_problem(
@@ -217,27 +201,22 @@ def _read_header(
                     label,
                     Severity.ERROR,
                     "duplicate_column",
-                    f"与“{sheet.headers[key]}”列重复",
+                    first=sheet.headers[key],
                 )
             )
             sheet.usable = False
         else:
             positions[key] = i
             sheet.headers[key] = label
-    missing = [c.header for c in spec.columns if c.required and c.key not in positions]
+    missing: dict[str, Param] = {
+        "columns": tuple(c.header for c in spec.columns if c.required and c.key not in positions)
+    }
     if spec is PAIRINGS and not _pairing_household_columns(positions):
-        missing.append("农户编号（或 户主、乡镇、村）")
-    if missing:
-        problems.append(
-            Problem(
-                Severity.ERROR,
-                sheet.title,
-                1,
-                None,
-                "missing_columns",
-                f"缺少必需的列：{'、'.join(missing)}",
-            )
-        )
+        # Either column set will do; listed after the others as one choice.
+        keys = ("household_code", "head", "township", "village")
+        missing["household"] = tuple(PAIRINGS.column(k).header for k in keys)
+    if missing["columns"] or "household" in missing:
+        problems.append(Problem(Severity.ERROR, sheet.title, 1, None, "missing_columns", missing))
         sheet.usable = False
     return positions
 
@@ -247,9 +226,9 @@ def _pairing_household_columns(positions: dict[str, int]) -> bool:
 
 
 def _header_problem(
-    sheet: SheetData, label: str, severity: Severity, code: str, message: str
+    sheet: SheetData, label: str, severity: Severity, code: str, **params: Param
 ) -> Problem:
-    return Problem(severity, sheet.title, 1, label, code, message)
+    return Problem(severity, sheet.title, 1, label, code, params)
 
 
 def _match_column(spec: SheetSpec, label: str) -> str | None:
