@@ -22,7 +22,6 @@ from models.enums import Role
 from services.calendar import load_calendar
 from services.errors import DomainError
 from services.leave import approvals
-from services.leave import plan as leave_plans
 
 APPROVE_WORDS = {"同意", "批准", "准假", "approve", "approved", "ok", "yes"}
 REJECT = re.compile(r"^(驳回|不同意|不批准|reject)\s*[:：,，]?\s*(.*)$", re.IGNORECASE | re.DOTALL)
@@ -141,26 +140,22 @@ async def pending(req: Request) -> Reply:
     lines = [t("Waiting for your decision, oldest first:")]
     buttons = []
     for leave in waiting:
-        assert leave.id is not None
         lines.append(
-            f"#{leave.id} {kind_label(t, leave.kind.value)} "
-            f"{date_range(t, leave.start_date, leave.end_date)} ({leave.days})"
+            f"#{leave.leave_id} {kind_label(t, leave.kind.value)} "
+            f"{date_range(t, leave.start, leave.end)} ({leave.days})"
         )
-        payload = LeaveDecision(action="show", leave_id=leave.id).pack()
-        buttons.append((Button(t("Open #{id}", id=leave.id), payload),))
+        payload = LeaveDecision(action="show", leave_id=leave.leave_id).pack()
+        buttons.append((Button(t("Open #{id}", id=leave.leave_id), payload),))
     return Reply.text("\n".join(lines), tuple(buttons))
 
 
 async def _show_card(req: Request, leave_id: int) -> Reply:
-    identity = req.identity
-    leave = await approvals.leave_for_decider(
-        req.session, req.pack, leave_id, identity.person_id if identity else None
+    person_id = req.identity.person_id if req.identity else None
+    params = await approvals.card_for_decider(
+        req.session, req.pack, await load_calendar(req.session), leave_id, person_id
     )
-    if leave is None:
+    if params is None:
         return Reply.toast(error_text(req.t, DomainError("not_your_decision")), alert=True)
-    calendar = await load_calendar(req.session)
-    leave_plan = await leave_plans.stored_plan(req.session, req.pack, calendar, leave)
-    params = leave_plans.card_params(leave_plan, leave)
     return Reply.text(*approver_card(req.t, params))
 
 

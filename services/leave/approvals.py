@@ -8,17 +8,19 @@ approvers (or two taps) exactly one wins and the other learns who decided and wh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypedDict
+from datetime import date, datetime
+from typing import Any, TypedDict
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import ApproverKind, GroupScope, LeaveState
+from models.enums import ApproverKind, GroupScope, LeaveKind, LeaveState
 from models.tables import ApproverPost, GroupChat, Person
 from models.workflow import LeaveRequest, OutboxMessage
 from services import audit
+from services.calendar import WorkCalendar
 from services.errors import DomainError
+from services.leave.plan import card_params, stored_plan
 from services.leave.requests import transition
 from services.messaging import outbox, templates
 from services.policy import PolicyPack
@@ -269,7 +271,18 @@ async def leave_of_card(session: AsyncSession, chat_id: int, message_id: int) ->
     return int(ref.split(":", 1)[1])
 
 
-async def pending_for(session: AsyncSession, person_id: int) -> list[LeaveRequest]:
+@dataclass(frozen=True)
+class Waiting:
+    """A request waiting for someone's decision, as /pending lists it."""
+
+    leave_id: int
+    kind: LeaveKind
+    start: date
+    end: date
+    days: int
+
+
+async def pending_for(session: AsyncSession, person_id: int) -> list[Waiting]:
     """What waits for this person's decision, oldest first."""
     result = await session.exec(
         select(LeaveRequest)
@@ -284,4 +297,24 @@ async def pending_for(session: AsyncSession, person_id: int) -> list[LeaveReques
         )
         .order_by(col(LeaveRequest.waiting_since), col(LeaveRequest.id))
     )
-    return list(result.unique().all())
+    waiting = []
+    for leave in result.unique().all():
+        assert leave.id is not None
+        waiting.append(Waiting(leave.id, leave.kind, leave.start_date, leave.end_date, leave.days))
+    return waiting
+
+
+async def card_for_decider(
+    session: AsyncSession,
+    pack: PolicyPack,
+    calendar: WorkCalendar,
+    leave_id: int,
+    person_id: int | None,
+) -> dict[str, Any] | None:
+    """The approver card's parameters (as the relay's card has them), if this person may
+    decide the request; None otherwise (nothing is revealed)."""
+    leave = await leave_for_decider(session, pack, leave_id, person_id)
+    if leave is None:
+        return None
+    leave_plan = await stored_plan(session, pack, calendar, leave)
+    return card_params(leave_plan, leave)

@@ -420,7 +420,7 @@ async def test_reminder_then_escalation_each_once(
     assert leave.id is not None
     assert await approvals.may_decide(session, GANZHOU, leave, person(roster, "陈静"))
     assert await approvals.may_decide(session, GANZHOU, leave, person(roster, "刘洋"))
-    assert [r.id for r in await approvals.pending_for(session, person(roster, "陈静"))] == [
+    assert [r.leave_id for r in await approvals.pending_for(session, person(roster, "陈静"))] == [
         leave.id
     ]
 
