@@ -99,6 +99,7 @@ async def _queue(uow: UnitOfWork, clock: Clock, event: Incoming, view: Any, key:
         now=clock.now(),
         is_group=not event.private,
         document=(view.name, view.data) if isinstance(view, Document) else None,
+        channel=event.channel,
     )
     await uow.commit()
 

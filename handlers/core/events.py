@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -78,7 +78,6 @@ class Incoming:
     language_code: str | None = None  # the person's client language, for strangers
     membership: Membership | None = None
     migrated_to: int | None = None  # MIGRATION: the chat's new id (chat_id is the old one)
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def private(self) -> bool:

@@ -7,7 +7,7 @@ sends the edit as a new one; a channel without buttons shows each button's typed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 
@@ -18,10 +18,6 @@ class Button:
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
-
-
-def keyboard(rows: Iterable[Iterable[Button]]) -> Keyboard:
-    return tuple(tuple(row) for row in rows if row)
 
 
 def rows_of(buttons: Sequence[Button], width: int) -> Keyboard:
