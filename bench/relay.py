@@ -72,7 +72,7 @@ async def bench(rows: int, chats: int, groups: int) -> dict[str, Any]:
                 await outbox.enqueue(
                     session,
                     key=f"bench:{n}",
-                    chat_id=chat_id,
+                    chat_id=str(chat_id),
                     is_group=is_group,
                     template="bench.echo",
                     params={"text": f"row {n}"},

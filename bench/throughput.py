@@ -189,7 +189,7 @@ async def child_echo(api: str, token: str, profile_to: str | None, db: str | Non
 
     else:
         from models.db import create_engine, session_factory
-        from services.messaging.inbox import record_update
+        from services.messaging.inbox import record_delivery
 
         engine = create_engine(f"sqlite+aiosqlite:///{db}")
         log = StatementLog()
@@ -199,7 +199,9 @@ async def child_echo(api: str, token: str, profile_to: str | None, db: str | Non
         @dp.message()
         async def echo_with_row(message: Message, event_update: Update) -> None:
             async with sessions() as db_session:
-                await record_update(db_session, event_update.update_id, datetime.now(UTC))
+                await record_delivery(
+                    db_session, "telegram", str(event_update.update_id), datetime.now(UTC)
+                )
                 await db_session.commit()
             await message.answer(message.text or "")
 

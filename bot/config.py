@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/zhucun.db"
 TELEGRAM_API_URL = "https://api.telegram.org"
+DINGTALK_API_URL = "https://api.dingtalk.com"
+# DingTalk's older API (file upload, contacts by mobile) lives on another host.
+DINGTALK_OAPI_URL = "https://oapi.dingtalk.com"
 
 
 class Settings(BaseSettings):
@@ -39,6 +42,22 @@ class Settings(BaseSettings):
     relay_max_backoff: float | None = None
     relay_max_attempts: int | None = None
     relay_max_in_flight: int | None = None
+    # DingTalk (bot/dingtalk/): an internal enterprise app whose robot is in Stream mode.
+    dingtalk_client_id: str | None = None
+    dingtalk_client_secret: SecretStr | None = None
+    dingtalk_robot_code: str | None = None  # the robot's code; its app's client id if unset
+    # The base of both the Stream gateway's connection request and the OpenAPI; the older
+    # API follows it when it is not DingTalk's own (tests point both at one emulator).
+    dingtalk_api_url: str = DINGTALK_API_URL
+    dingtalk_oapi_url: str | None = None
+    # A card template (DingTalk's card platform) with variables title, markdown and
+    # buttons, whose buttons call back over Stream: buttons become interactive cards.
+    # Without it, buttons are ActionCard links that send their answer as a message.
+    dingtalk_card_template_id: str | None = None
+    # Robot send limits (bot/dingtalk/pacing.py says where the defaults come from).
+    dingtalk_per_chat_interval: float | None = None
+    dingtalk_group_per_minute: int | None = None
+    dingtalk_global_per_second: float | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -50,7 +69,17 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "bot_token", "webhook_url", "webhook_secret", "webhook_path", "bot_username", mode="before"
+        "bot_token",
+        "webhook_url",
+        "webhook_secret",
+        "webhook_path",
+        "bot_username",
+        "dingtalk_client_id",
+        "dingtalk_client_secret",
+        "dingtalk_robot_code",
+        "dingtalk_oapi_url",
+        "dingtalk_card_template_id",
+        mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -63,3 +92,24 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None
+
+    @property
+    def dingtalk(self) -> bool:
+        """DingTalk's credentials are set: ``zhucun run`` serves it."""
+        return bool(self.dingtalk_client_id and self.dingtalk_client_secret)
+
+    @property
+    def dingtalk_secret(self) -> str | None:
+        secret = self.dingtalk_client_secret
+        return secret.get_secret_value() if secret else None
+
+    @property
+    def dingtalk_robot(self) -> str:
+        return self.dingtalk_robot_code or self.dingtalk_client_id or ""
+
+    @property
+    def dingtalk_oapi(self) -> str:
+        if self.dingtalk_oapi_url:
+            return self.dingtalk_oapi_url.rstrip("/")
+        base = self.dingtalk_api_url.rstrip("/")
+        return DINGTALK_OAPI_URL if base == DINGTALK_API_URL else base

@@ -10,6 +10,7 @@ class Channel(StrEnum):
     ``StrEnumType``), so a release that adds one does not break readers of its rows."""
 
     TELEGRAM = "telegram"
+    DINGTALK = "dingtalk"
 
 
 class UnitLevel(StrEnum):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enum_type import StrEnumType
 from models.enums import (
     ApproverKind,
+    Channel,
     DayKind,
     GroupScope,
     HouseholdCategory,
@@ -120,8 +121,9 @@ class ChannelAccount(SQLModel, table=True):
     channel: str = Field(sa_type=String(20))
     # The channel's own user id, as text: Telegram's are integers, DingTalk's are not.
     external_id: str = Field(sa_type=String(100))
-    # The private chat the outbox writes to them in (on Telegram the user id itself).
-    chat_id: int = Field(sa_type=BigInteger)
+    # The private chat the outbox writes to them in, as text (on Telegram the user id
+    # itself; on DingTalk the staff id, which is also where one-to-one messages go).
+    chat_id: str = Field(sa_type=String(100))
     # Set when the channel refused delivery for good (they blocked the bot): nothing is
     # queued for them there until they come back.
     blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -197,12 +199,19 @@ class Pairing(SQLModel, table=True):
 
 
 class GroupChat(SQLModel, table=True):
-    """A Telegram group bound to a team (village), township or county."""
+    """A group chat on one messenger, bound to a team (village), township or county."""
 
     __tablename__ = "group_chats"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_type=BigInteger, unique=True)
+    channel: str = Field(
+        default=Channel.TELEGRAM,
+        sa_type=String(20),
+        sa_column_kwargs={"server_default": "telegram"},
+    )
+    # The channel's id for the chat, as text (DingTalk's openConversationId is a string).
+    chat_id: str = Field(sa_type=String(100))
     title: str = Field(default="", sa_type=String(255))
     scope: GroupScope = Field(sa_type=StrEnumType(GroupScope))
     village_id: int | None = Field(default=None, foreign_key="villages.id")
@@ -226,14 +235,14 @@ class Invite(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class InboxUpdate(SQLModel, table=True):
-    """Telegram update ids already handled; written in the same transaction as their effects."""
+class InboxEntry(SQLModel, table=True):
+    """Deliveries already handled (Telegram's update ids, DingTalk's message ids); written
+    in the same transaction as their effects."""
 
-    __tablename__ = "inbox_updates"
+    __tablename__ = "inbox_entries"
 
-    update_id: int = Field(
-        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
-    )
+    channel: str = Field(sa_type=String(20), primary_key=True)
+    delivery_id: str = Field(sa_type=String(100), primary_key=True)
     received_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -270,7 +279,7 @@ __all__ = [
     "DispatchingUnit",
     "GroupChat",
     "Household",
-    "InboxUpdate",
+    "InboxEntry",
     "Invite",
     "Pairing",
     "Person",

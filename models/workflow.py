@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, String, Text
+from sqlalchemy import Index, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from models.enum_type import StrEnumType
@@ -84,7 +84,7 @@ class OutboxMessage(SQLModel, table=True):
         sa_type=String(20),
         sa_column_kwargs={"server_default": "telegram"},
     )
-    chat_id: int = Field(sa_type=BigInteger)
+    chat_id: str = Field(sa_type=String(100))
     person_id: int | None = Field(default=None, foreign_key="people.id")
     is_group: bool = False
     template: str = Field(sa_type=String(60))
@@ -97,7 +97,7 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    sent_message_id: str | None = Field(default=None, sa_type=String(100))
     last_error: str = Field(default="", sa_type=Text)
 
 

@@ -53,7 +53,7 @@ def bind_telegram(
         person_id=person.id,
         channel=Channel.TELEGRAM,
         external_id=str(user_id),
-        chat_id=user_id,
+        chat_id=str(user_id),
         blocked_at=blocked_at,
     )
     session.add(account)
@@ -62,7 +62,7 @@ def bind_telegram(
 
 def telegram_user(user_id: int) -> dict[str, Any]:
     """The keywords ``invites.redeem`` takes for Telegram user ``user_id``."""
-    return {"channel": Channel.TELEGRAM, "external_id": str(user_id), "chat_id": user_id}
+    return {"channel": Channel.TELEGRAM, "external_id": str(user_id), "chat_id": str(user_id)}
 
 
 async def telegram_account(session: AsyncSession, person: Person) -> ChannelAccount | None:
@@ -71,7 +71,7 @@ async def telegram_account(session: AsyncSession, person: Person) -> ChannelAcco
     return await accounts.account_of(session, person.id, Channel.TELEGRAM)
 
 
-async def telegram_chat(session: AsyncSession, person: Person) -> int | None:
+async def telegram_chat(session: AsyncSession, person: Person) -> str | None:
     """The private chat the outbox writes to ``person`` in, None when unregistered."""
     account = await telegram_account(session, person)
     return None if account is None else account.chat_id

@@ -90,7 +90,7 @@ async def set_term_end(session: AsyncSession, roster: Roster, end: date) -> None
     await session.commit()
 
 
-async def bind_county_group(session: AsyncSession, roster: Roster, chat_id: int = -100500) -> int:
+async def bind_county_group(session: AsyncSession, roster: Roster, chat_id: str = "-100500") -> str:
     session.add(
         GroupChat(
             chat_id=chat_id,

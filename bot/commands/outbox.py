@@ -42,10 +42,10 @@ def _rows(title: str, rows: list[ProblemRow], total: int, zone: ZoneInfo) -> lis
     shown = f" (newest {len(rows)})" if total > len(rows) else ""
     lines = [f"{title}: {total}{shown}"]
     for r in rows:
-        who = f"person {r.person_id}" if r.person_id else "group" if r.chat_id < 0 else "chat"
+        who = f"person {r.person_id}" if r.person_id else "group" if r.is_group else "chat"
         lines.append(
             f"  #{r.id:<6} {_when(r.created_at, zone)}  {r.template:<24} to {who} "
-            f"(chat {r.chat_id}), {r.attempts} attempt(s)"
+            f"({r.channel} chat {r.chat_id}), {r.attempts} attempt(s)"
         )
         lines.append(f"          {r.error or '(no reason recorded)'}")
     return lines

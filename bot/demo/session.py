@@ -265,7 +265,8 @@ class DemoWorld:
             rows = await uow.session.exec(
                 select(OutboxMessage.chat_id, OutboxMessage.sent_message_id, OutboxMessage.id)
             )
-            return {(c, m): i for c, m, i in rows if m is not None and i is not None}
+            # The sandbox is Telegram's: its chat and message ids are integers.
+            return {(int(c), int(m)): i for c, m, i in rows if m is not None and i is not None}
 
     async def stop(self) -> None:
         if self.runtime is not None:

@@ -73,12 +73,12 @@ class Ledger:
         )
         self.counts.dead += 1
 
-    async def sent(self, row: Claimed, message_id: int) -> None:
+    async def sent(self, row: Claimed, message_id: str) -> None:
         await self.write(outbox_outcomes.mark_sent, row.id, message_id, self.clock.now())
         self.counts.sent += 1
 
     async def first_part_sent(
-        self, row: Claimed, message_id: int, in_flight: datetime
+        self, row: Claimed, message_id: str, in_flight: datetime
     ) -> datetime | None:
         """The new lease the rest is sent under; None when the row is no longer ours."""
         return await self.write(
@@ -137,14 +137,14 @@ class Ledger:
         )
         self.counts.uncertain += 1
 
-    async def moved(self, row: Claimed, chat_id: int) -> None:
+    async def moved(self, row: Claimed, chat_id: str) -> None:
         await self.write(_follow_chat, row.id, row.chat_id, chat_id, self.clock.now())
         log.warning("outbox #%s: group moved to a supergroup; sent on there", row.id)
         self.counts.retried += 1
 
 
 async def _follow_chat(
-    session: AsyncSession, row_id: int, old_chat_id: int, new_chat_id: int, now: datetime
+    session: AsyncSession, row_id: int, old_chat_id: str, new_chat_id: str, now: datetime
 ) -> None:
     """The messenger refused a send because the group moved to a new id: this row goes
     there at once, and the group's binding and its other waiting rows follow (the bot may

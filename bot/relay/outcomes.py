@@ -19,7 +19,7 @@ from services.messaging.outbox_leases import Claimed
 class Sent:
     """Delivered; ``message_id`` is the card's (the message people answer or press on)."""
 
-    message_id: int
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class FirstPartSent:
     """The first of a two-part send went out (a text too long for a document's caption);
     the relay records its id, so the next request sends only the rest."""
 
-    message_id: int
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Moved:
     """The chat lives under a new id now (a group that became a supergroup): the row, the
     group's binding and its other waiting rows follow it there."""
 
-    chat_id: int
+    chat_id: str
 
 
 Outcome = Sent | FirstPartSent | Retry | Dead | Uncertain | Moved

@@ -53,7 +53,7 @@ async def _deliver(
             # Too late or refused: the spinner stops by itself; what matters follows.
             log.info("press of update %s not answered: %s", update_id, type(exc).__name__)
         views = [v for v in views if not isinstance(v, Toast)]
-    remembered: dict[str, int] = {}
+    remembered: dict[str, str] = {}
     for index, view in enumerate(views):
         try:
             message_id = await send(bot, event, view)
@@ -146,7 +146,7 @@ def build_bridge(core: Core) -> Router:
             # In webhook mode the last message rides in the webhook's answer: one request
             # fewer, and Telegram runs it after the update is confirmed.
             riding = SendMessage(
-                chat_id=event.chat_id, text=last.text, reply_markup=text_markup(last)
+                chat_id=int(event.chat_id), text=last.text, reply_markup=text_markup(last)
             )
             reply = Reply(views[:-1])
         await _deliver(bot, event, reply, query, uow, req.clock, update.update_id, state)

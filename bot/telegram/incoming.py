@@ -33,7 +33,7 @@ def _payloads(markup: InlineKeyboardMarkup | None) -> tuple[str, ...]:
 def message_ref(message: Message) -> MessageRef:
     user = message.from_user
     return MessageRef(
-        message_id=message.message_id,
+        message_id=str(message.message_id),
         text=message.html_text if (message.text or message.caption) else "",
         payloads=_payloads(message.reply_markup),
         from_bot=bool(user and user.is_bot),
@@ -58,10 +58,10 @@ async def from_message(message: Message, bot: Bot) -> Incoming | None:
         return Incoming(
             channel=CHANNEL,
             kind=EventKind.MIGRATION,
-            chat_id=old,
+            chat_id=str(old),
             chat_kind=ChatKind.GROUP,
-            user_id=user.id if user else 0,
-            migrated_to=new,
+            user_id=str(user.id if user else 0),
+            migrated_to=str(new),
         )
     if user is None or user.is_bot:
         return None
@@ -80,9 +80,9 @@ async def from_message(message: Message, bot: Bot) -> Incoming | None:
     return Incoming(
         channel=CHANNEL,
         kind=EventKind.MESSAGE,
-        chat_id=chat.id,
+        chat_id=str(chat.id),
         chat_kind=_kind(chat.type),
-        user_id=user.id,
+        user_id=str(user.id),
         text=text,
         command=command,
         args=args,
@@ -106,9 +106,9 @@ def from_press(query: CallbackQuery) -> Incoming:
     return Incoming(
         channel=CHANNEL,
         kind=EventKind.PRESS,
-        chat_id=chat.id if chat else query.from_user.id,
+        chat_id=str(chat.id if chat else query.from_user.id),
         chat_kind=_kind(chat.type) if chat else ChatKind.PRIVATE,
-        user_id=query.from_user.id,
+        user_id=str(query.from_user.id),
         payload=query.data,
         origin=origin,
         language_code=query.from_user.language_code,
@@ -129,8 +129,8 @@ def from_member(event: ChatMemberUpdated) -> Incoming | None:
     return Incoming(
         channel=CHANNEL,
         kind=EventKind.MEMBERSHIP,
-        chat_id=event.chat.id,
+        chat_id=str(event.chat.id),
         chat_kind=kind,
-        user_id=event.from_user.id,
+        user_id=str(event.from_user.id),
         membership=membership,
     )

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from locales import Catalogs, normalize_language
 from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
-from services.messaging.inbox import record_update
+from services.messaging.inbox import record_delivery
 from services.roster.accounts import TELEGRAM
 from services.roster.identity import identify, set_bot_blocked
 
@@ -50,7 +50,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         async with UnitOfWork(self.sessions) as uow:
             hold_loaded_objects(uow.session)
-            if not await record_update(uow.session, event.update_id, self.clock.now()):
+            if not await record_delivery(
+                uow.session, TELEGRAM, str(event.update_id), self.clock.now()
+            ):
                 log.info("update %s was handled before; skipped", event.update_id)
                 return UNHANDLED
             data["uow"] = uow

@@ -55,12 +55,12 @@ async def answer_press(query: CallbackQuery, toast: Toast | None) -> None:
         await query.answer(toast.text, show_alert=toast.alert)
 
 
-async def send(bot: Bot, event: Incoming, view: View) -> int | None:
+async def send(bot: Bot, event: Incoming, view: View) -> str | None:
     """One view, in the chat the event came from; the id of a message it became."""
-    chat_id = event.chat_id
+    chat_id = int(event.chat_id)
     if isinstance(view, Text):
         sent = await bot.send_message(chat_id, view.text, reply_markup=text_markup(view))
-        return sent.message_id
+        return str(sent.message_id)
     if isinstance(view, Document):
         sent = await bot.send_document(
             chat_id,
@@ -68,20 +68,21 @@ async def send(bot: Bot, event: Incoming, view: View) -> int | None:
             caption=view.caption or None,
             reply_markup=markup(view.buttons),
         )
-        return sent.message_id
+        return str(sent.message_id)
     if isinstance(view, Menu):
         commands = [BotCommand(command=c, description=d) for c, d in view.commands]
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
         return None
     if isinstance(view, Edit):
-        message_id = view.message_id
-        if message_id is None and event.origin is not None:
-            message_id = event.origin.message_id
+        remembered = view.message_id
+        if remembered is None and event.origin is not None:
+            remembered = event.origin.message_id
+        message_id = int(remembered) if remembered is not None else None
         if message_id is None:  # the message is gone (too old to edit): say it anew
             if view.text is None:
                 return None
             sent = await bot.send_message(chat_id, view.text, reply_markup=markup(view.buttons))
-            return sent.message_id
+            return str(sent.message_id)
         if view.text is None:
             await bot.edit_message_reply_markup(
                 chat_id=chat_id, message_id=message_id, reply_markup=markup(view.buttons)
@@ -94,5 +95,5 @@ async def send(bot: Bot, event: Incoming, view: View) -> int | None:
     if isinstance(view, Toast) and view.text:
         # A toast answers a press; for a typed message it is simply said.
         sent = await bot.send_message(chat_id, view.text)
-        return sent.message_id
+        return str(sent.message_id)
     return None

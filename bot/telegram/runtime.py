@@ -94,7 +94,7 @@ async def sync_menus(bot: Bot, ctx: AppContext, catalogs: Catalogs) -> int:
             fingerprint = menu_hash(who.roles, t.language)
             if person.menu_hash == fingerprint:
                 continue
-            await set_person_menu(bot, account.chat_id, who.roles, t)
+            await set_person_menu(bot, int(account.chat_id), who.roles, t)
             await identities.record_menu(uow.session, person.id, fingerprint)
             sent += 1
         await uow.commit()

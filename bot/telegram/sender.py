@@ -77,7 +77,7 @@ class TelegramSender:
         except TelegramRetryAfter as exc:
             return Retry(f"429 {exc.message}", after=exc.retry_after, counted=False)
         except TelegramMigrateToChat as exc:
-            return Moved(exc.migrate_to_chat_id)
+            return Moved(str(exc.migrate_to_chat_id))
         except TelegramForbiddenError as exc:
             return Dead(f"403 {exc.message}", blocked=True)
         except (TelegramBadRequest, TelegramEntityTooLarge) as exc:
@@ -101,8 +101,8 @@ class TelegramSender:
         except ClientDecodeError as exc:
             return Uncertain(f"unreadable answer: {exc.message}")
         if first_part:
-            return FirstPartSent(message.message_id)
-        card = row.sent_message_id if split and row.sent_message_id else message.message_id
+            return FirstPartSent(str(message.message_id))
+        card = row.sent_message_id if split and row.sent_message_id else str(message.message_id)
         return Sent(card)
 
 
@@ -111,7 +111,7 @@ def _method(
 ) -> SendMessage | SendDocument:
     if row.document is None or first_part:
         return SendMessage(
-            chat_id=row.chat_id,
+            chat_id=int(row.chat_id),
             text=rendered.text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup(rendered.buttons),
@@ -120,14 +120,14 @@ def _method(
     if split:  # the text (and its buttons) went first; the document answers it
         assert row.sent_message_id is not None
         return SendDocument(
-            chat_id=row.chat_id,
+            chat_id=int(row.chat_id),
             document=document,
             reply_parameters=ReplyParameters(
-                message_id=row.sent_message_id, allow_sending_without_reply=True
+                message_id=int(row.sent_message_id), allow_sending_without_reply=True
             ),
         )
     return SendDocument(
-        chat_id=row.chat_id,
+        chat_id=int(row.chat_id),
         document=document,
         caption=rendered.text,
         parse_mode=ParseMode.HTML,

@@ -52,7 +52,7 @@ class MessageRef:
     payloads of its buttons: a card carries its request in them, so a reply to a card can
     be read from the card itself."""
 
-    message_id: int
+    message_id: str
     text: str = ""
     payloads: tuple[str, ...] = ()
     from_bot: bool = False
@@ -62,9 +62,10 @@ class MessageRef:
 class Incoming:
     channel: str
     kind: EventKind
-    chat_id: int
+    # The channel's ids, as text: Telegram's are integers, DingTalk's are not.
+    chat_id: str
     chat_kind: ChatKind
-    user_id: int
+    user_id: str
     text: str = ""  # a message's text (a photo's caption is not an answer in a flow)
     command: str | None = None  # without the slash, lower case; also from a caption
     args: str = ""
@@ -77,7 +78,7 @@ class Incoming:
     chat_title: str = ""
     language_code: str | None = None  # the person's client language, for strangers
     membership: Membership | None = None
-    migrated_to: int | None = None  # MIGRATION: the chat's new id (chat_id is the old one)
+    migrated_to: str | None = None  # MIGRATION: the chat's new id (chat_id is the old one)
 
     @property
     def private(self) -> bool:

@@ -212,6 +212,8 @@ class Core:
 
     def __init__(self, routers: Iterable[Router]) -> None:
         self.routes = [route for router in routers for route in router.routes]
+        # Channels where a command may come without its slash (DingTalk) check this.
+        self.commands = frozenset(r.command for r in self.routes if r.command is not None)
 
     async def handle(self, req: Request) -> Reply | None:
         """The reply of the first route that takes the event; None when none does."""

@@ -58,7 +58,7 @@ class Edit:
 
     text: str | None = None
     buttons: Keyboard = ()
-    message_id: int | None = None
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,10 @@ View = Text | Toast | Edit | Document | Menu
 SENT_IDS = "_sent"  # conversation data key of the messages remembered by name
 
 
-def sent_ids(data: dict[str, object]) -> dict[str, int]:
+def sent_ids(data: dict[str, object]) -> dict[str, str]:
     found = data.get(SENT_IDS)
-    return dict(found) if isinstance(found, dict) else {}
+    # Kept before message ids were text: integers in conversations started then.
+    return {k: str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 @dataclass

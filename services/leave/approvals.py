@@ -233,11 +233,10 @@ async def _tell_everyone(
         )
     )
     for group in groups.all():
-        await outbox.enqueue(
+        await outbox.to_group(
             session,
+            group,
             key=f"leave-away:{leave.id}:{group.chat_id}",
-            chat_id=group.chat_id,
-            is_group=True,
             template="leave.away",
             params={"cadre": name, **dates},
             now=now,
@@ -256,7 +255,7 @@ async def _tell_everyone(
             )
 
 
-async def leave_of_card(session: AsyncSession, chat_id: int, message_id: int) -> int | None:
+async def leave_of_card(session: AsyncSession, chat_id: str, message_id: str) -> int | None:
     """The leave request whose card is that message (for decisions by reply)."""
     ref = (
         await session.exec(

@@ -57,7 +57,7 @@ async def bind(
     session: AsyncSession,
     identity: Identity,
     *,
-    chat_id: int,
+    chat_id: str,
     title: str,
     scope: GroupScope,
     name: str,
@@ -97,7 +97,7 @@ async def bind(
 
 
 async def unbind(
-    session: AsyncSession, identity: Identity | None, *, chat_id: int, now: datetime
+    session: AsyncSession, identity: Identity | None, *, chat_id: str, now: datetime
 ) -> bool:
     """Unbind the group. ``identity`` None: the bot was removed from it (no check needed).
     Otherwise only someone who could bind it to the same place may unbind it."""
@@ -123,7 +123,7 @@ async def unbind(
 
 
 async def follow_migration(
-    session: AsyncSession, *, old_chat_id: int, new_chat_id: int, now: datetime
+    session: AsyncSession, *, old_chat_id: str, new_chat_id: str, now: datetime
 ) -> bool:
     """A group became a supergroup and Telegram gave it a new id: the binding and the
     messages still waiting for the group move with it, so the group loses no notice and

@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import OutboxState
-from models.tables import ChannelAccount
+from models.tables import ChannelAccount, GroupChat
 from models.workflow import OutboxMessage
 from services.messaging import templates
 from services.roster import accounts
@@ -31,7 +31,7 @@ class Message:
     """One message for ``enqueue_many``: the arguments ``enqueue`` takes one by one."""
 
     key: str
-    chat_id: int
+    chat_id: str
     template: str
     params: dict[str, Any]
     person_id: int | None = None
@@ -40,11 +40,31 @@ class Message:
     channel: str = TELEGRAM
 
 
+def to_group_message(group: GroupChat, key: str, template: str, params: dict[str, Any]) -> Message:
+    """A message for ``enqueue_many`` into a bound group, on the group's own channel."""
+    return Message(key, group.chat_id, template, params, is_group=True, channel=group.channel)
+
+
+async def to_group(
+    session: AsyncSession,
+    group: GroupChat,
+    *,
+    key: str,
+    template: str,
+    params: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """A message into a bound group, on the group's own channel. True when it was added."""
+    return bool(
+        await enqueue_many(session, [to_group_message(group, key, template, params)], now=now)
+    )
+
+
 def _row(
     *,
     key: str,
     channel: str,
-    chat_id: int,
+    chat_id: str,
     template: str,
     params: dict[str, Any],
     now: datetime,
@@ -86,7 +106,7 @@ async def enqueue(
     session: AsyncSession,
     *,
     key: str,
-    chat_id: int,
+    chat_id: str,
     template: str,
     params: dict[str, Any],
     now: datetime,
@@ -192,11 +212,11 @@ async def to_person(
     now: datetime,
     ref: str | None = None,
     document: tuple[str, bytes] | None = None,
-    channel: str = TELEGRAM,
+    channel: str | None = None,
 ) -> bool:
-    """A private message to a person, on their account on ``channel``. False when they
-    cannot be reached there (no account, or they blocked the bot): the caller decides what
-    that means."""
+    """A private message to a person, on their account on ``channel`` (by default the one
+    they bound last and have not blocked). False when they cannot be reached there (no
+    account, or they blocked the bot): the caller decides what that means."""
     account = await accounts.account_of(session, person_id, channel)
     if account is None or not accounts.reachable(account):
         return False

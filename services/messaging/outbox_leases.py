@@ -70,7 +70,7 @@ class Claimed:
     """A row leased to one relay: everything needed to render and send it."""
 
     id: int
-    chat_id: int
+    chat_id: str
     person_id: int | None
     is_group: bool
     template: str
@@ -82,7 +82,7 @@ class Claimed:
     language: str | None  # the recipient's, when the row is for a person
     # Set while the row is still pending only when the text part of a two-part send (a
     # document whose text is too long for a caption) went out and the document did not yet.
-    sent_message_id: int | None
+    sent_message_id: str | None
     lease: datetime  # not_before as this relay left it: the fencing token
 
 
@@ -113,7 +113,7 @@ async def claim_due(
     lease: timedelta,
     per_chat: int = 0,
     per_group: int = 0,
-    skip_chats: Collection[int] = (),
+    skip_chats: Collection[str] = (),
     due_by: datetime | None = None,
     channel: str = Channel.TELEGRAM,
 ) -> list[Claimed]:

@@ -37,7 +37,7 @@ async def mark_sending(
     return until if result.rowcount else None
 
 
-async def mark_sent(session: AsyncSession, row_id: int, message_id: int, now: datetime) -> None:
+async def mark_sent(session: AsyncSession, row_id: int, message_id: str, now: datetime) -> None:
     """Telegram answered with the message. A confirmed send wins over any earlier verdict."""
     await session.exec(
         bulk_update()
@@ -57,7 +57,7 @@ async def mark_sent(session: AsyncSession, row_id: int, message_id: int, now: da
 async def mark_progress(
     session: AsyncSession,
     row_id: int,
-    message_id: int,
+    message_id: str,
     token: datetime,
     now: datetime,
     lease: timedelta,
@@ -87,7 +87,7 @@ async def mark_retry(session: AsyncSession, row_id: int, not_before: datetime, e
     return bool(result.rowcount)
 
 
-async def retarget(session: AsyncSession, row_id: int, chat_id: int, now: datetime) -> bool:
+async def retarget(session: AsyncSession, row_id: int, chat_id: str, now: datetime) -> bool:
     """The group became a supergroup with a new id: send the row there, at once."""
     result = await session.exec(
         bulk_update()

@@ -23,7 +23,9 @@ class ProblemRow:
     """A dead or uncertain row, as ``zhucun outbox status`` lists it (no message text)."""
 
     id: int
-    chat_id: int
+    channel: str
+    chat_id: str
+    is_group: bool
     person_id: int | None
     template: str
     ref: str | None
@@ -48,7 +50,9 @@ def _problem(row: OutboxMessage) -> ProblemRow:
     assert row.id is not None
     return ProblemRow(
         id=row.id,
+        channel=row.channel,
         chat_id=row.chat_id,
+        is_group=row.is_group,
         person_id=row.person_id,
         template=row.template,
         ref=row.ref,

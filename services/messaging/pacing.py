@@ -72,13 +72,13 @@ class Pacer:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._global = Gcra(limits.global_per_second)
-        self._free_at: dict[int, float] = {}  # chat -> earliest next send (interval, 429)
-        self._windows: dict[int, deque[float]] = {}  # group -> recent finish times
+        self._free_at: dict[str, float] = {}  # chat -> earliest next send (interval, 429)
+        self._windows: dict[str, deque[float]] = {}  # group -> recent finish times
 
     def global_ready_at(self) -> float:
         return self._global.ready_at()
 
-    def chat_ready_at(self, chat_id: int, is_group: bool) -> float:
+    def chat_ready_at(self, chat_id: str, is_group: bool) -> float:
         ready = self._free_at.get(chat_id, NEVER)
         window = self._windows.get(chat_id)
         if is_group and window is not None and len(window) >= self.limits.group_per_minute:
@@ -89,7 +89,7 @@ class Pacer:
         """A send starts now: use the overall slot."""
         self._global.take(now)
 
-    def finished(self, chat_id: int, is_group: bool, at: float) -> None:
+    def finished(self, chat_id: str, is_group: bool, at: float) -> None:
         """A send to the chat ended (answered, failed or timed out) at ``at``."""
         self._free_at[chat_id] = max(
             self._free_at.get(chat_id, NEVER), at + self.limits.per_chat_interval
@@ -98,7 +98,7 @@ class Pacer:
             window = self._windows.setdefault(chat_id, deque(maxlen=self.limits.group_per_minute))
             window.append(at)
 
-    def pause(self, chat_id: int, until: float) -> None:
+    def pause(self, chat_id: str, until: float) -> None:
         """Telegram said 429 for this chat: nothing goes there before ``until``."""
         self._free_at[chat_id] = max(self._free_at.get(chat_id, NEVER), until)
 
@@ -127,9 +127,9 @@ class SendQueue(Generic[T]):
 
     def __init__(self, limits: Limits) -> None:
         self.pacer = Pacer(limits)
-        self._chats: dict[int, _Chat[T]] = {}
-        self._where: dict[int, int] = {}  # key -> chat id
-        self._heap: list[tuple[float, int, int]] = []  # (ready at, seq, chat id), lazy
+        self._chats: dict[str, _Chat[T]] = {}
+        self._where: dict[int, str] = {}  # key -> chat id
+        self._heap: list[tuple[float, int, str]] = []  # (ready at, seq, chat id), lazy
         self._seq = itertools.count()
 
     def __len__(self) -> int:
@@ -143,12 +143,12 @@ class SendQueue(Generic[T]):
         for chat in self._chats.values():
             yield from chat.items
 
-    def chat_load(self, chat_id: int) -> int:
+    def chat_load(self, chat_id: str) -> int:
         """Items held for the chat, the one in flight included."""
         chat = self._chats.get(chat_id)
         return 0 if chat is None else len(chat.items) + int(chat.busy)
 
-    def crowded(self, per_chat: int, per_group: int) -> list[int]:
+    def crowded(self, per_chat: int, per_group: int) -> list[str]:
         """Chats holding at least this many items (0: no limit): claim no more for them."""
         return [
             chat_id
@@ -157,7 +157,7 @@ class SendQueue(Generic[T]):
             and len(chat.items) + int(chat.busy) >= limit
         ]
 
-    def push(self, key: int, chat_id: int, is_group: bool, item: T, *, front: bool = False) -> None:
+    def push(self, key: int, chat_id: str, is_group: bool, item: T, *, front: bool = False) -> None:
         """Hold an item; an item with the same key is replaced in place."""
         chat = self._chats.get(chat_id)
         if chat is None:
@@ -186,7 +186,7 @@ class SendQueue(Generic[T]):
         self._settle(chat_id, chat)
         return found
 
-    def drop_chat(self, chat_id: int) -> list[T]:
+    def drop_chat(self, chat_id: str) -> list[T]:
         """Remove every held item of the chat (a 403: nobody is listening there)."""
         chat = self._chats.get(chat_id)
         if chat is None:
@@ -232,7 +232,7 @@ class SendQueue(Generic[T]):
             return max(ready_at, self.pacer.global_ready_at())
         return None
 
-    def finish(self, chat_id: int, at: float) -> None:
+    def finish(self, chat_id: str, at: float) -> None:
         """The chat's send in flight ended at ``at``."""
         chat = self._chats.get(chat_id)
         if chat is None:
@@ -241,13 +241,13 @@ class SendQueue(Generic[T]):
         self.pacer.finished(chat_id, chat.is_group, at)
         self._settle(chat_id, chat)
 
-    def pause(self, chat_id: int, until: float) -> None:
+    def pause(self, chat_id: str, until: float) -> None:
         self.pacer.pause(chat_id, until)
         chat = self._chats.get(chat_id)
         if chat is not None and not chat.busy and chat.items:
             self._schedule(chat_id, chat)
 
-    def _settle(self, chat_id: int, chat: _Chat[T]) -> None:
+    def _settle(self, chat_id: str, chat: _Chat[T]) -> None:
         if chat.items and not chat.busy:
             self._schedule(chat_id, chat)
         elif not chat.items:
@@ -255,7 +255,7 @@ class SendQueue(Generic[T]):
             if not chat.busy:
                 del self._chats[chat_id]
 
-    def _schedule(self, chat_id: int, chat: _Chat[T]) -> None:
+    def _schedule(self, chat_id: str, chat: _Chat[T]) -> None:
         seq = next(self._seq)
         chat.entry = seq
         ready = self.pacer.chat_ready_at(chat_id, chat.is_group)

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, exists, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,11 +18,33 @@ from models.tables import ChannelAccount, Person
 TELEGRAM: str = Channel.TELEGRAM
 
 
-def reachable_on(channel: str = TELEGRAM, person_id: Any = None) -> Any:
-    """The join condition to the account the bot can write to a person on: ``person_id``
-    is the column holding the person's id (default ``Person.id``). An inner join with it
-    keeps only people who can be written to, as ``outbox.to_person`` decides."""
+def _preferred(account: Any) -> Any:
+    """``account`` (a ChannelAccount entity or alias) is its person's preferred one: not
+    blocked, and no other unblocked account of theirs was bound later. A person registered
+    on two messengers is written to on the one they bound last: a cadre who moves to
+    DingTalk gets their notices there from then on."""
+    other = aliased(ChannelAccount)
+    later = (col(other.created_at) > account.created_at) | (
+        (col(other.created_at) == account.created_at) & (col(other.id) > account.id)
+    )
+    return and_(
+        account.blocked_at.is_(None),
+        ~exists().where(
+            col(other.person_id) == account.person_id,
+            col(other.blocked_at).is_(None),
+            later,
+        ),
+    )
+
+
+def reachable_on(channel: str | None = None, person_id: Any = None) -> Any:
+    """The join condition to the account the bot writes to a person on: ``person_id`` is
+    the column holding the person's id (default ``Person.id``). An inner join with it
+    keeps only people who can be written to, as ``outbox.to_person`` decides. Without a
+    ``channel``, their preferred account (see ``_preferred``)."""
     owner = col(Person.id) if person_id is None else person_id
+    if channel is None:
+        return and_(col(ChannelAccount.person_id) == owner, _preferred(ChannelAccount))
     return and_(
         col(ChannelAccount.person_id) == owner,
         col(ChannelAccount.channel) == channel,
@@ -29,16 +52,24 @@ def reachable_on(channel: str = TELEGRAM, person_id: Any = None) -> Any:
     )
 
 
-async def account_of(
-    session: AsyncSession, person_id: int, channel: str = TELEGRAM
-) -> ChannelAccount | None:
+def _newest_first() -> tuple[Any, ...]:
+    # Unblocked before blocked, then the latest bound: the first is the one to write on.
     return (
-        await session.exec(
-            select(ChannelAccount).where(
-                col(ChannelAccount.person_id) == person_id, col(ChannelAccount.channel) == channel
-            )
-        )
-    ).first()
+        col(ChannelAccount.blocked_at).is_not(None),
+        col(ChannelAccount.created_at).desc(),
+        col(ChannelAccount.id).desc(),
+    )
+
+
+async def account_of(
+    session: AsyncSession, person_id: int, channel: str | None = None
+) -> ChannelAccount | None:
+    """Their account on ``channel``; without one, the account to write to them on (their
+    preferred, or when every one is blocked the latest, which ``reachable`` refuses)."""
+    query = select(ChannelAccount).where(col(ChannelAccount.person_id) == person_id)
+    if channel is not None:
+        query = query.where(col(ChannelAccount.channel) == channel)
+    return (await session.exec(query.order_by(*_newest_first()).limit(1))).first()
 
 
 async def account_by_external_id(
@@ -55,19 +86,20 @@ async def account_by_external_id(
 
 
 async def accounts_of(
-    session: AsyncSession, person_ids: Iterable[int], channel: str = TELEGRAM
+    session: AsyncSession, person_ids: Iterable[int], channel: str | None = None
 ) -> dict[int, ChannelAccount]:
-    """The accounts on ``channel`` of these people, by person id, in one query; people
-    without one are missing from the answer."""
+    """The accounts of these people, by person id, in one query (on ``channel``, or the
+    one to write to each on, as ``account_of``); people without one are missing."""
     ids = sorted(set(person_ids))
     if not ids:
         return {}
-    rows = await session.exec(
-        select(ChannelAccount).where(
-            col(ChannelAccount.person_id).in_(ids), col(ChannelAccount.channel) == channel
-        )
-    )
-    return {a.person_id: a for a in rows.all()}
+    query = select(ChannelAccount).where(col(ChannelAccount.person_id).in_(ids))
+    if channel is not None:
+        query = query.where(col(ChannelAccount.channel) == channel)
+    found: dict[int, ChannelAccount] = {}
+    for account in (await session.exec(query.order_by(*_newest_first()))).all():
+        found.setdefault(account.person_id, account)
+    return found
 
 
 def reachable(account: ChannelAccount | None) -> bool:
@@ -75,9 +107,9 @@ def reachable(account: ChannelAccount | None) -> bool:
 
 
 async def reachable_people(
-    session: AsyncSession, person_ids: Iterable[int], channel: str = TELEGRAM
+    session: AsyncSession, person_ids: Iterable[int], channel: str | None = None
 ) -> set[int]:
-    """Which of these people the bot can write to on ``channel``."""
+    """Which of these people the bot can write to (on ``channel``, or on any)."""
     found = await accounts_of(session, person_ids, channel)
     return {person_id for person_id, a in found.items() if reachable(a)}
 
@@ -88,7 +120,7 @@ async def bind(
     *,
     channel: str,
     external_id: str,
-    chat_id: int,
+    chat_id: str,
     now: datetime,
 ) -> ChannelAccount:
     """Make this the person's account on ``channel``, replacing the one they had there (a

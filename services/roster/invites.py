@@ -89,7 +89,7 @@ async def redeem(
     *,
     channel: str,
     external_id: str,
-    chat_id: int,
+    chat_id: str,
     language: str,
     now: datetime,
 ) -> Person:

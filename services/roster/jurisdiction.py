@@ -88,6 +88,7 @@ async def post_holders(
         return out
     rows = await session.exec(
         select(column, ChannelAccount)
+        .select_from(ApproverPost)
         .join(ChannelAccount, reachable_on(person_id=col(ApproverPost.person_id)))
         .where(col(ApproverPost.kind) == kind, col(column).in_(ids))
         .order_by(col(ChannelAccount.person_id))

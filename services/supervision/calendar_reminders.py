@@ -133,9 +133,7 @@ async def leader_meeting(
                 messages.append(message)
     for group in await groups_of(session, GroupScope.COUNTY, counties):
         key = f"leader-meeting-group:{group.county_id}:{period.label}:{group.chat_id}"
-        messages.append(
-            outbox.Message(key, group.chat_id, "meeting.leader_group", base, is_group=True)
-        )
+        messages.append(outbox.to_group_message(group, key, "meeting.leader_group", base))
     return SweepResult(reminded=await outbox.enqueue_many(session, messages, now=now))
 
 

@@ -43,6 +43,7 @@ from models.tables import (
     Cadre,
     ChannelAccount,
     County,
+    GroupChat,
     Pairing,
     Team,
     Township,
@@ -123,7 +124,7 @@ def due_period(
 
 @dataclass
 class _Recipients:
-    chats: list[int] = field(default_factory=list)
+    chats: list[GroupChat] = field(default_factory=list)
     people: list[ChannelAccount] = field(default_factory=list)  # the accounts to write to
 
 
@@ -133,9 +134,10 @@ async def _recipients(session: AsyncSession) -> dict[int, _Recipients]:
     ids = list((await session.exec(select(County.id))).all())
     for group in await groups_of(session, GroupScope.COUNTY, [i for i in ids if i is not None]):
         assert group.county_id is not None
-        out[group.county_id].chats.append(group.chat_id)
+        out[group.county_id].chats.append(group)
     holders = await session.exec(
         select(ApproverPost.county_id, ChannelAccount)
+        .select_from(ApproverPost)
         .join(ChannelAccount, reachable_on(person_id=col(ApproverPost.person_id)))
         .where(col(ApproverPost.kind) == OFFICE, col(ApproverPost.county_id).is_not(None))
         .order_by(col(ChannelAccount.person_id))
@@ -263,7 +265,7 @@ async def monthly_dispatch(
     label = "{:04d}-{:02d}".format(*months[-1])
     wanted = {
         county_id: (
-            [(f"dispatch:{county_id}:{label}:{chat}", chat) for chat in who.chats],
+            [(f"dispatch:{county_id}:{label}:{g.chat_id}", g) for g in who.chats],
             [(f"dispatch-sheet:{county_id}:{label}:{p.person_id}", p) for p in who.people],
         )
         for county_id, who in (await _recipients(session)).items()
@@ -298,15 +300,9 @@ async def monthly_dispatch(
             "period": period,
             "teams": [asdict(team) for team in teams],
         }
-        for key, chat in chats:
-            queued += await outbox.enqueue(
-                session,
-                key=key,
-                chat_id=chat,
-                is_group=True,
-                template="dispatch.summary",
-                params=summary,
-                now=now,
+        for key, group in chats:
+            queued += await outbox.to_group(
+                session, group, key=key, template="dispatch.summary", params=summary, now=now
             )
         if not people:
             continue

@@ -224,6 +224,7 @@ async def half_year_reports(
     messages: list[outbox.Message] = []
     leaders = await session.exec(
         select(Cadre.team_id, ChannelAccount)
+        .select_from(Cadre)
         .join(ChannelAccount, reachable_on(person_id=col(Cadre.person_id)))
         .where(
             col(Cadre.team_id).in_(team_ids),

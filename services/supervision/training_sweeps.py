@@ -89,6 +89,7 @@ async def _year_due(session: AsyncSession, pack: PolicyPack, today: date) -> lis
         short = or_(short, days < need_days)
     rows = await session.exec(
         select(col(Cadre.id), ChannelAccount, sessions, days)
+        .select_from(Cadre)
         .join(ChannelAccount, reachable_on(person_id=col(Cadre.person_id)))
         .outerjoin(trained, trained.c.cadre_id == col(Cadre.id))
         .where(_in_post(today), short)

@@ -113,9 +113,11 @@ async def visit_due(
             col(Pairing.cadre_id),
             col(ChannelAccount.person_id),
             col(ChannelAccount.chat_id),
+            col(ChannelAccount.channel),
             col(Household.head_name),
             col(Household.code),
         )
+        .select_from(Pairing)
         .join(Cadre, col(Cadre.id) == col(Pairing.cadre_id))
         .join(ChannelAccount, reachable_on(person_id=col(Cadre.person_id)))
         .join(Household, col(Household.id) == col(Pairing.household_id))
@@ -134,11 +136,11 @@ async def visit_due(
         )
         .order_by(col(Pairing.cadre_id), col(Household.code))
     )
-    chats: dict[int, tuple[int, int]] = {}
+    chats: dict[int, tuple[int, str, str]] = {}
     due: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for cadre_id, person_id, chat_id, head_name, code in rows.all():
+    for cadre_id, person_id, chat_id, channel, head_name, code in rows.all():
         assert person_id is not None and chat_id is not None
-        chats[cadre_id] = (person_id, chat_id)
+        chats[cadre_id] = (person_id, chat_id, channel)
         due[cadre_id].append({"name": head_name, "code": code})
     days_left = quarter.days_left(now, zone)
     # A slot already sent is skipped by its dedup key inside the INSERT.
@@ -149,6 +151,7 @@ async def visit_due(
                 key=due_key(cadre_id, quarter, opened),
                 chat_id=chats[cadre_id][1],
                 person_id=chats[cadre_id][0],
+                channel=chats[cadre_id][2],
                 template=TEMPLATE,
                 params={
                     "quarter": quarter.label,

@@ -30,7 +30,8 @@ async def bound_basic_group(harness: Harness) -> tuple[FakeUser, FakeGroup]:
 
 async def bindings(harness: Harness) -> list[int]:
     async with await harness.ctx.uow() as uow:
-        return list((await uow.session.exec(select(GroupChat.chat_id))).all())
+        # Stored as text; the sandbox's chats are Telegram's integers.
+        return [int(c) for c in (await uow.session.exec(select(GroupChat.chat_id))).all()]
 
 
 async def blocked_at(harness: Harness, name: str) -> datetime | None:

@@ -123,7 +123,7 @@ class World:
             await outbox.enqueue(
                 s,
                 key=key,
-                chat_id=chat_id,
+                chat_id=str(chat_id),
                 person_id=person_id,
                 is_group=is_group,
                 template=template,
@@ -226,8 +226,8 @@ async def test_each_row_arrives_once_in_its_recipients_language(world: World) ->
     assert all(r.state == OutboxState.SENT for r in rows.values())
     # The card is found again by (chat, message id): approvers reply to it.
     assert (rows["hello"].chat_id, rows["hello"].sent_message_id) == (
-        en_user.chat_id,
-        card.message_id,
+        str(en_user.chat_id),
+        str(card.message_id),
     )
     for key in rows:
         assert len(world.deliveries(key)) == 1
@@ -243,7 +243,7 @@ async def test_documents_go_with_their_text(world: World) -> None:
     assert short.file_name == "月报.xlsx"
     assert short.text == "[zh] report" and short.content == b"PK-xlsx"
     assert short.buttons() == [["OK"]]
-    assert (await world.row("report")).sent_message_id == short.message_id
+    assert (await world.row("report")).sent_message_id == str(short.message_id)
 
 
 @notice("test.long")
@@ -267,7 +267,7 @@ async def test_a_document_with_a_long_text_follows_the_text(world: World) -> Non
     assert document.file_name == "清单.csv" and document.content == b"a,b\n"
     assert document.raw["reply_to_message"]["message_id"] == text.message_id
     row = await world.row("long")
-    assert row.state == OutboxState.SENT and row.sent_message_id == text.message_id
+    assert row.state == OutboxState.SENT and row.sent_message_id == str(text.message_id)
     assert len(world.attempts_to(user.chat_id)) == 2
 
 
@@ -535,7 +535,7 @@ async def test_the_runtime_runs_a_relay(harness: Harness) -> None:
         await outbox.enqueue(
             uow.session,
             key="runtime",
-            chat_id=user.chat_id,
+            chat_id=str(user.chat_id),
             template="test.echo",
             params={"text": "runtime"},
             now=harness.clock.now(),

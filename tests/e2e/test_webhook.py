@@ -39,7 +39,7 @@ from bot.telegram.webhook_config import (
     WebhookConfig,
     WebhookConfigError,
 )
-from models.tables import InboxUpdate, Person
+from models.tables import InboxEntry, Person
 from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.users import FakeUser
 from services.clock import FixedClock
@@ -95,9 +95,7 @@ class Webhook:
 
     async def inbox(self) -> int:
         async with await self.ctx.uow() as uow:
-            return int(
-                (await uow.session.exec(select(func.count()).select_from(InboxUpdate))).one()
-            )
+            return int((await uow.session.exec(select(func.count()).select_from(InboxEntry))).one())
 
     async def metrics(self) -> dict[str, float]:
         async with self.http.get(f"{self.base}/metrics") as resp:

@@ -212,7 +212,7 @@ async def _fill_outbox(sessions: async_sessionmaker[AsyncSession], clock: FixedC
             await outbox.enqueue(
                 s,
                 key=f"race:{n}",
-                chat_id=900_000 + n,
+                chat_id=str(900_000 + n),
                 template="leave.away",
                 params={"cadre": f"干部{n}", "start": "2026-12-01", "end": "2026-12-03"},
                 now=clock.now(),
@@ -256,7 +256,7 @@ async def _relay(url: str, clock: FixedClock, sent: list[int]) -> None:
                 assert token is not None, f"row {row.id} was taken from its claimer"
                 sent.append(row.id)
                 async with sessions() as s:
-                    await outbox_outcomes.mark_sent(s, row.id, 10_000 + row.id, now)
+                    await outbox_outcomes.mark_sent(s, row.id, str(10_000 + row.id), now)
                     await s.commit()
     finally:
         await engine.dispose()

@@ -41,7 +41,7 @@ from bot.telegram.webhook import WebhookServer
 from bot.telegram.webhook_config import SECRET_HEADER
 from bot.worker import Worker
 from models.enums import OutboxState, TeamRole, UnitLevel
-from models.tables import Cadre, InboxUpdate, Person
+from models.tables import Cadre, InboxEntry, Person
 from models.workflow import OutboxMessage
 from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.spec.checking import SpecChecker
@@ -309,7 +309,7 @@ async def test_two_replicas_and_a_worker_handle_every_update_once(database_url: 
             await sandbox.stop()
 
     async with await ctx.uow() as uow:
-        inbox = (await uow.session.exec(select(func.count()).select_from(InboxUpdate))).one()
+        inbox = (await uow.session.exec(select(func.count()).select_from(InboxEntry))).one()
         rows = (await uow.session.exec(select(OutboxMessage))).all()
     await ctx.close()
 
@@ -325,7 +325,7 @@ async def test_two_replicas_and_a_worker_handle_every_update_once(database_url: 
     assert sandbox.pending_updates() == 0
 
     # Each message and press was answered once; the approvers' cards came once each.
-    rows_by_chat = Counter(r.chat_id for r in rows)
+    rows_by_chat = Counter(int(r.chat_id) for r in rows)
     for user in users:
         messages = sandbox.sent(user)
         assert not [m for m in messages if SORRY in m.text], [m.text for m in messages]
@@ -334,7 +334,7 @@ async def test_two_replicas_and_a_worker_handle_every_update_once(database_url: 
     cards = [r for r in rows if r.template.startswith("leave")]
     assert len(cards) == CADRES
     assert all(r.state == OutboxState.SENT for r in rows), Counter(r.state for r in rows)
-    sent_ids = Counter((r.chat_id, r.sent_message_id) for r in rows)
+    sent_ids = Counter((int(r.chat_id), int(r.sent_message_id or 0)) for r in rows)
     assert max(sent_ids.values()) == 1
     for chat_id, message_id in sent_ids:
         assert message_id in {m.message_id for m in sandbox.sent(chat_id)}
@@ -437,7 +437,7 @@ async def test_the_same_update_at_two_replicas_at_once_is_handled_once_silently(
                 answers.append(await asyncio.gather(*(post(s, update) for s in servers)))
             metrics = [await scrape(http, f"http://127.0.0.1:{s.port}") for s in servers]
         async with await contexts[0].uow() as uow:
-            inbox = (await uow.session.exec(select(func.count()).select_from(InboxUpdate))).one()
+            inbox = (await uow.session.exec(select(func.count()).select_from(InboxEntry))).one()
         assert inbox == 10
         for pair in answers:  # one replica answered, the other stood aside
             assert sorted(json.loads(a).get("method", "") for a in pair) == ["", "sendMessage"]

@@ -100,9 +100,9 @@ def _message(text: str, chat: ChatKind = ChatKind.PRIVATE, **extra: object) -> I
     return Incoming(
         channel="test",
         kind=EventKind.MESSAGE,
-        chat_id=1,
+        chat_id="1",
         chat_kind=chat,
-        user_id=1,
+        user_id="1",
         text=text,
         command=command,
         args=args,
@@ -150,11 +150,11 @@ async def test_routes_by_command_chat_role_and_state() -> None:
     press = Incoming(
         channel="test",
         kind=EventKind.PRESS,
-        chat_id=1,
+        chat_id="1",
         chat_kind=ChatKind.GROUP,
-        user_id=9,
+        user_id="9",
         payload="tdc:ok:5",
-        origin=MessageRef(3),
+        origin=MessageRef("3"),
     )
     assert await _said(core, _request(press)) == "decide 5"
     forged = Incoming(**{**press.__dict__, "payload": "tdc:ok:five"})
@@ -172,7 +172,7 @@ async def test_skip_passes_the_event_on() -> None:
 
     first.reply(not_mine)
     second.reply(mine)
-    event = _message("同意", reply_to=MessageRef(4, from_bot=True))
+    event = _message("同意", reply_to=MessageRef("4", from_bot=True))
     reply = await Core([first, second]).handle(_request(event, _identity(Role.CADRE)))
     assert reply is not None and list(reply) == []
 
@@ -210,18 +210,18 @@ async def test_inputs_membership_and_migration_routes() -> None:
     blocked = Incoming(
         channel="test",
         kind=EventKind.MEMBERSHIP,
-        chat_id=1,
+        chat_id="1",
         chat_kind=ChatKind.PRIVATE,
-        user_id=1,
+        user_id="1",
         membership=Membership.GONE,
     )
     assert await _said(core, _request(blocked)) == "member gone"  # strangers too
     migration = Incoming(
         channel="test",
         kind=EventKind.MIGRATION,
-        chat_id=-5,
+        chat_id="-5",
         chat_kind=ChatKind.GROUP,
-        user_id=0,
-        migrated_to=-1005,
+        user_id="0",
+        migrated_to="-1005",
     )
     assert await _said(core, _request(migration)) == "moved -1005"

@@ -36,7 +36,7 @@ from tests.factories import (
 GANZHOU = load_pack("ganzhou-2021")
 CAL = WorkCalendar()
 ZONE = pf.ZONE
-GROUP_CHAT = -100_555
+GROUP_CHAT = "-100555"
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

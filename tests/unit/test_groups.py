@@ -43,7 +43,7 @@ async def test_who_binds_what(
     assert person_id is not None
     who = await identity_of(session, person_id)
     bound = await groups.bind(
-        session, who, chat_id=-1001, title="群", scope=scope, name="", now=clock.now()
+        session, who, chat_id="-1001", title="群", scope=scope, name="", now=clock.now()
     )
     assert bound.name == place
     group = (await session.exec(select(GroupChat))).one()
@@ -67,7 +67,7 @@ async def test_others_are_refused(
     who = await identity_of(session, person_id)
     with pytest.raises(DomainError) as err:
         await groups.bind(
-            session, who, chat_id=-1001, title="群", scope=scope, name="", now=clock.now()
+            session, who, chat_id="-1001", title="群", scope=scope, name="", now=clock.now()
         )
     assert err.value.code == "group_bind_not_allowed"
 
@@ -81,7 +81,7 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
     await groups.bind(
         session,
         liu,
-        chat_id=-1001,
+        chat_id="-1001",
         title="江口镇",
         scope=GroupScope.TOWNSHIP,
         name="",
@@ -90,7 +90,7 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
     await groups.bind(
         session,
         chen,
-        chat_id=-1001,
+        chat_id="-1001",
         title="全县",
         scope=GroupScope.COUNTY,
         name="",
@@ -99,13 +99,13 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
     (group,) = (await session.exec(select(GroupChat))).all()
     assert group.scope == GroupScope.COUNTY and group.township_id is None
     with pytest.raises(DomainError):  # a township approver may not unbind the county's group
-        await groups.unbind(session, liu, chat_id=-1001, now=clock.now())
-    assert await groups.unbind(session, chen, chat_id=-1001, now=clock.now())
-    assert not await groups.unbind(session, None, chat_id=-1001, now=clock.now())
+        await groups.unbind(session, liu, chat_id="-1001", now=clock.now())
+    assert await groups.unbind(session, chen, chat_id="-1001", now=clock.now())
+    assert not await groups.unbind(session, None, chat_id="-1001", now=clock.now())
 
 
 async def _bind_county(
-    session: AsyncSession, roster: Roster, clock: FixedClock, chat_id: int
+    session: AsyncSession, roster: Roster, clock: FixedClock, chat_id: str
 ) -> None:
     person_id = roster.people["陈静"].id
     assert person_id is not None
@@ -118,35 +118,35 @@ async def _bind_county(
 async def test_a_group_upgraded_to_a_supergroup_takes_its_binding_and_waiting_messages(
     session: AsyncSession, roster: Roster, clock: FixedClock
 ) -> None:
-    await _bind_county(session, roster, clock, chat_id=-5)
+    await _bind_county(session, roster, clock, chat_id="-5")
     for key, state in (("waiting", OutboxState.PENDING), ("gone", OutboxState.SENT)):
         session.add(
             OutboxMessage(
-                dedup_key=key, chat_id=-5, is_group=True, template="test.echo", params="{}",
+                dedup_key=key, chat_id="-5", is_group=True, template="test.echo", params="{}",
                 state=state, created_at=clock.now(), not_before=clock.now(),
             )
         )  # fmt: skip
     await session.flush()
 
     moved = await groups.follow_migration(
-        session, old_chat_id=-5, new_chat_id=-1001000000009, now=clock.now()
+        session, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
     )
     assert moved
-    assert (await session.exec(select(GroupChat.chat_id))).all() == [-1001000000009]
+    assert (await session.exec(select(GroupChat.chat_id))).all() == ["-1001000000009"]
     rows = {r.dedup_key: r.chat_id for r in (await session.exec(select(OutboxMessage))).all()}
-    assert rows == {"waiting": -1001000000009, "gone": -5}  # what was sent stays as it was
+    assert rows == {"waiting": "-1001000000009", "gone": "-5"}  # what was sent stays as it was
     # Telegram says it in both chats, and the relay may learn it too: only once moved.
     assert not await groups.follow_migration(
-        session, old_chat_id=-5, new_chat_id=-1001000000009, now=clock.now()
+        session, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
     )
 
 
 async def test_an_upgrade_onto_an_already_bound_supergroup_keeps_that_binding(
     session: AsyncSession, roster: Roster, clock: FixedClock
 ) -> None:
-    await _bind_county(session, roster, clock, chat_id=-5)
-    await _bind_county(session, roster, clock, chat_id=-1001000000009)
+    await _bind_county(session, roster, clock, chat_id="-5")
+    await _bind_county(session, roster, clock, chat_id="-1001000000009")
     assert not await groups.follow_migration(
-        session, old_chat_id=-5, new_chat_id=-1001000000009, now=clock.now()
+        session, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
     )
-    assert (await session.exec(select(GroupChat.chat_id))).all() == [-1001000000009]
+    assert (await session.exec(select(GroupChat.chat_id))).all() == ["-1001000000009"]

@@ -27,7 +27,7 @@ async def test_issue_and_redeem(session: AsyncSession, clock: FixedClock) -> Non
     person = await invites.redeem(
         session, issued.token, **telegram_user(5001), language="zh", now=clock.now()
     )
-    assert person.name == "王芳" and await telegram_chat(session, person) == 5001
+    assert person.name == "王芳" and await telegram_chat(session, person) == "5001"
     who = await identity.identify(session, "telegram", "5001")
     assert who is not None
     assert who.roles == {Role.CADRE, Role.TEAM_LEADER}

@@ -295,7 +295,7 @@ async def test_group_hears_only_who_is_away_and_when(
 ) -> None:
     session.add(
         GroupChat(
-            chat_id=-100500,
+            chat_id="-100500",
             scope=GroupScope.VILLAGE,
             village_id=roster.village.id,
             bound_at=clock.now(),
@@ -315,7 +315,7 @@ async def test_group_hears_only_who_is_away_and_when(
         session, GANZHOU, leave.id, person(roster, "刘洋"), approve=True, note="", now=clock.now()
     )
     (notice,) = await outbox_rows(session, "leave.away")
-    assert notice.is_group and notice.chat_id == -100500
+    assert notice.is_group and notice.chat_id == "-100500"
     assert json.loads(notice.params) == {
         "cadre": "王芳",
         "start": "2026-12-01",

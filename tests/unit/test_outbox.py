@@ -54,7 +54,7 @@ async def _add(
     assert await outbox.enqueue(
         session,
         key=key,
-        chat_id=chat_id,
+        chat_id=str(chat_id),
         template="test.echo",
         params={"text": key},
         now=now,
@@ -94,7 +94,7 @@ async def test_enqueue_many_adds_in_batches_and_skips_existing_keys(
 
     def messages(n: int) -> list[outbox.Message]:
         return [
-            outbox.Message(key=f"bulk-{i}", chat_id=i, template="test.echo", params={"i": i})
+            outbox.Message(key=f"bulk-{i}", chat_id=str(i), template="test.echo", params={"i": i})
             for i in range(n)
         ]
 
@@ -102,7 +102,8 @@ async def test_enqueue_many_adds_in_batches_and_skips_existing_keys(
     assert await outbox.enqueue_many(session, messages(10), now=now, batch=4) == 9
     assert await outbox.enqueue_many(session, messages(12), now=now, batch=4) == 2
     assert await outbox.enqueue_many(session, [], now=now) == 0
-    rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.chat_id)))).all()
+    rows = (await session.exec(select(OutboxMessage))).all()
+    rows = sorted(rows, key=lambda r: int(r.chat_id))
     assert [r.dedup_key for r in rows] == [f"bulk-{i}" for i in range(12)]
     assert rows[5].params == '{"i": 5}' and rows[5].state == OutboxState.PENDING
     assert rows[5].not_before == now and rows[3].params == '{"text": "bulk-3"}'
@@ -165,12 +166,12 @@ async def test_claim_caps_rows_per_chat_and_skips_chats(
     )
     by_chat: dict[int, int] = {}
     for c in claimed:
-        by_chat[c.chat_id] = by_chat.get(c.chat_id, 0) + 1
+        by_chat[int(c.chat_id)] = by_chat.get(int(c.chat_id), 0) + 1
     assert by_chat == {700: 2, GROUP: 1, 701: 1}
     assert quiet in [c.id for c in claimed]
 
-    more = await outbox_leases.claim_due(session, now, limit=100, lease=LEASE, skip_chats=[700])
-    assert {c.chat_id for c in more} == {GROUP}
+    more = await outbox_leases.claim_due(session, now, limit=100, lease=LEASE, skip_chats=["700"])
+    assert {int(c.chat_id) for c in more} == {GROUP}
     assert len(more) == 4
 
 
@@ -254,14 +255,14 @@ async def test_sent_retry_and_uncertain(session: AsyncSession, clock: FixedClock
     }
     assert all(tokens.values())
 
-    await outbox_outcomes.mark_sent(session, sent_id, 42, now)
+    await outbox_outcomes.mark_sent(session, sent_id, "42", now)
     assert await outbox_outcomes.mark_retry(
         session, retry_id, now + timedelta(seconds=5), "502 Bad Gateway"
     )
     await outbox_outcomes.mark_uncertain(session, unsure_id, "no answer within 10 s")
 
     sent = await _row(session, sent_id)
-    assert (sent.state, sent.sent_message_id, sent.sent_at) == (OutboxState.SENT, 42, now)
+    assert (sent.state, sent.sent_message_id, sent.sent_at) == (OutboxState.SENT, "42", now)
     retried = await _row(session, retry_id)
     assert retried.state == OutboxState.PENDING and retried.sent_at is None
     assert retried.last_error == "502 Bad Gateway"
@@ -283,14 +284,14 @@ async def test_progress_keeps_the_first_part(session: AsyncSession, clock: Fixed
     (row,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE)
     token = await outbox_outcomes.mark_sending(session, row_id, row.lease, now, LEASE)
     assert token is not None
-    held = await outbox_outcomes.mark_progress(session, row_id, 77, token, now, LEASE)
+    held = await outbox_outcomes.mark_progress(session, row_id, "77", token, now, LEASE)
     assert held is not None
     stored = await _row(session, row_id)
-    assert stored.state == OutboxState.PENDING and stored.sent_message_id == 77
+    assert stored.state == OutboxState.PENDING and stored.sent_message_id == "77"
     assert stored.sent_at is None  # no longer in flight
     await outbox_leases.release(session, [(row_id, held)], now)
     (again,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE)
-    assert again.sent_message_id == 77
+    assert again.sent_message_id == "77"
 
 
 async def test_a_relay_claims_only_its_own_channels_rows(
@@ -300,7 +301,7 @@ async def test_a_relay_claims_only_its_own_channels_rows(
     mine = await _add(session, "telegram", 700, now)
     # Another messenger's chat with the same number is another chat altogether.
     assert await outbox.enqueue(
-        session, key="dingtalk", channel="dingtalk", chat_id=700, template="test.echo",
+        session, key="dingtalk", channel="dingtalk", chat_id="700", template="test.echo",
         params={}, now=now,
     )  # fmt: skip
     claimed = await outbox_leases.claim_due(session, now, limit=10, lease=LEASE)
@@ -358,7 +359,7 @@ async def test_status_lists_counts_age_and_reasons(
     sent = await _add(session, "sent", 5, now)
     await outbox_outcomes.mark_dead(session, dead, "400 Bad Request: chat not found", now)
     await outbox_outcomes.mark_uncertain(session, unsure, "no answer within 10 s")
-    await outbox_outcomes.mark_sent(session, sent, 9, now)
+    await outbox_outcomes.mark_sent(session, sent, "9", now)
 
     report = await outbox_status.status(session, now)
     assert report.counts == {

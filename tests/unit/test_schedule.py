@@ -42,7 +42,7 @@ async def roster(sessions: async_sessionmaker[AsyncSession]) -> Roster:
         assert roster.county.id is not None
         uow.session.add(
             GroupChat(
-                chat_id=-100_777,
+                chat_id="-100777",
                 scope=GroupScope.COUNTY,
                 county_id=roster.county.id,
                 bound_at=DEC_4,
@@ -81,7 +81,9 @@ async def test_a_failing_sweep_is_rolled_back_and_the_others_run(
 ) -> None:
     async def queue(session: AsyncSession, key: str) -> int:
         return int(
-            await outbox.enqueue(session, key=key, chat_id=1, template="test", params={}, now=DEC_4)
+            await outbox.enqueue(
+                session, key=key, chat_id="1", template="test", params={}, now=DEC_4
+            )
         )
 
     async def first(
