@@ -4,6 +4,7 @@ token, 1:1 batch send, group send, card instances, message-file download (spec �
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from sandbox.dingtalk.state import StoredFile
 MAX_USER_IDS = 20
 MAX_GROUP_PARAM_BYTES = 15000
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
+_OPEN_SPACE = re.compile(r"dtv1\.card//(IM_ROBOT|IM_GROUP)\.(.+)")
 
 
 def _bad(message: str, code: str = "invalidParameter") -> ApiError:
@@ -129,10 +131,10 @@ class OpenApi(Gateway):
         if body.get("callbackType") != "STREAM":
             raise _bad("callbackType须为STREAM (Stream模式回调)")
         space = _str_field(body, "openSpaceId")
-        prefix, _, space_id = space.partition(".")
-        space_type = prefix.removeprefix("dtv1.card//")
-        if not prefix.startswith("dtv1.card//") or space_type not in ("IM_ROBOT", "IM_GROUP"):
+        match = _OPEN_SPACE.fullmatch(space)
+        if match is None:
             raise _bad(f"openSpaceId {space!r} 须为dtv1.card//IM_ROBOT.<userId>或IM_GROUP.<cid>")
+        space_type, space_id = match.group(1), match.group(2)
         if space_type == "IM_ROBOT":
             model = body.get("imRobotOpenDeliverModel")
             if not isinstance(model, dict) or model.get("spaceType") != "IM_ROBOT":
