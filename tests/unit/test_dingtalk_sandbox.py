@@ -116,9 +116,10 @@ def sdk_patched(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     return point_at
 
 
-async def _eventually(check: Callable[[], bool], timeout: float = 10) -> None:
+async def _eventually(check: Callable[[], bool], timeout: float = 10) -> None:  # noqa: ASYNC109
+    """Poll: the SDK runs in its own thread, so there is no event of ours to wait on."""
     async with asyncio.timeout(timeout):
-        while not check():
+        while not check():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
 
@@ -381,8 +382,11 @@ async def test_cards_create_update(sandbox: DingTalkSandbox) -> None:
         status, answer = await _call(http, sandbox, "/v1.0/card/instances", update, token, "PUT")
         assert status == 200 and answer["success"] is True
         assert card.card_param_map == {"status": "已完成"}  # replaced: not updateCardDataByKey
-        by_key = {**update, "cardData": {"cardParamMap": {"title": "新"}},
-                  "cardUpdateOptions": {"updateCardDataByKey": True}}  # fmt: skip
+        by_key = {
+            **update,
+            "cardData": {"cardParamMap": {"title": "新"}},
+            "cardUpdateOptions": {"updateCardDataByKey": True},
+        }
         await _call(http, sandbox, "/v1.0/card/instances", by_key, token, "PUT")
         assert card.card_param_map == {"status": "已完成", "title": "新"}
         assert len(card.history) == 3
@@ -391,8 +395,13 @@ async def test_cards_create_update(sandbox: DingTalkSandbox) -> None:
         status, _ = await _call(http, sandbox, "/v1.0/card/instances", unknown, token, "PUT")
         assert status == 400
         await _create_card(http, sandbox, token, "c-1", "dtv1.card//IM_ROBOT.zhangsan")
-        body = {"cardTemplateId": "t", "outTrackId": "c-1", "callbackType": "STREAM",
-                "cardData": {"cardParamMap": {"n": 1}}, "openSpaceId": "IM_ROBOT.zhangsan"}  # fmt: skip
+        body = {
+            "cardTemplateId": "t",
+            "outTrackId": "c-1",
+            "callbackType": "STREAM",
+            "cardData": {"cardParamMap": {"n": 1}},
+            "openSpaceId": "IM_ROBOT.zhangsan",
+        }
         status, _ = await _call(http, sandbox, "/v1.0/card/instances/createAndDeliver", body, token)
         assert status == 400
     assert len(sandbox.violations) == 2  # unknown outTrackId; duplicate id / bad map & space
@@ -454,8 +463,16 @@ async def test_session_webhook_and_expiry(sandbox: DingTalkSandbox) -> None:
         text = {"msgtype": "text", "text": {"content": "收到"}}
         async with http.post(webhooks[0], json=text) as resp:
             assert resp.status == 200 and await resp.json() == {"errcode": 0, "errmsg": "ok"}
-        card = {"msgtype": "actionCard", "actionCard": {"title": "t", "text": "选一个", "btns": [
-            {"title": "好", "actionURL": "dtmd://dingtalkclient/sendMessage?content=ok"}]}}  # fmt: skip
+        card = {
+            "msgtype": "actionCard",
+            "actionCard": {
+                "title": "t",
+                "text": "选一个",
+                "btns": [
+                    {"title": "好", "actionURL": "dtmd://dingtalkclient/sendMessage?content=ok"}
+                ],
+            },
+        }
         async with http.post(webhooks[1], json=card) as resp:
             assert (await resp.json())["errcode"] == 0
         async with http.post(webhooks[0], json={"msgtype": "image"}) as resp:
