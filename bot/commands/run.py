@@ -1,4 +1,5 @@
-"""``zhucun run``: the bot (long polling), the outbox relay and the scheduler.
+"""``zhucun run``: every configured channel (Telegram by long polling or webhook, DingTalk
+by its Stream connection), each with its outbox relay, and the scheduler, over one database.
 
 ``--role all`` (the default) runs everything in one process. ``--role bot`` runs polling
 and the relay; ``--role worker`` the scheduler's ticks and a relay (a relay must run
@@ -13,54 +14,126 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 
 if TYPE_CHECKING:
     from bot.telegram.runtime import BotRuntime
-    from bot.telegram.webhook import WebhookServer
-    from bot.worker import Worker
 
 NO_TOKEN = (
     "ZHUCUN_BOT_TOKEN is not set: put the token from @BotFather in the environment "
     "or in .env (see README, 'Running for real')"
 )
+NO_DINGTALK_SECRET = (
+    "ZHUCUN_DINGTALK_CLIENT_ID is set but ZHUCUN_DINGTALK_CLIENT_SECRET is not: put the "
+    "app's client secret in the environment or in .env (see README, 'DingTalk')"
+)
+BAD_DINGTALK_CREDENTIALS = (
+    "钉钉不认这组应用凭据：请核对 ZHUCUN_DINGTALK_CLIENT_ID 和 ZHUCUN_DINGTALK_CLIENT_SECRET"
+    "（DingTalk refused the app's client id or secret）"
+)
 ROLES = ("all", "bot", "worker")
 
 
-async def _serve(
-    runtime: BotRuntime | None, worker: Worker | None, webhook: WebhookServer | None = None
-) -> None:
-    """Run the parts until one of them ends (a stop, or a failure), then stop the other."""
-    tasks = []
-    if runtime is not None:
-        tasks.append(asyncio.create_task(runtime.run_polling(), name="polling"))
-    if webhook is not None:
-        tasks.append(asyncio.create_task(webhook.run(), name="webhook"))
-    if worker is not None:
-        tasks.append(asyncio.create_task(worker.run(), name="worker"))
+class _Part(Protocol):
+    async def run(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+async def _serve(parts: list[tuple[str, _Part]]) -> None:
+    """Run the parts until one of them ends (a stop, or a failure), then stop the others."""
+    tasks = [asyncio.create_task(part.run(), name=name) for name, part in parts]
     done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    if worker is not None:
-        await worker.stop()
-    if runtime is not None:
-        await runtime.stop()
-    if webhook is not None:
-        await webhook.stop()
+    for _, part in reversed(parts):
+        await part.stop()
     await asyncio.gather(*tasks, return_exceptions=True)
     for task in done:
         task.result()  # a part that failed fails the command
 
 
+class _Polling:
+    """The Telegram runtime as a part: polling (with its relay) until stopped."""
+
+    def __init__(self, runtime: BotRuntime) -> None:
+        self.runtime = runtime
+
+    async def run(self) -> None:
+        await self.runtime.run_polling()
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+
+
+def _wake_all(relays: list[Callable[[], None]]) -> Callable[[], None]:
+    def wake() -> None:
+        for one in relays:
+            one()
+
+    return wake
+
+
 async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
-    if ctx.settings.token is None:
+    settings = ctx.settings
+    telegram, dingtalk = settings.token is not None, settings.dingtalk
+    if settings.dingtalk_client_id and not settings.dingtalk_client_secret:
+        raise CliError(NO_DINGTALK_SECRET)
+    if not telegram and not dingtalk:
         if args.role == "all":
-            # No token: the offline demo, so a newcomer sees what the bot does at once.
+            # No channel: the offline demo, so a newcomer sees what the bot does at once.
             from bot.commands.demo import NO_TOKEN_BANNER, run_demo
 
             return await run_demo(ctx, None, banner=NO_TOKEN_BANNER)
         raise CliError(NO_TOKEN)  # every role sends: the relay runs in each
+    logging.getLogger().setLevel(logging.INFO)
+    await ctx.engine()  # create and migrate before the first update arrives
+    parts: list[tuple[str, _Part]] = []
+    wakes: list[Callable[[], None]] = []
+    try:
+        if telegram:
+            await _telegram(args, ctx, parts, wakes)
+        if dingtalk:
+            await _dingtalk(args, ctx, parts, wakes)
+        if args.role == "all":  # the scheduler beside the bots: it wakes their relays
+            from bot.worker import Worker
+
+            worker = Worker(ctx, wake=_wake_all(wakes))
+            await worker.prepare()
+            parts.append(("worker", worker))
+        elif args.role == "worker":
+            from bot.worker import Worker
+
+            worker = Worker(ctx, own_relay=telegram)
+            await worker.prepare()
+            parts.append(("worker", worker))
+    except BaseException:
+        for _, part in reversed(parts):
+            await part.stop()
+        raise
+
+    async def stop() -> None:
+        for _, part in reversed(parts):
+            await part.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))
+    try:
+        await _serve(parts)
+    finally:
+        await stop()
+    return 0
+
+
+async def _telegram(
+    args: argparse.Namespace,
+    ctx: AppContext,
+    parts: list[tuple[str, _Part]],
+    wakes: list[Callable[[], None]],
+) -> None:
     # aiogram takes seconds to import; nobody should wait that long to hear "set the token".
     from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError
@@ -68,61 +141,63 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     from bot.telegram.runtime import BotRuntime
     from bot.telegram.webhook import WebhookServer
     from bot.telegram.webhook_config import WebhookConfigError
-    from bot.worker import Worker
 
-    logging.getLogger().setLevel(logging.INFO)
-    await ctx.engine()  # create and migrate before the first update arrives
-    runtime: BotRuntime | None = None
-    worker: Worker | None = None
-    webhook: WebhookServer | None = None
+    if args.role not in ("all", "bot"):
+        return  # the worker sends Telegram's rows itself (Worker(own_relay=True))
     try:
-        if args.role in ("all", "bot") and ctx.settings.webhook_url:
-            # Webhook mode (bot/telegram/webhook.py). Its replicas send no outbox: a worker does,
-            # or this process itself with --role all.
+        if ctx.settings.webhook_url:
+            # Webhook mode (bot/telegram/webhook.py). Its replicas send no outbox: a worker
+            # does, or this process itself with --role all.
             webhook = WebhookServer(ctx, run_relay=args.role == "all")
-        elif args.role in ("all", "bot"):
-            runtime = BotRuntime(ctx)
-        if args.role == "worker":
-            worker = Worker(ctx, own_relay=True)
+            parts.append(("webhook", webhook))
+            wakes.append(webhook.wake)
+            return
+        runtime = BotRuntime(ctx)
+        await runtime.prepare()
     except TokenValidationError as exc:
         raise CliError(
             "ZHUCUN_BOT_TOKEN is malformed: expected 123456:ABC... from @BotFather"
         ) from exc
     except WebhookConfigError as exc:
         raise CliError(str(exc)) from exc
-
-    async def stop() -> None:
-        if worker is not None:
-            await worker.stop()
-        if runtime is not None:
-            await runtime.stop()
-        if webhook is not None:
-            await webhook.stop()
-
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))
-    try:
-        if runtime is not None:
-            await runtime.prepare()
-            if args.role == "all":  # the scheduler beside the bot: wake the bot's relay
-                assert runtime.relay is not None
-                worker = Worker(ctx, runtime.catalogs, wake=runtime.relay.wake)
-        if webhook is not None and args.role == "all":
-            worker = Worker(ctx, webhook.catalogs, wake=webhook.wake)
-        if worker is not None:
-            await worker.prepare()
-        await _serve(runtime, worker, webhook)
     except TelegramUnauthorizedError as exc:
         raise CliError(
             "Telegram refused ZHUCUN_BOT_TOKEN (401 Unauthorized): check the token"
         ) from exc
-    except TelegramBadRequest as exc:  # setWebhook refused the URL
-        raise CliError(f"Telegram refused ZHUCUN_WEBHOOK_URL: {exc.message}") from exc
-    finally:
-        await stop()
-    return 0
+    except TelegramBadRequest as exc:
+        raise CliError(f"Telegram refused the bot's set-up: {exc.message}") from exc
+    assert runtime.relay is not None
+    parts.append(("telegram", _Polling(runtime)))
+    wakes.append(runtime.relay.wake)
+
+
+async def _dingtalk(
+    args: argparse.Namespace,
+    ctx: AppContext,
+    parts: list[tuple[str, _Part]],
+    wakes: list[Callable[[], None]],
+) -> None:
+    from bot.dingtalk.api import DingTalkError
+    from bot.dingtalk.runtime import DingTalkRuntime
+
+    # Bot replicas receive; a worker only sends (the Stream gateway spreads frames over
+    # the connections it has, so every receiver must be a full bot).
+    runtime = DingTalkRuntime(ctx, receive=args.role in ("all", "bot"))
+    try:
+        await runtime.prepare()
+    except DingTalkError as exc:
+        await runtime.api.close()
+        if exc.bad_credentials:
+            raise CliError(BAD_DINGTALK_CREDENTIALS) from exc
+        raise CliError(f"钉钉拒绝了应用的访问凭据请求：{exc.code}") from exc
+    except (OSError, TimeoutError) as exc:
+        await runtime.api.close()
+        raise CliError(
+            f"连不上钉钉开放平台 {ctx.settings.dingtalk_api_url}（{type(exc).__name__}）"
+        ) from exc
+    parts.append(("dingtalk", runtime))
+    assert runtime.relay is not None
+    wakes.append(runtime.relay.wake)
 
 
 def register(sub: Subparsers) -> None:

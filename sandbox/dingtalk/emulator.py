@@ -71,6 +71,7 @@ class DingTalkSandbox(People):
         app.router.add_get("/files/{key}", self._handle_file)
         app.router.add_post("/robot/sendBySession", self._handle_session)
         app.router.add_post("/topapi/v2/user/getbymobile", self._handle_getbymobile)
+        app.router.add_post("/media/upload", self._handle_upload)
         app.router.add_route("*", "/v1.0/{tail:.*}", self._handle_openapi)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -153,6 +154,21 @@ class DingTalkSandbox(People):
         token = request.query.get("access_token")
         result: web.Response = await self._old_api(
             request, lambda: self._get_by_mobile(token, body)
+        )
+        return result
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        name, data = "", b""
+        try:
+            form = await request.post()
+            media = form.get("media")
+            if isinstance(media, web.FileField):
+                name, data = media.filename, media.file.read()
+        except ValueError:
+            pass
+        token, kind = request.query.get("access_token"), request.query.get("type", "")
+        result: web.Response = await self._old_api(
+            request, lambda: self._upload_media(token, kind, name, data)
         )
         return result
 

@@ -4,6 +4,7 @@ message's ``sessionWebhook`` (spec §8) and ``/topapi/v2/user/getbymobile`` (spe
 from __future__ import annotations
 
 import time
+import secrets
 from typing import Any
 
 from sandbox.dingtalk.openapi import OpenApi, _now
@@ -81,6 +82,18 @@ class OldApi(OpenApi):
         sent = Sent("webhook", session.to, str(msgtype), dict(params), text, buttons, None, _now())
         self._record(sent)
         return {"errcode": 0, "errmsg": "ok"}
+
+    async def _upload_media(self, token: str | None, kind: str, name: str, data: bytes) -> dict[str, Any]:
+        """``/media/upload``: a file kept for a later ``sampleFile`` (by its media id)."""
+        if not self._token_ok(token):
+            raise OldApiError(TOKEN_INVALID, "不合法的access_token")
+        if kind not in {"image", "voice", "video", "file"}:
+            raise _bad(f"type {kind!r}")
+        if not data or not name:
+            raise _bad("media缺失")
+        media_id = "@" + secrets.token_urlsafe(18)
+        self.media[media_id] = (name, data)
+        return {"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id, "created_at": 0}
 
     async def _get_by_mobile(self, token: str | None, body: dict[str, Any]) -> dict[str, Any]:
         if not self._token_ok(token):

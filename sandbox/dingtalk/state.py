@@ -100,6 +100,7 @@ class State:
         self.tokens: dict[str, Token] = {}
         self.sessions: dict[str, Session] = {}
         self.files: dict[str, StoredFile] = {}  # by downloadCode
+        self.media: dict[str, tuple[str, bytes]] = {}  # uploaded by the bot, by media id
         self._faults: list[Fault] = []
         self._flow_controlled: dict[str, int] = {}
         self._changed: asyncio.Event | None = None

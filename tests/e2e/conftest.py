@@ -126,3 +126,7 @@ async def harness(sandbox: BotApiSandbox, database_url: str) -> AsyncIterator[Ha
         await ctx.close()
     sandbox.assert_no_violations()
     sandbox.assert_callbacks_answered()
+
+
+# The DingTalk runtime's harness (tests/e2e/dingtalk_world.py), for its tests.
+from tests.e2e.dingtalk_world import dingtalk, dingtalk_cards  # noqa: E402, F401
