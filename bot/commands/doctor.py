@@ -1,8 +1,11 @@
-"""``zhucun doctor``: configuration, database, policy pack, calendar, outbox and Telegram,
-one line each (ok / warn / fail, what was found, the fix). Exit 1 when anything fails.
+"""``zhucun doctor``: configuration, database, policy pack, calendar, outbox, Telegram and
+DingTalk, one line each (ok / warn / fail, what was found, the fix). Exit 1 when anything
+fails.
 
-The local checks are in ``services/operations/doctor.py``; the two that ask Telegram (getMe for the
-token, getWebhookInfo for the webhook state) are here, where aiogram lives.
+The local checks are in ``services/operations/doctor.py``; the ones that ask a messenger are
+here, where its client lives: Telegram's getMe (the token) and getWebhookInfo (the webhook
+state), and DingTalk's access token (the app's client id and secret). No secret or token is
+ever part of a line.
 """
 
 from __future__ import annotations
@@ -13,19 +16,22 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.commands.base import Subparsers, add
-from bot.config import Settings
+from bot.config import DINGTALK_API_URL, Settings
 from bot.context import AppContext
 
 if TYPE_CHECKING:
     from services.operations.doctor import Check
 
 TELEGRAM_TIMEOUT = 15.0
+DINGTALK_TIMEOUT = 10.0
 
 
 async def telegram_checks(settings: Settings) -> list[Check]:
     from services.operations.doctor import fail, ok, warn
 
     token = settings.token
+    if token is None and settings.dingtalk:
+        return []  # DingTalk only: there is no Telegram bot to check
     if token is None:
         return [
             warn("Telegram: token not checked (no token)", "set ZHUCUN_BOT_TOKEN, then run again"),
@@ -75,6 +81,68 @@ async def telegram_checks(settings: Settings) -> list[Check]:
     return checks
 
 
+async def dingtalk_checks(settings: Settings) -> list[Check]:
+    """Ask DingTalk for an access token with the configured client id and secret. Nothing
+    when DingTalk is not configured (a half-configured one is a local check's)."""
+    from services.operations.doctor import fail, ok
+
+    secret = settings.dingtalk_secret
+    client_id = settings.dingtalk_client_id
+    if not (client_id and secret):
+        return []
+    # Imported here, as aiogram is above: only this check needs aiohttp.
+    import aiohttp
+
+    from bot.dingtalk.api import DingTalkApi, DingTalkError
+
+    url = settings.dingtalk_api_url.rstrip("/")
+    api = DingTalkApi(
+        client_id=client_id,
+        client_secret=secret,
+        robot_code=settings.dingtalk_robot,
+        api_url=url,
+        oapi_url=settings.dingtalk_oapi,
+    )
+    try:
+        async with asyncio.timeout(DINGTALK_TIMEOUT):
+            await api.token()
+    except DingTalkError as exc:
+        if exc.bad_credentials:
+            return [
+                fail(
+                    "钉钉：应用凭据错误 DingTalk refused the client id or secret "
+                    "(ZHUCUN_DINGTALK_CLIENT_ID / ZHUCUN_DINGTALK_CLIENT_SECRET)",
+                    "copy both again from the app's 凭证与基础信息 page in the DingTalk "
+                    "developer console",
+                )
+            ]
+        return [
+            fail(
+                f"钉钉：获取凭证失败 DingTalk refused the access token request "
+                f"({exc.status} {exc.code})",
+                "is the app published and enabled? See DingTalk's error code",
+            )
+        ]
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return [
+            fail(
+                f"钉钉：无法连接 DingTalk's API at {url} could not be reached "
+                f"({type(exc).__name__})",
+                "check the network (outbound HTTPS to it) or ZHUCUN_DINGTALK_API_URL",
+            )
+        ]
+    except (KeyError, ValueError):
+        return [
+            fail(
+                f"钉钉：应答异常 DingTalk's API at {url} answered without an access token",
+                f"is ZHUCUN_DINGTALK_API_URL DingTalk's API? (default {DINGTALK_API_URL})",
+            )
+        ]
+    finally:
+        await api.close()
+    return [ok(f"钉钉：应用凭据有效 DingTalk: the app's credentials are valid ({client_id})")]
+
+
 def _webhook(settings: Settings, url: str, pending: int, error: str | None) -> Check:
     from services.operations.doctor import ok, warn
 
@@ -99,7 +167,7 @@ def _webhook(settings: Settings, url: str, pending: int, error: str | None) -> C
     return ok(f"Telegram: {mode}; {pending} update(s) waiting")
 
 
-async def run_doctor(ctx: AppContext, *, telegram: bool = True) -> list[Check]:
+async def run_doctor(ctx: AppContext, *, online: bool = True) -> list[Check]:
     from services.operations.doctor import local_checks
 
     s = ctx.settings
@@ -109,16 +177,19 @@ async def run_doctor(ctx: AppContext, *, telegram: bool = True) -> list[Check]:
         policy=s.policy,
         timezone=s.timezone,
         now=ctx.clock.now(),
+        dingtalk_client_id=s.dingtalk_client_id,
+        dingtalk_secret_set=s.dingtalk_client_secret is not None,
     )
-    if telegram:
+    if online:
         checks += await telegram_checks(s)
+        checks += await dingtalk_checks(s)
     return checks
 
 
 async def _doctor(args: argparse.Namespace, ctx: AppContext) -> int:
     from services.operations.doctor import exit_code, summary
 
-    checks = await run_doctor(ctx, telegram=not args.offline)
+    checks = await run_doctor(ctx, online=not args.offline)
     for check in checks:
         print(check.line())
     print(f"doctor: {summary(checks)}")
@@ -130,7 +201,10 @@ def register(sub: Subparsers) -> None:
         sub,
         "doctor",
         _doctor,
-        "check the configuration, database, policy pack, calendar, outbox and Telegram; "
+        "check the configuration, database, policy pack, calendar, outbox, Telegram and "
+        "DingTalk; "
         "one line each with the fix (exit 1 if anything fails)",
     )
-    parser.add_argument("--offline", action="store_true", help="skip the checks that ask Telegram")
+    parser.add_argument(
+        "--offline", action="store_true", help="skip the checks that ask Telegram or DingTalk"
+    )

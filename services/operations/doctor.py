@@ -1,9 +1,10 @@
 """``zhucun doctor``: is this installation ready to run, and if not, what to do.
 
 Each check gives one line: ok, warn (it runs, but look) or fail (it will not run), what
-was found, and the fix. Framework-free: the Telegram checks (getMe, getWebhookInfo) live in
-``bot/commands/doctor.py``. Nothing here changes anything: the database is neither created
-nor migrated, and no secret is ever part of a line.
+was found, and the fix. Framework-free: the checks that ask a messenger (Telegram's getMe
+and getWebhookInfo, DingTalk's access token) live in ``bot/commands/doctor.py``. Nothing
+here changes anything: the database is neither created nor migrated, and no secret is ever
+part of a line.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def summary(checks: list[Check]) -> str:
 # ----------------------------------------------------------------------- configuration
 
 
-def check_token(token: str | None) -> Check:
+def check_token(token: str | None, *, dingtalk: bool = False) -> Check:
+    if token is None and dingtalk:
+        return ok("ZHUCUN_BOT_TOKEN is not set: Telegram is not served (DingTalk only)")
     if token is None:
         return warn(
             "ZHUCUN_BOT_TOKEN is not set (./zhucun runs the offline demo)",
@@ -92,6 +95,24 @@ def check_token(token: str | None) -> Check:
             "copy the token again from @BotFather (/mybots → API Token)",
         )
     return ok(f"ZHUCUN_BOT_TOKEN is set (bot id {shape.group(1)})")
+
+
+def check_dingtalk(client_id: str | None, secret_set: bool) -> Check | None:
+    """DingTalk is served when both its client id and secret are set; one without the
+    other is a mistake. None when neither is (DingTalk is simply not used)."""
+    if client_id and secret_set:
+        return ok(f"钉钉：已配置 DingTalk is configured (client id {client_id})")
+    if client_id:
+        missing, present = "ZHUCUN_DINGTALK_CLIENT_SECRET", "ZHUCUN_DINGTALK_CLIENT_ID"
+    elif secret_set:
+        missing, present = "ZHUCUN_DINGTALK_CLIENT_ID", "ZHUCUN_DINGTALK_CLIENT_SECRET"
+    else:
+        return None
+    return fail(
+        f"钉钉：缺少 {missing} DingTalk: {present} is set but {missing} is not",
+        "copy both from the app's 凭证与基础信息 page in the DingTalk developer console "
+        "(or unset both)",
+    )
 
 
 def shown_url(url: str) -> str:
@@ -266,13 +287,25 @@ async def outbox_checks(session: AsyncSession, now: datetime) -> list[Check]:
 
 
 async def local_checks(
-    *, token: str | None, database_url: str, policy: str, timezone: str, now: datetime
+    *,
+    token: str | None,
+    database_url: str,
+    policy: str,
+    timezone: str,
+    now: datetime,
+    dingtalk_client_id: str | None = None,
+    dingtalk_secret_set: bool = False,
 ) -> list[Check]:
-    """Everything but Telegram: configuration, database, calendar, outbox."""
-    checks = [check_token(token), check_database_url(database_url), check_policy(policy)]
+    """Everything that asks no messenger: configuration, database, calendar, outbox."""
+    dingtalk = bool(dingtalk_client_id and dingtalk_secret_set)
+    url_check = check_database_url(database_url)
+    checks = [check_token(token, dingtalk=dingtalk), url_check, check_policy(policy)]
     zone_check = check_timezone(timezone)
     checks.append(zone_check)
-    if checks[1].level is Level.FAIL:
+    dingtalk_check = check_dingtalk(dingtalk_client_id, dingtalk_secret_set)
+    if dingtalk_check is not None:
+        checks.append(dingtalk_check)
+    if url_check.level is Level.FAIL:
         return checks
     found, engine = await check_database(database_url)
     checks += found

@@ -1,10 +1,14 @@
 """``zhucun doctor``: one line per check (ok / warn / fail, what, the fix), exit 1 on a fail.
-The command line runs in-process; the Telegram checks ask the Bot API emulator."""
+The command line runs in-process; the Telegram checks ask the Bot API emulator, the
+DingTalk checks the DingTalk emulator (real HTTP on loopback)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import socket
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,8 +16,9 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
-from bot.commands.doctor import telegram_checks
+from bot.commands.doctor import dingtalk_checks, telegram_checks
 from bot.config import Settings
+from sandbox.dingtalk import DingTalkSandbox
 from sandbox.telegram.emulator import BotApiSandbox
 from services.messaging import outbox, outbox_outcomes, outbox_status
 from services.operations import doctor
@@ -163,3 +168,116 @@ async def test_the_calendar_is_checked_in_the_zone_given_never_a_guessed_one(
     assert found, [c.what for c in checks]
     if level is not None:
         assert found[0].level is level
+
+
+# ---------------------------------------------------------------------------- DingTalk
+
+SECRET = "test-secret"
+
+
+@pytest.fixture
+async def dingtalk() -> AsyncIterator[DingTalkSandbox]:
+    box = DingTalkSandbox()
+    await box.start()
+    yield box
+    await box.stop()
+
+
+def _dingtalk(url: str, secret: str = SECRET) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        dingtalk_client_id="ding-test-app",
+        dingtalk_client_secret=secret,
+        dingtalk_api_url=url,
+    )
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+async def test_dingtalk_credentials_are_checked_by_asking_for_an_access_token(
+    dingtalk: DingTalkSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    [good] = await dingtalk_checks(_dingtalk(dingtalk.base_url))
+    assert good.level is Level.OK and "钉钉：应用凭据有效" in good.what
+
+    [wrong] = await dingtalk_checks(_dingtalk(dingtalk.base_url, "not-the-secret"))
+    assert wrong.level is Level.FAIL
+    assert "ZHUCUN_DINGTALK_CLIENT_ID" in wrong.what
+    assert "ZHUCUN_DINGTALK_CLIENT_SECRET" in wrong.what
+    assert "\n" not in wrong.line()
+
+    url = _closed_port_url()
+    [away] = await dingtalk_checks(_dingtalk(url))
+    assert away.level is Level.FAIL and f"DingTalk's API at {url} could not be reached" in (
+        away.what
+    )
+    assert not dingtalk.violations
+    for secret in (SECRET, "not-the-secret"):
+        assert not any(secret in c.line() for c in (good, wrong, away))
+        assert secret not in caplog.text
+
+
+async def test_dingtalk_is_not_asked_when_it_is_not_configured() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert await dingtalk_checks(settings) == []
+
+
+async def test_a_wrong_dingtalk_secret_is_one_line_and_exits_non_zero(
+    here: Path,
+    dingtalk: DingTalkSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ZHUCUN_DINGTALK_CLIENT_ID", "ding-test-app")
+    monkeypatch.setenv("ZHUCUN_DINGTALK_API_URL", dingtalk.base_url)
+    monkeypatch.setenv("ZHUCUN_DINGTALK_CLIENT_SECRET", SECRET)
+    # The command line runs its own event loop: off this test's, which serves the emulator.
+    code = await asyncio.to_thread(main, ["doctor"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0, lines
+    assert _line(lines, "钉钉：应用凭据有效").startswith("ok")
+    # DingTalk only: no Telegram token is nothing to warn about.
+    assert _line(lines, "ZHUCUN_BOT_TOKEN is not set").startswith("ok")
+    assert not any("Telegram:" in line for line in lines)
+
+    monkeypatch.setenv("ZHUCUN_DINGTALK_CLIENT_SECRET", "not-the-secret")
+    code = await asyncio.to_thread(main, ["doctor"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    failed = [line for line in lines if line.startswith("fail")]
+    assert len(failed) == 1 and "ZHUCUN_DINGTALK_CLIENT_SECRET" in failed[0], lines
+    assert not any("not-the-secret" in line for line in lines)
+
+    monkeypatch.setenv("ZHUCUN_DINGTALK_API_URL", _closed_port_url())
+    code = await asyncio.to_thread(main, ["doctor"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    [failed_line] = [line for line in lines if line.startswith("fail")]
+    assert "could not be reached" in failed_line
+
+
+@pytest.mark.parametrize(
+    ("set_name", "missing"),
+    [
+        ("ZHUCUN_DINGTALK_CLIENT_ID", "ZHUCUN_DINGTALK_CLIENT_SECRET"),
+        ("ZHUCUN_DINGTALK_CLIENT_SECRET", "ZHUCUN_DINGTALK_CLIENT_ID"),
+    ],
+)
+def test_half_a_dingtalk_configuration_names_what_is_missing(
+    here: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    set_name: str,
+    missing: str,
+) -> None:
+    monkeypatch.setenv(set_name, "ding-half")
+    code, lines = _doctor(capsys, "--offline")
+    assert code == 1
+    [failed] = [line for line in lines if line.startswith("fail")]
+    assert f"缺少 {missing}" in failed
