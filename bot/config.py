@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # buttons, whose buttons call back over Stream: buttons become interactive cards.
     # Without it, buttons are ActionCard links that send their answer as a message.
     dingtalk_card_template_id: str | None = None
-    # Robot send limits (bot/dingtalk/pacing.py says where the defaults come from).
+    # Robot send limits (bot/dingtalk/runtime.py says where the defaults come from).
     dingtalk_per_chat_interval: float | None = None
     dingtalk_group_per_minute: int | None = None
     dingtalk_global_per_second: float | None = None

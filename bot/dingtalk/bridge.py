@@ -51,23 +51,36 @@ VOICE = "_voice"  # conversation data: recognised speech waiting for its confirm
 VOICE_OK = "voice:ok"
 
 VOICE_UNHEARD = N_("I could not make out that voice message. Please type it instead.")
-VOICE_CONFIRM = N_('I heard: "{text}". Reply 确认 to go ahead, or send it again.')
-VOICE_CONFIRM_BUTTON = N_("确认")
+VOICE_CONFIRM = N_('I heard: "{text}". Nothing is done until you confirm; or send it again.')
+VOICE_CONFIRM_BUTTON = N_("Confirm")
 
 
 def typed_press(text: str, stored: Any) -> tuple[str, MessageRef] | None:
-    """The press a typed text stands for, when it answers the last message with buttons."""
+    """The press a typed text stands for, when it answers the last message with buttons:
+    the answer the message asked for (its label, or its number), or the label itself."""
     if not isinstance(stored, dict) or not text:
         return None
-    options = stored.get("options") or []
+    options = [o for o in stored.get("options") or [] if isinstance(o, list) and len(o) >= 2]
     said = text.strip().lower()
-    for typed, payload in options:
-        if said == str(typed).strip().lower():
-            payloads = tuple(str(p) for _, p in options)
-            return str(payload), MessageRef(
-                str(stored.get("id", "")), payloads=payloads, from_bot=True
-            )
+    labels = [str(o[2]).strip().lower() if len(o) > 2 else "" for o in options]
+    for n, option in enumerate(options):
+        typed, payload = str(option[0]).strip().lower(), str(option[1])
+        label_matches = labels[n] == said and labels.count(said) == 1
+        if said == typed or label_matches:
+            payloads = tuple(str(o[1]) for o in options)
+            ref = MessageRef(str(stored.get("id", "")), payloads=payloads, from_bot=True)
+            return payload, ref
     return None
+
+
+def stored_choices(posted: Posted) -> dict[str, Any] | None:
+    """What the conversation keeps of a message's buttons, for ``typed_press``."""
+    if not posted.choices:
+        return None
+    return {
+        "id": posted.message_id,
+        "options": [[c.typed, c.payload, c.label] for c in posted.choices],
+    }
 
 
 class DingTalkBridge:
@@ -162,7 +175,7 @@ class DingTalkBridge:
         return Reply(
             [
                 Text(
-                    t(VOICE_CONFIRM).format(text=frame.voice),
+                    t(VOICE_CONFIRM, text=frame.voice),
                     ((Button(t(VOICE_CONFIRM_BUTTON), VOICE_OK),),),
                 )
             ]
@@ -225,12 +238,7 @@ class DingTalkBridge:
         if not posted_any:
             return
         # Typing answers only the last message: an older message's buttons are not guessed at.
-        choices = (
-            {"id": last.message_id, "options": [[c.typed, c.payload] for c in last.choices]}
-            if last is not None and last.choices
-            else None
-        )
-        updates: dict[str, Any] = {CHOICES: choices}
+        updates: dict[str, Any] = {CHOICES: stored_choices(last) if last is not None else None}
         if remembered:
             updates[SENT_IDS] = {**sent_ids(await state.get_data()), **remembered}
         await state.update_data(**updates)

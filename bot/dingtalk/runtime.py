@@ -10,7 +10,7 @@ from typing import Any
 import handlers
 from bot.context import AppContext
 from bot.dingtalk.api import DingTalkApi
-from bot.dingtalk.bridge import CHOICES, DingTalkBridge
+from bot.dingtalk.bridge import CHOICES, DingTalkBridge, stored_choices
 from bot.dingtalk.incoming import CHANNEL
 from bot.dingtalk.outgoing import Outgoing, Posted
 from bot.dingtalk.sender import DingTalkSender
@@ -116,8 +116,7 @@ class DingTalkRuntime:
         async with await self.ctx.uow() as uow:
             key = conversation_key(CHANNEL, chat_id, chat_id)
             state = StoredConversation(uow.session, key, self.ctx.clock.now())
-            options = [[c.typed, c.payload] for c in posted.choices]
-            await state.update_data(**{CHOICES: {"id": posted.message_id, "options": options}})
+            await state.update_data(**{CHOICES: stored_choices(posted)})
             await uow.commit()
 
     async def run(self) -> None:

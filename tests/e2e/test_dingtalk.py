@@ -3,12 +3,14 @@ OpenAPI, from registration to approvals, reminders and group broadcasts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 
 from sqlmodel import select
 
 from models.enums import LeaveState
-from models.tables import ChannelAccount
+from models.tables import ChannelAccount, GroupChat
 from models.workflow import LeaveRequest, Visit
 from tests.e2e.dingtalk_world import STAFF, DingTalkHarness
 
@@ -94,3 +96,90 @@ async def _leave_state(h: DingTalkHarness) -> LeaveState:
     async with await h.ctx.uow() as uow:
         [leave] = (await uow.session.exec(select(LeaveRequest))).all()
         return leave.state
+
+
+DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Beijing: dispatch check
+DEC_4 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 28 days of the quarter left: visit due
+COUNTY_GROUP = "cidCountyGroup00000001=="
+
+
+async def test_reminders_reach_the_cadre_through_the_openapi(dingtalk: DingTalkHarness) -> None:
+    h = dingtalk
+    wang = await h.register("王芳")
+    h.clock.set(DEC_4)
+    assert (await h.tick())["visit_due"] == 1
+    reminder = await h.box.wait_for(lambda m: m.to == wang and "张伟明" in m.text)
+    assert reminder.kind == "oto"  # a notice, not a reply: no session webhook
+    assert "/visit" in reminder.text
+
+
+async def test_a_group_is_bound_and_gets_the_broadcast_without_household_names(
+    dingtalk: DingTalkHarness,
+) -> None:
+    h, box = dingtalk, dingtalk.box
+    chen = await h.register("陈静")  # the county office
+    box.add_group(COUNTY_GROUP, "赣县区驻村工作群", [chen, STAFF["王芳"]])
+    bound = await h.say(chen, "/bind county", group=COUNTY_GROUP, contains="赣县区")
+    assert bound.to == COUNTY_GROUP
+    async with await h.ctx.uow() as uow:
+        [group] = (await uow.session.exec(select(GroupChat))).all()
+    assert (group.channel, group.chat_id) == ("dingtalk", COUNTY_GROUP)
+
+    h.clock.set(DEC_1)
+    assert (await h.tick())["monthly_dispatch"] == 2  # the group's summary, 陈静's sheet
+    summary = await box.wait_for(lambda m: m.to == COUNTY_GROUP and "下寨村" in m.text)
+    assert summary.kind == "group" and "调度" in summary.text
+    assert "张伟明" not in summary.text
+    sheet = await box.wait_for(lambda m: m.to == chen and m.msg_key == "sampleFile")
+    name, data = box.media[sheet.params["mediaId"]]
+    assert name.endswith(".xlsx") and data[:2] == b"PK"
+
+
+async def test_a_dropped_socket_loses_nothing_and_doubles_nothing(
+    dingtalk: DingTalkHarness,
+) -> None:
+    h, box = dingtalk, dingtalk.box
+    wang = await h.register("王芳")
+    kinds = await h.say(wang, "/leave", contains="事假")
+    assert "事假" in kinds.text
+    stream = h.runtime.stream
+    assert stream is not None
+    before = stream.connections
+    await box.drop_connection()
+    await asyncio.wait_for(_reconnected(h, before), timeout=30)
+    # The conversation goes on where it was: the draft survived the drop.
+    answer = await h.say(wang, "事假")
+    assert "开始" in answer.text or "日期" in answer.text, answer.text
+    # A frame DingTalk pushes again after the reconnect is done once.
+    msg = await box.say(wang, "/visit 张伟明 电话 一切都好")
+    await box.wait_acked(msg)
+    await box.redeliver(msg)
+    await box.wait_acked(msg)
+    async with await h.ctx.uow() as uow:
+        assert len((await uow.session.exec(select(Visit))).all()) == 1
+    saved = [m for m in box.messages_to(wang) if "已保存走访" in m.text]
+    assert len(saved) == 1
+
+
+async def _reconnected(h: DingTalkHarness, before: int) -> None:
+    stream = h.runtime.stream
+    assert stream is not None
+    while stream.connections <= before or not stream.connected.is_set():
+        await asyncio.sleep(0.05)
+
+
+async def test_a_voice_message_counts_only_once_confirmed(dingtalk: DingTalkHarness) -> None:
+    h, box = dingtalk, dingtalk.box
+    wang = await h.register("王芳")
+    mark = len(box.sent)
+    await box.send_audio(wang, None)
+    hint = await box.wait_for(lambda m: m.to == wang, after=mark)
+    assert "打字" in hint.text
+    mark = len(box.sent)
+    await box.send_audio(wang, "visit 张伟明 电话 孩子辍学")
+    heard = await box.wait_for(lambda m: m.to == wang, after=mark)
+    assert "张伟明 电话 孩子辍学" in heard.text and "确认" in heard.text
+    async with await h.ctx.uow() as uow:
+        assert (await uow.session.exec(select(Visit))).all() == []  # nothing saved yet
+    saved = await h.say(wang, "确认", contains="已保存走访")
+    assert "张伟明" in saved.text
