@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.context import AppContext
+from sandbox.dingtalk import DingTalkSandbox
 from sandbox.telegram.emulator import BotApiSandbox
 from tests.factories import seed_roster
 
@@ -106,3 +107,93 @@ async def test_invite_then_run_registers_then_stops_on_sigterm(
     assert sandbox.token not in logs and sandbox.token.split(":")[1] not in logs
     assert "13800000001" not in logs
     sandbox.assert_no_violations()
+
+
+def _dingtalk_env(env: dict[str, str], box: DingTalkSandbox) -> dict[str, str]:
+    return {
+        **env,
+        "ZHUCUN_DINGTALK_CLIENT_ID": box.client_id,
+        "ZHUCUN_DINGTALK_CLIENT_SECRET": box.client_secret,
+        "ZHUCUN_DINGTALK_API_URL": box.base_url,
+    }
+
+
+async def _seeded_tokens(database: Path, *names: str) -> list[str]:
+    """The roster in a fresh database, and an invitation for each of these people."""
+    from datetime import UTC, datetime
+
+    from services.roster import invites
+
+    ctx = AppContext(Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{database}"))  # type: ignore[call-arg]
+    tokens = []
+    async with await ctx.uow() as uow:
+        roster = await seed_roster(uow.session, datetime.now(UTC))
+        for name in names:
+            issued = await invites.issue(uow.session, roster.people[name], datetime.now(UTC))
+            tokens.append(issued.token)
+        await uow.commit()
+    await ctx.close()
+    return tokens
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    return err.decode()
+
+
+async def test_with_only_dingtalk_set_run_serves_dingtalk(tmp_path: Path) -> None:
+    box = DingTalkSandbox()
+    await box.start()
+    box.add_user("wangfang", "王芳")
+    database = tmp_path / "z.db"
+    [token] = await _seeded_tokens(database, "王芳")
+    env = _dingtalk_env(_env(None, database), box)
+    bot = await asyncio.create_subprocess_exec(
+        *CLI, "run", env=env, cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        mark = len(box.sent)
+        await box.say("wangfang", f"绑定 {token}")
+        reply = await box.wait_for(lambda m: m.to == "wangfang", after=mark, timeout=30)
+        assert "王芳，您好" in reply.text
+    finally:
+        logs = await _stop(bot)
+        await box.stop()
+    assert bot.returncode == 0, logs
+    assert box.connections >= 1
+    assert box.client_secret not in logs and "demo" not in logs.lower()
+    assert not any(t.value in logs for t in box.tokens.values())
+    box.assert_no_violations()
+
+
+async def test_with_both_set_one_process_serves_both(
+    sandbox: BotApiSandbox, tmp_path: Path
+) -> None:
+    box = DingTalkSandbox()
+    await box.start()
+    box.add_user("liqiang", "李强")
+    database = tmp_path / "z.db"
+    wang_token, li_token = await _seeded_tokens(database, "王芳", "李强")
+    env = _dingtalk_env(_env(sandbox, database), box)
+    bot = await asyncio.create_subprocess_exec(
+        *CLI, "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wang = sandbox.user(first_name="芳")
+        sent = await wang.send(f"/start {wang_token}")
+        mark = len(box.sent)
+        await box.say("liqiang", f"绑定 {li_token}")
+        telegram = await sandbox.wait_for_message(wang.chat_id, after=sent["message_id"], timeout=30)
+        dingtalk = await box.wait_for(lambda m: m.to == "liqiang", after=mark, timeout=30)
+        assert "王芳，您好" in telegram.text and "李强，您好" in dingtalk.text
+    finally:
+        logs = await _stop(bot)
+        await box.stop()
+    assert bot.returncode == 0, logs
+    assert sandbox.token not in logs and box.client_secret not in logs
+    sandbox.assert_no_violations()
+    box.assert_no_violations()
