@@ -7,6 +7,7 @@ from typing import Any
 from locales import N_, Translator
 from models.enums import (
     ApproverKind,
+    Channel,
     HouseholdCategory,
     LeaveKind,
     LeaveState,
@@ -14,6 +15,12 @@ from models.enums import (
     TeamRole,
     UnitLevel,
 )
+
+# A messenger's name, for text that is shown on any channel ("your DingTalk account").
+CHANNELS: dict[str, str] = {
+    Channel.TELEGRAM: N_("Telegram"),
+    Channel.DINGTALK: N_("DingTalk"),
+}
 
 TEAM_ROLES = {
     TeamRole.FIRST_SECRETARY: N_("first secretary"),
@@ -52,6 +59,11 @@ ROLES = {
 
 def label(t: Translator, table: dict[Any, str], value: Any) -> str:
     return t(table[value])
+
+
+def channel_name(t: Translator, channel: str) -> str:
+    """The messenger's name in the reader's language (an unknown one as it is stored)."""
+    return t(CHANNELS[channel]) if channel in CHANNELS else channel
 
 
 LEAVE_KINDS = {

@@ -1,4 +1,5 @@
-"""``zhucun invite``: one-time registration links for people on the roster."""
+"""``zhucun invite``: one-time registration links for people on the roster: a Telegram
+deep link, and what to send the DingTalk robot (``绑定 <token>``) when DingTalk is set up."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from services.errors import DomainError
 
+CHANNEL_NAMES = {"telegram": "Telegram", "dingtalk": "DingTalk"}
 CSV_HEADER = ["姓名", "手机", "链接", "有效期至"]
+DINGTALK_COLUMN = "钉钉单聊发送"
 
 
 async def bot_username(ctx: AppContext) -> str:
@@ -40,11 +43,11 @@ async def bot_username(ctx: AppContext) -> str:
     return me.username or ""
 
 
-def _write_csv(path: Path, rows: list[list[str]]) -> None:
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     # utf-8-sig: Excel opens it with the Chinese intact.
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(CSV_HEADER)
+        writer.writerow(header)
         writer.writerows(rows)
 
 
@@ -52,15 +55,44 @@ def link(username: str, token: str) -> str:
     return f"https://t.me/{username}?start={token}"
 
 
+def dingtalk_words(token: str) -> str:
+    """What to send the robot in a private DingTalk chat (the adapter reads it as /start)."""
+    return f"绑定 {token}"
+
+
+def dingtalk_line(token: str) -> str:
+    return (
+        f"钉钉：在与机器人的单聊中发送「{dingtalk_words(token)}」"
+        "(DingTalk: send this to the robot in a private chat)"
+    )
+
+
+def _telegram(ctx: AppContext) -> bool:
+    """Telegram is set up: the bot's username is known or can be asked with the token."""
+    return bool(ctx.settings.bot_username or ctx.settings.token)
+
+
 async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
     if bool(args.phone) == bool(args.all):
         raise CliError("give either a phone number or --all")
     if args.all and not args.out:
         raise CliError("--all writes a CSV file: add --out invites.csv")
+    from models.enums import Channel
     from services.roster import invites
-    from services.roster.accounts import TELEGRAM, account_of
+    from services.roster.accounts import account_of
 
-    username = await bot_username(ctx)
+    dingtalk = ctx.settings.dingtalk
+    if not dingtalk and not _telegram(ctx):
+        raise CliError(
+            "an invitation needs a channel: set ZHUCUN_BOT_USERNAME (or ZHUCUN_BOT_TOKEN) for "
+            "Telegram links, or ZHUCUN_DINGTALK_CLIENT_ID and ZHUCUN_DINGTALK_CLIENT_SECRET "
+            "for DingTalk"
+        )
+    # With DingTalk alone there is no link to print.
+    username = await bot_username(ctx) if _telegram(ctx) else None
+    channels = ([Channel.TELEGRAM] if username is not None else []) + (
+        [Channel.DINGTALK] if dingtalk else []
+    )
     zone = ctx.settings.zone
     async with await ctx.uow() as uow:
         if args.all:
@@ -70,26 +102,28 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
                 people = [await invites.person_by_phone(uow.session, args.phone)]
             except DomainError as exc:
                 raise CliError(f"no one with phone {args.phone} is on the roster") from exc
-            bound = await account_of(uow.session, people[0].id or 0, TELEGRAM)
-            if bound is not None and not args.rebind:
+            # Registered on every channel offered: a new invitation moves them (--rebind).
+            bound = [await account_of(uow.session, people[0].id or 0, c) for c in channels]
+            if all(account is not None for account in bound) and not args.rebind:
+                names = "/".join(CHANNEL_NAMES[c] for c in channels)
                 raise CliError(
                     f"{people[0].name} is already registered; add --rebind to move them "
-                    "to a new Telegram account"
+                    f"to a new {names} account"
                 )
         issued = [await invites.issue(uow.session, person, ctx.clock.now()) for person in people]
         if args.all:
             out = Path(args.out)
             out.parent.mkdir(parents=True, exist_ok=True)
+            header = CSV_HEADER[:2] + (CSV_HEADER[2:3] if username is not None else [])
+            header += ([DINGTALK_COLUMN] if dingtalk else []) + CSV_HEADER[3:]
             rows = [
-                [
-                    inv.name,
-                    inv.phone,
-                    link(username, inv.token),
-                    inv.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                ]
+                [inv.name, inv.phone]
+                + ([link(username, inv.token)] if username is not None else [])
+                + ([dingtalk_words(inv.token)] if dingtalk else [])
+                + [inv.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")]
                 for inv in issued
             ]
-            _write_csv(out, rows)
+            _write_csv(out, header, rows)
         await uow.commit()
     if args.all:
         print(
@@ -98,13 +132,21 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
     else:
         inv = issued[0]
         expires = inv.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        print(link(username, inv.token))
+        if username is not None:
+            print(link(username, inv.token))
+        if dingtalk:
+            print(dingtalk_line(inv.token))
         print(f"for {inv.name}, works once, valid until {expires} ({ctx.settings.timezone})")
     return 0
 
 
 def register(sub: Subparsers) -> None:
-    parser = add(sub, "invite", _invite, "print one-time registration links (t.me deep links)")
+    parser = add(
+        sub,
+        "invite",
+        _invite,
+        "print one-time registration links (t.me deep links; 绑定 <code> for DingTalk)",
+    )
     parser.add_argument("phone", nargs="?", help="the person's phone number as on the roster")
     parser.add_argument("--all", action="store_true", help="everyone not yet registered")
     parser.add_argument("--out", help="CSV file to write with --all")

@@ -137,19 +137,28 @@ class Ledger:
         )
         self.counts.uncertain += 1
 
-    async def moved(self, row: Claimed, chat_id: str) -> None:
-        await self.write(_follow_chat, row.id, row.chat_id, chat_id, self.clock.now())
+    async def moved(self, row: Claimed, chat_id: str, channel: str) -> None:
+        await self.write(_follow_chat, row.id, channel, row.chat_id, chat_id, self.clock.now())
         log.warning("outbox #%s: group moved to a supergroup; sent on there", row.id)
         self.counts.retried += 1
 
 
 async def _follow_chat(
-    session: AsyncSession, row_id: int, old_chat_id: str, new_chat_id: str, now: datetime
+    session: AsyncSession,
+    row_id: int,
+    channel: str,
+    old_chat_id: str,
+    new_chat_id: str,
+    now: datetime,
 ) -> None:
     """The messenger refused a send because the group moved to a new id: this row goes
     there at once, and the group's binding and its other waiting rows follow (the bot may
     have missed the service message that says so)."""
     await outbox_outcomes.retarget(session, row_id, new_chat_id, now)
     await groups.follow_migration(
-        session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=now
+        session,
+        channel=channel,
+        old_chat_id=old_chat_id,
+        new_chat_id=new_chat_id,
+        now=now,
     )

@@ -328,7 +328,7 @@ class Relay:
             case Uncertain(reason):
                 await self._ledger.uncertain(row, reason)
             case Moved(chat_id):
-                await self._ledger.moved(row, chat_id)
+                await self._ledger.moved(row, chat_id, self._sender.channel)
 
     async def _through_gate(self) -> None:
         """Wait for this request's slot in the overall rate (booked now, first come first

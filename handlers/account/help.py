@@ -10,7 +10,7 @@ from handlers.core.payloads import Payload
 from handlers.core.request import Request
 from handlers.core.routing import Router
 from handlers.core.views import Button, Edit, Reply, Text
-from handlers.labels import ROLES
+from handlers.labels import ROLES, channel_name
 from locales import LANGUAGES, Translator
 from services.roster import identity as identities
 
@@ -37,7 +37,11 @@ async def whoami(req: Request) -> Reply:
     lines = [
         t("Name: {name}", name=identity.name),
         t("Phone: {phone}", phone=identity.masked_phone),
-        t("Telegram id: {id}", id=identity.accounts.get(req.event.channel)),
+        t(
+            "{channel} id: {id}",
+            channel=channel_name(t, req.event.channel),
+            id=identity.accounts.get(req.event.channel),
+        ),
         t("Language: {language}", language=LANGUAGE_NAMES[t.language]),
     ]
     lines += role_lines(identity, t)

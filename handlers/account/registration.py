@@ -25,9 +25,7 @@ INVITE_ERRORS = {
         "This invitation link has expired (links last 7 days). "
         "Please ask your county office for a new one."
     ),
-    "account_taken": N_(
-        "This Telegram account is already registered to someone else on the roster."
-    ),
+    "account_taken": N_("This account is already registered to someone else on the roster."),
 }
 
 

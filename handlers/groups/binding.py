@@ -53,6 +53,7 @@ async def bind(req: Request) -> Reply:
         place = await groups.bind(
             req.session,
             identity,
+            channel=event.channel,
             chat_id=event.chat_id,
             title=event.chat_title,
             scope=scope,
@@ -82,7 +83,11 @@ async def unbind(req: Request) -> Reply:
         return Reply.text(t(NOT_ALLOWED))
     try:
         removed = await groups.unbind(
-            req.session, identity, chat_id=req.event.chat_id, now=req.now()
+            req.session,
+            identity,
+            channel=req.event.channel,
+            chat_id=req.event.chat_id,
+            now=req.now(),
         )
     except DomainError as exc:
         return Reply.text(t(ERRORS[exc.code]))
@@ -93,7 +98,9 @@ async def unbind(req: Request) -> Reply:
 
 async def left_group(req: Request) -> Reply:
     if req.event.membership is Membership.GONE:
-        await groups.unbind(req.session, None, chat_id=req.event.chat_id, now=req.now())
+        await groups.unbind(
+            req.session, None, channel=req.event.channel, chat_id=req.event.chat_id, now=req.now()
+        )
     return Reply()
 
 
@@ -103,7 +110,11 @@ async def became_supergroup(req: Request) -> Reply:
     new = req.event.migrated_to
     assert new is not None
     await groups.follow_migration(
-        req.session, old_chat_id=req.event.chat_id, new_chat_id=new, now=req.now()
+        req.session,
+        channel=req.event.channel,
+        old_chat_id=req.event.chat_id,
+        new_chat_id=new,
+        now=req.now(),
     )
     return Reply()
 

@@ -1,4 +1,5 @@
-"""The approver's side: decide by button or by replying to the card, and /pending.
+"""The approver's side: decide by button, by replying to the card, or by typing 同意 /
+驳回 in the private chat (any channel), and /pending.
 
 Every press is re-checked by the service (who holds which post for which place); a press
 the server refuses is answered and recorded, never acted on.
@@ -25,6 +26,16 @@ from services.leave import approvals
 
 APPROVE_WORDS = {"同意", "批准", "准假", "approve", "approved", "ok", "yes"}
 REJECT = re.compile(r"^(驳回|不同意|不批准|reject)\s*[:：,，]?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+# Typed in the private chat without replying to anything: "同意", "同意 #12", "驳回 理由",
+# "驳回 #12 理由". Stricter than a reply to a card ("ok" alone decides nothing here).
+APPROVE_TYPED = re.compile(
+    r"^(?:同意|批准|准假|approve)\s*(?:#\s*(\d+))?\s*[。.!！]?$", re.IGNORECASE
+)
+REJECT_TYPED = re.compile(
+    r"^(?:驳回|不同意|不批准|reject)\s*(?:#\s*(\d+))?\s*[:：,，]?\s*(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 class RejectFlow(Steps):
@@ -132,6 +143,54 @@ async def replied_to_card(req: Request) -> Reply:
     return Reply.text(text)
 
 
+def _waiting_line(t: Translator, leave: approvals.Waiting) -> str:
+    return f"#{leave.leave_id} {escape(leave.cadre)} {date_range(t, leave.start, leave.end)}"
+
+
+async def typed_decision(req: Request) -> Reply:
+    """ "同意" or "驳回 理由" typed without replying to a card: decides the one request
+    waiting for this approver, or the one named by #id; with several waiting, lists them.
+    The decision is the button's (same service call, same notices, authority re-checked)."""
+    event = req.event
+    if event.reply_to is not None or await req.current_state() is not None:
+        raise Skip  # a reply is about the message replied to; text in a flow is the flow's
+    words = event.text.strip()
+    if match := APPROVE_TYPED.match(words):
+        approve, named, note = True, match.group(1), ""
+    elif match := REJECT_TYPED.match(words):
+        approve, named, note = False, match.group(1), match.group(2).strip()
+    else:
+        raise Skip
+    t = req.t
+    waiting = await approvals.pending_for(req.session, req.me.person_id)
+    if named is None:
+        if not waiting:
+            return Reply.text(t("Nothing waits for your decision."))
+        if len(waiting) > 1:
+            lines = [t("Several requests wait for your decision:")]
+            lines += [_waiting_line(t, leave) for leave in waiting]
+            lines.append(
+                escape(
+                    t(
+                        'Type "同意 #{id}" to approve one, or "驳回 #{id} reason" to reject it.',
+                        id=waiting[0].leave_id,
+                    )
+                )
+            )
+            return Reply.text("\n".join(lines))
+        leave_id = waiting[0].leave_id
+    else:
+        leave_id = int(named)
+    if not approve and not note:
+        example = f"驳回 #{leave_id} 理由" if named else "驳回 理由"
+        return Reply.text(escape(t('To reject, give the reason: "{example}".', example=example)))
+    text, outcome = await _decide(req, leave_id, approve, note)
+    target = next((leave for leave in waiting if leave.leave_id == leave_id), None)
+    if target is not None and outcome != REFUSED:
+        text = f"{_waiting_line(t, target)}\n{text}"
+    return Reply.text(text)
+
+
 async def pending(req: Request) -> Reply:
     t = req.t
     waiting = await approvals.pending_for(req.session, req.me.person_id)
@@ -167,4 +226,6 @@ def routes() -> Router:
     router.command("pending", pending, roles=approvers)
     router.typed(RejectFlow.reason, typed_rejection, roles=approvers)
     router.reply(replied_to_card, roles=approvers)
+    # Plain "同意" / "驳回 理由": after the reply route; skips itself inside any flow.
+    router.typed(None, typed_decision, roles=approvers)
     return router

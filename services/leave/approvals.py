@@ -279,6 +279,7 @@ class Waiting:
     start: date
     end: date
     days: int
+    cadre: str  # the cadre's name
 
 
 async def pending_for(session: AsyncSession, person_id: int) -> list[Waiting]:
@@ -299,7 +300,10 @@ async def pending_for(session: AsyncSession, person_id: int) -> list[Waiting]:
     waiting = []
     for leave in result.unique().all():
         assert leave.id is not None
-        waiting.append(Waiting(leave.id, leave.kind, leave.start_date, leave.end_date, leave.days))
+        name = await cadre_name(session, leave.cadre_id)
+        waiting.append(
+            Waiting(leave.id, leave.kind, leave.start_date, leave.end_date, leave.days, name)
+        )
     return waiting
 
 

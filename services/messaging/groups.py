@@ -57,13 +57,15 @@ async def bind(
     session: AsyncSession,
     identity: Identity,
     *,
+    channel: str,
     chat_id: str,
     title: str,
     scope: GroupScope,
     name: str,
     now: datetime,
 ) -> Place:
-    """Bind (or re-bind) the group. ``name`` picks among several places the person covers."""
+    """Bind (or re-bind) the group ``chat_id`` on ``channel``. ``name`` picks among several
+    places the person covers."""
     places = await places_of(session, identity, scope)
     if name.strip():
         places = [p for p in places if name.strip() in p.name]
@@ -72,9 +74,9 @@ async def bind(
     if len(places) > 1:
         raise DomainError("group_bind_ambiguous", choices=[p.name for p in places])
     place = places[0]
-    group = (await session.exec(select(GroupChat).where(col(GroupChat.chat_id) == chat_id))).first()
+    group = await _group(session, channel, chat_id)
     if group is None:
-        group = GroupChat(chat_id=chat_id, scope=scope, bound_at=now)
+        group = GroupChat(channel=channel, chat_id=chat_id, scope=scope, bound_at=now)
     group.title = title[:255]
     group.scope = scope
     group.village_id = place.target_id if scope == GroupScope.VILLAGE else None
@@ -97,11 +99,16 @@ async def bind(
 
 
 async def unbind(
-    session: AsyncSession, identity: Identity | None, *, chat_id: str, now: datetime
+    session: AsyncSession,
+    identity: Identity | None,
+    *,
+    channel: str,
+    chat_id: str,
+    now: datetime,
 ) -> bool:
     """Unbind the group. ``identity`` None: the bot was removed from it (no check needed).
     Otherwise only someone who could bind it to the same place may unbind it."""
-    group = (await session.exec(select(GroupChat).where(col(GroupChat.chat_id) == chat_id))).first()
+    group = await _group(session, channel, chat_id)
     if group is None:
         return False
     if identity is not None:
@@ -123,7 +130,7 @@ async def unbind(
 
 
 async def follow_migration(
-    session: AsyncSession, *, old_chat_id: str, new_chat_id: str, now: datetime
+    session: AsyncSession, *, channel: str, old_chat_id: str, new_chat_id: str, now: datetime
 ) -> bool:
     """A group became a supergroup and Telegram gave it a new id: the binding and the
     messages still waiting for the group move with it, so the group loses no notice and
@@ -132,19 +139,16 @@ async def follow_migration(
     await session.exec(
         update(OutboxMessage)
         .where(
+            col(OutboxMessage.channel) == channel,
             col(OutboxMessage.chat_id) == old_chat_id,
             col(OutboxMessage.state) == OutboxState.PENDING,
         )
         .values(chat_id=new_chat_id)
     )
-    group = (
-        await session.exec(select(GroupChat).where(col(GroupChat.chat_id) == old_chat_id))
-    ).first()
+    group = await _group(session, channel, old_chat_id)
     if group is None:
         return False
-    taken = (
-        await session.exec(select(GroupChat.id).where(col(GroupChat.chat_id) == new_chat_id))
-    ).first()
+    taken = await _group(session, channel, new_chat_id)
     if taken is not None:
         # The supergroup was bound on its own already: that binding stands.
         await session.delete(group)
@@ -162,6 +166,17 @@ async def follow_migration(
         at=now,
     )
     return True
+
+
+async def _group(session: AsyncSession, channel: str, chat_id: str) -> GroupChat | None:
+    """The group bound under this chat id on this channel (ids are only unique per channel)."""
+    return (
+        await session.exec(
+            select(GroupChat).where(
+                col(GroupChat.channel) == channel, col(GroupChat.chat_id) == chat_id
+            )
+        )
+    ).first()
 
 
 async def groups_of(

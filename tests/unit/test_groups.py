@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import GroupScope, OutboxState
+from models.enums import Channel, GroupScope, OutboxState
 from models.tables import GroupChat
 from models.workflow import OutboxMessage
 from services.clock import FixedClock
@@ -14,6 +14,8 @@ from services.errors import DomainError
 from services.messaging import groups
 from services.roster.identity import identity_of
 from tests.factories import Roster, seed_roster
+
+TG = Channel.TELEGRAM
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ async def test_who_binds_what(
     assert person_id is not None
     who = await identity_of(session, person_id)
     bound = await groups.bind(
-        session, who, chat_id="-1001", title="群", scope=scope, name="", now=clock.now()
+        session, who, channel=TG, chat_id="-1001", title="群", scope=scope, name="", now=clock.now()
     )
     assert bound.name == place
     group = (await session.exec(select(GroupChat))).one()
@@ -67,7 +69,14 @@ async def test_others_are_refused(
     who = await identity_of(session, person_id)
     with pytest.raises(DomainError) as err:
         await groups.bind(
-            session, who, chat_id="-1001", title="群", scope=scope, name="", now=clock.now()
+            session,
+            who,
+            channel=TG,
+            chat_id="-1001",
+            title="群",
+            scope=scope,
+            name="",
+            now=clock.now(),
         )
     assert err.value.code == "group_bind_not_allowed"
 
@@ -81,6 +90,7 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
     await groups.bind(
         session,
         liu,
+        channel=TG,
         chat_id="-1001",
         title="江口镇",
         scope=GroupScope.TOWNSHIP,
@@ -90,6 +100,7 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
     await groups.bind(
         session,
         chen,
+        channel=TG,
         chat_id="-1001",
         title="全县",
         scope=GroupScope.COUNTY,
@@ -99,19 +110,26 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
     (group,) = (await session.exec(select(GroupChat))).all()
     assert group.scope == GroupScope.COUNTY and group.township_id is None
     with pytest.raises(DomainError):  # a township approver may not unbind the county's group
-        await groups.unbind(session, liu, chat_id="-1001", now=clock.now())
-    assert await groups.unbind(session, chen, chat_id="-1001", now=clock.now())
-    assert not await groups.unbind(session, None, chat_id="-1001", now=clock.now())
+        await groups.unbind(session, liu, channel=TG, chat_id="-1001", now=clock.now())
+    assert await groups.unbind(session, chen, channel=TG, chat_id="-1001", now=clock.now())
+    assert not await groups.unbind(session, None, channel=TG, chat_id="-1001", now=clock.now())
 
 
 async def _bind_county(
-    session: AsyncSession, roster: Roster, clock: FixedClock, chat_id: str
+    session: AsyncSession, roster: Roster, clock: FixedClock, chat_id: str, channel: str = TG
 ) -> None:
     person_id = roster.people["陈静"].id
     assert person_id is not None
     who = await identity_of(session, person_id)
     await groups.bind(
-        session, who, chat_id=chat_id, title="群", scope=GroupScope.COUNTY, name="", now=clock.now()
+        session,
+        who,
+        channel=channel,
+        chat_id=chat_id,
+        title="群",
+        scope=GroupScope.COUNTY,
+        name="",
+        now=clock.now(),
     )
 
 
@@ -129,7 +147,7 @@ async def test_a_group_upgraded_to_a_supergroup_takes_its_binding_and_waiting_me
     await session.flush()
 
     moved = await groups.follow_migration(
-        session, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
+        session, channel=TG, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
     )
     assert moved
     assert (await session.exec(select(GroupChat.chat_id))).all() == ["-1001000000009"]
@@ -137,7 +155,7 @@ async def test_a_group_upgraded_to_a_supergroup_takes_its_binding_and_waiting_me
     assert rows == {"waiting": "-1001000000009", "gone": "-5"}  # what was sent stays as it was
     # Telegram says it in both chats, and the relay may learn it too: only once moved.
     assert not await groups.follow_migration(
-        session, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
+        session, channel=TG, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
     )
 
 
@@ -147,6 +165,24 @@ async def test_an_upgrade_onto_an_already_bound_supergroup_keeps_that_binding(
     await _bind_county(session, roster, clock, chat_id="-5")
     await _bind_county(session, roster, clock, chat_id="-1001000000009")
     assert not await groups.follow_migration(
-        session, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
+        session, channel=TG, old_chat_id="-5", new_chat_id="-1001000000009", now=clock.now()
     )
     assert (await session.exec(select(GroupChat.chat_id))).all() == ["-1001000000009"]
+
+
+async def test_a_group_remembers_its_channel_and_ids_are_per_channel(
+    session: AsyncSession, roster: Roster, clock: FixedClock
+) -> None:
+    """The same chat id on two messengers is two groups; unbinding one leaves the other."""
+    await _bind_county(session, roster, clock, chat_id="cid1", channel=Channel.DINGTALK)
+    await _bind_county(session, roster, clock, chat_id="cid1", channel=TG)
+    bound = (await session.exec(select(GroupChat.channel, GroupChat.chat_id))).all()
+    assert sorted(bound) == [("dingtalk", "cid1"), ("telegram", "cid1")]
+    assert await groups.unbind(
+        session, None, channel=Channel.DINGTALK, chat_id="cid1", now=clock.now()
+    )
+    assert (await session.exec(select(GroupChat.channel))).all() == ["telegram"]
+    assert not await groups.follow_migration(
+        session, channel=Channel.DINGTALK, old_chat_id="cid1", new_chat_id="cid2", now=clock.now()
+    )
+    assert (await session.exec(select(GroupChat.chat_id))).all() == ["cid1"]
