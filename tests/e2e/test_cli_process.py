@@ -187,7 +187,9 @@ async def test_with_both_set_one_process_serves_both(
         sent = await wang.send(f"/start {wang_token}")
         mark = len(box.sent)
         await box.say("liqiang", f"绑定 {li_token}")
-        telegram = await sandbox.wait_for_message(wang.chat_id, after=sent["message_id"], timeout=30)
+        telegram = await sandbox.wait_for_message(
+            wang.chat_id, after=sent["message_id"], timeout=30
+        )
         dingtalk = await box.wait_for(lambda m: m.to == "liqiang", after=mark, timeout=30)
         assert "王芳，您好" in telegram.text and "李强，您好" in dingtalk.text
     finally:

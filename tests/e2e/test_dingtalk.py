@@ -65,7 +65,8 @@ async def test_leave_approved_by_pressing_the_cards_button(
     approval = await box.wait_for(lambda m: m.to == liu and "请假申请" in m.text, after=mark)
     assert approval.kind == "card"
     approve = next(
-        b for b in json.loads(box.cards[approval.out_track_id].card_param_map["buttons"])
+        b
+        for b in json.loads(box.cards[approval.out_track_id].card_param_map["buttons"])
         if b["text"] == "批准"
     )
     mark = len(box.sent)
@@ -174,7 +175,7 @@ async def test_a_voice_message_counts_only_once_confirmed(dingtalk: DingTalkHarn
     mark = len(box.sent)
     await box.send_audio(wang, None)
     hint = await box.wait_for(lambda m: m.to == wang, after=mark)
-    assert "打字" in hint.text
+    assert "文字" in hint.text
     mark = len(box.sent)
     await box.send_audio(wang, "visit 张伟明 电话 孩子辍学")
     heard = await box.wait_for(lambda m: m.to == wang, after=mark)
