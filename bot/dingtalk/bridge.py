@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.dingtalk.api import DingTalkError
-from bot.dingtalk.incoming import CHANNEL, Frame, from_card, from_message
+from bot.dingtalk.incoming import CHANNEL, Frame, command_of, from_card, from_message
 from bot.dingtalk.outgoing import Chat, FlowControlled, Outgoing, Posted, Unreachable
 from handlers.core.events import EventKind, Incoming, MessageRef
 from handlers.core.request import ChannelTraits, Request
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 CHOICES = "_choices"  # conversation data: the typed answers of the last message with buttons
 VOICE = "_voice"  # conversation data: recognised speech waiting for its confirmation
 VOICE_OK = "voice:ok"
+SORRY = N_("Sorry, something went wrong and nothing was saved. Please try again in a moment.")
 
 VOICE_UNHEARD = N_("I could not make out that voice message. Please type it instead.")
 VOICE_CONFIRM = N_('I heard: "{text}". Nothing is done until you confirm; or send it again.')
@@ -57,7 +58,7 @@ VOICE_CONFIRM_BUTTON = N_("Confirm")
 
 def typed_press(text: str, stored: Any) -> tuple[str, MessageRef] | None:
     """The press a typed text stands for, when it answers the last message with buttons:
-    the answer the message asked for (its label, or its number), or the label itself."""
+    the answer the message asked for, the button's label, or its number (from 1)."""
     if not isinstance(stored, dict) or not text:
         return None
     options = [o for o in stored.get("options") or [] if isinstance(o, list) and len(o) >= 2]
@@ -66,7 +67,7 @@ def typed_press(text: str, stored: Any) -> tuple[str, MessageRef] | None:
     for n, option in enumerate(options):
         typed, payload = str(option[0]).strip().lower(), str(option[1])
         label_matches = labels[n] == said and labels.count(said) == 1
-        if said == typed or label_matches:
+        if said == typed or label_matches or said == str(n + 1):
             payloads = tuple(str(o[1]) for o in options)
             ref = MessageRef(str(stored.get("id", "")), payloads=payloads, from_bot=True)
             return payload, ref
@@ -115,6 +116,20 @@ class DingTalkBridge:
         await self._run(event, None, delivery=f"card:{frame_id}")
 
     async def _run(self, event: Incoming, frame: Frame | None, delivery: str | None) -> None:
+        try:
+            await self._handle(event, frame, delivery)
+        except Exception:
+            # Nothing was committed: say so (in private), and let the ACK report the failure.
+            if event.private:
+                t = self.catalogs.get(None)
+                chat = Chat(event.chat_id, group=False)
+                try:
+                    await self.outgoing.text(chat, t(SORRY))
+                except Exception:  # the report must not raise in turn
+                    log.warning("could not tell the person about a DingTalk frame failing")
+            raise
+
+    async def _handle(self, event: Incoming, frame: Frame | None, delivery: str | None) -> None:
         uow: UnitOfWork = await self.uow_factory()
         async with uow:
             hold_loaded_objects(uow.session)
@@ -195,9 +210,8 @@ class DingTalkBridge:
             heard = data.get(VOICE)
             await state.update_data(**{VOICE: None, CHOICES: None})
             if isinstance(heard, str) and heard:
-                from bot.dingtalk.incoming import _command
 
-                command, args = _command(heard, self.core.commands)
+                command, args = command_of(heard, self.core.commands)
                 text = heard if command is None or heard.startswith("/") else "/" + heard
                 return replace(
                     event,

@@ -34,10 +34,16 @@ class Frame:
     voice_message: bool = False
 
 
-def _command(text: str, commands: frozenset[str]) -> tuple[str | None, str]:
+def command_of(text: str, commands: frozenset[str]) -> tuple[str | None, str]:
+    """The command a text is, with its arguments: ``/leave 12-01``, ``leave 12-01`` and
+    ``绑定 <code>`` are; ``请假`` is not. Any whitespace ends the name (a phone's keyboard
+    may put a full-width space or a new line there)."""
     if text.startswith("/"):
         return split_command(text)
-    head, _, rest = text.partition(" ")
+    parts = text.split(maxsplit=1)
+    if not parts:
+        return None, ""
+    head, rest = parts[0], parts[1] if len(parts) > 1 else ""
     if head in WORD_COMMANDS:
         return WORD_COMMANDS[head], rest.strip()
     name = head.lower()
@@ -77,7 +83,7 @@ def from_message(data: dict[str, Any], commands: frozenset[str]) -> tuple[Incomi
         return None
     # In a group the text keeps the space the @-mention left.
     text = text.strip()
-    command, args = _command(text, commands)
+    command, args = command_of(text, commands)
     incoming = Incoming(
         channel=CHANNEL,
         kind=EventKind.MESSAGE,

@@ -3,8 +3,8 @@ message's ``sessionWebhook`` (spec §8) and ``/topapi/v2/user/getbymobile`` (spe
 
 from __future__ import annotations
 
-import time
 import secrets
+import time
 from typing import Any
 
 from sandbox.dingtalk.openapi import OpenApi, _now

@@ -165,8 +165,11 @@ async def test_a_dropped_socket_loses_nothing_and_doubles_nothing(
 async def _reconnected(h: DingTalkHarness, before: int) -> None:
     stream = h.runtime.stream
     assert stream is not None
-    while stream.connections <= before or not stream.connected.is_set():
+    for _ in range(600):  # a new connection, not the one that dropped
+        if stream.connections > before and stream.connected.is_set():
+            return
         await asyncio.sleep(0.05)
+    raise AssertionError("not reconnected within 30 s")
 
 
 async def test_a_voice_message_counts_only_once_confirmed(dingtalk: DingTalkHarness) -> None:
@@ -184,3 +187,18 @@ async def test_a_voice_message_counts_only_once_confirmed(dingtalk: DingTalkHarn
         assert (await uow.session.exec(select(Visit))).all() == []  # nothing saved yet
     saved = await h.say(wang, "确认", contains="已保存走访")
     assert "张伟明" in saved.text
+
+
+async def test_a_guided_visit_takes_a_picture_by_its_download_code(
+    dingtalk: DingTalkHarness,
+) -> None:
+    h, box = dingtalk, dingtalk.box
+    wang = await h.register("王芳")
+    pick = await h.say(wang, "/visit", contains="走访了哪一户")
+    assert "张伟明 · H0001" in pick.text
+    card = await h.say(wang, "1", contains="走访 张伟明（H0001）")  # the first button
+    assert "照片：0" in card.text, card.text
+    mark = len(box.sent)
+    await box.send_picture(wang, b"\xff\xd8\xff\xe0 a jpeg")
+    updated = await box.wait_for(lambda m: m.to == wang and "照片：1" in m.text, after=mark)
+    assert "张伟明" in updated.text
