@@ -55,9 +55,12 @@ FrameHandler = Callable[[dict[str, Any], str], Awaitable[None]]
 class _Topic(CallbackHandler):
     """One subscribed topic: its frames go to ``handle``; the ACK says whether it worked."""
 
-    def __init__(self, handle: FrameHandler) -> None:
+    def __init__(self, handle: FrameHandler, answer: Any = "OK") -> None:
         super().__init__()
         self.handle = handle
+        # What the ACK's ``response`` carries: for a card press, the card's update (none:
+        # the card is updated by the OpenAPI when the core edits it).
+        self.answer = answer
 
     async def process(self, callback: CallbackMessage) -> tuple[int, Any]:
         data = callback.data if isinstance(callback.data, dict) else {}
@@ -66,7 +69,7 @@ class _Topic(CallbackHandler):
         except Exception as exc:  # nothing was committed: DingTalk may deliver it again
             log.error("DingTalk frame failed: %s", type(exc).__name__, exc_info=exc)
             return AckMessage.STATUS_SYSTEM_EXCEPTION, "failed"
-        return AckMessage.STATUS_OK, "OK"
+        return AckMessage.STATUS_OK, self.answer
 
 
 class StreamClient(dingtalk_stream.DingTalkStreamClient):
@@ -83,7 +86,7 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
         self.api_url = api_url.rstrip("/")
         point_sdk_at(self.api_url)
         self.register_callback_handler(TOPIC_MESSAGE, _Topic(on_message))
-        self.register_callback_handler(TOPIC_CARD, _Topic(on_card))
+        self.register_callback_handler(TOPIC_CARD, _Topic(on_card, answer={}))
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._chains: dict[str, asyncio.Future[None]] = {}
