@@ -21,6 +21,7 @@ from typing import Any
 from bot.dingtalk.api import DingTalkError
 from bot.dingtalk.incoming import CHANNEL, Frame, command_of, from_card, from_message
 from bot.dingtalk.outgoing import Chat, FlowControlled, Outgoing, Posted, Unreachable
+from bot.relay.replies import queue_reply
 from handlers.core.events import EventKind, Incoming, MessageRef
 from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
@@ -39,7 +40,6 @@ from handlers.core.views import (
 from locales import N_, Catalogs, normalize_language
 from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
-from services.messaging import outbox
 from services.messaging.conversations import StoredConversation, conversation_key
 from services.messaging.inbox import record_delivery
 from services.roster.identity import identify, set_bot_blocked
@@ -210,7 +210,6 @@ class DingTalkBridge:
             heard = data.get(VOICE)
             await state.update_data(**{VOICE: None, CHOICES: None})
             if isinstance(heard, str) and heard:
-
                 command, args = command_of(heard, self.core.commands)
                 text = heard if command is None or heard.startswith("/") else "/" + heard
                 return replace(
@@ -241,7 +240,9 @@ class DingTalkBridge:
                 posted = await self._send(event, chat, view)
             except (Unreachable, FlowControlled, DingTalkError, OSError, TimeoutError) as exc:
                 log.warning("DingTalk reply failed (%s); queued", type(exc).__name__)
-                await self._queue(uow, event, view, f"reply:{CHANNEL}:{delivery}:{index}")
+                await queue_reply(
+                    uow, self.clock.now(), event, view, f"reply:{CHANNEL}:{delivery}:{index}"
+                )
                 continue
             if posted is None:
                 continue
@@ -278,31 +279,3 @@ class DingTalkBridge:
         if isinstance(view, Menu):
             return None  # DingTalk has no per-person command menu
         return None
-
-    async def _queue(self, uow: UnitOfWork, event: Incoming, view: View, key: str) -> None:
-        if isinstance(view, Edit):
-            if view.text is None:
-                return
-            view = Text(view.text, view.buttons)
-        if isinstance(view, Toast):
-            view = Text(view.text)
-        if isinstance(view, Menu):
-            return
-        text = view.caption if isinstance(view, Document) else view.text
-        buttons = (
-            []
-            if isinstance(view, Document)
-            else [[[b.label, b.payload] for b in row] for row in view.buttons]
-        )
-        await outbox.enqueue(
-            uow.session,
-            key=key,
-            chat_id=event.chat_id,
-            template="reply",
-            params={"text": text, "buttons": buttons},
-            now=self.clock.now(),
-            is_group=not event.private,
-            document=(view.name, view.data) if isinstance(view, Document) else None,
-            channel=CHANNEL,
-        )
-        await uow.commit()

@@ -17,15 +17,15 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
+from bot.relay.replies import queue_reply
 from bot.telegram.incoming import CHANNEL, from_member, from_message, from_press
 from bot.telegram.outgoing import answer_press, send, text_markup
 from handlers.core.events import Incoming
 from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
-from handlers.core.views import SENT_IDS, Document, Edit, Menu, Reply, Text, Toast, sent_ids
+from handlers.core.views import SENT_IDS, Edit, Menu, Reply, Text, Toast, sent_ids
 from models.db import UnitOfWork
 from services.clock import Clock
-from services.messaging import outbox
 from services.messaging.conversations import StoredConversation, conversation_key
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ async def _deliver(
                          type(exc).__name__)  # fmt: skip
                 continue
             log.warning("reply to update %s failed (%s); queued", update_id, type(exc).__name__)
-            await _queue(uow, clock, event, view, f"reply:{event.channel}:{update_id}:{index}")
+            await queue_reply(
+                uow, clock.now(), event, view, f"reply:{event.channel}:{update_id}:{index}"
+            )
             continue
         if isinstance(view, Text) and view.remember and message_id is not None:
             remembered[view.remember] = message_id
@@ -74,34 +76,6 @@ async def _deliver(
         # Written in the update's session; the unit of work commits it after the handler.
         data = await state.get_data()
         await state.update_data(**{SENT_IDS: {**sent_ids(data), **remembered}})
-
-
-async def _queue(uow: UnitOfWork, clock: Clock, event: Incoming, view: Any, key: str) -> None:
-    """A reply that could not be sent after the commit, retried through the outbox."""
-    if isinstance(view, Edit):
-        if view.text is None:
-            return  # only the buttons were to change; the press is refused server-side anyway
-        view = Text(view.text, view.buttons)
-    if isinstance(view, Toast):
-        view = Text(view.text)
-    text = view.caption if isinstance(view, Document) else view.text
-    buttons = (
-        []
-        if isinstance(view, Document)
-        else [[[b.label, b.payload] for b in row] for row in view.buttons]
-    )
-    await outbox.enqueue(
-        uow.session,
-        key=key,
-        chat_id=event.chat_id,
-        template="reply",
-        params={"text": text, "buttons": buttons},
-        now=clock.now(),
-        is_group=not event.private,
-        document=(view.name, view.data) if isinstance(view, Document) else None,
-        channel=event.channel,
-    )
-    await uow.commit()
 
 
 def build_bridge(core: Core) -> Router:

@@ -136,6 +136,15 @@ async def _seeded_tokens(database: Path, *names: str) -> list[str]:
     return tokens
 
 
+async def _connected(box: DingTalkSandbox) -> None:
+    """The bot process reached DingTalk's gateway (it starts in seconds; slower under load)."""
+    for _ in range(600):
+        if box.connected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot never connected to the DingTalk gateway")
+
+
 async def _stop(proc: asyncio.subprocess.Process) -> str:
     proc.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
@@ -155,6 +164,7 @@ async def test_with_only_dingtalk_set_run_serves_dingtalk(tmp_path: Path) -> Non
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
+        await _connected(box)
         mark = len(box.sent)
         await box.say("wangfang", f"绑定 {token}")
         reply = await box.wait_for(lambda m: m.to == "wangfang", after=mark, timeout=30)
@@ -185,6 +195,7 @@ async def test_with_both_set_one_process_serves_both(
     try:
         wang = sandbox.user(first_name="芳")
         sent = await wang.send(f"/start {wang_token}")
+        await _connected(box)
         mark = len(box.sent)
         await box.say("liqiang", f"绑定 {li_token}")
         telegram = await sandbox.wait_for_message(
