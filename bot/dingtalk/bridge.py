@@ -210,7 +210,6 @@ class DingTalkBridge:
             heard = data.get(VOICE)
             await state.update_data(**{VOICE: None, CHOICES: None})
             if isinstance(heard, str) and heard:
-
                 command, args = command_of(heard, self.core.commands)
                 text = heard if command is None or heard.startswith("/") else "/" + heard
                 return replace(
