@@ -27,6 +27,7 @@ _RENDERERS: dict[str, Renderer] = {}
 
 # Modules holding @notice renderers; imported on first use.
 NOTICE_MODULES: tuple[str, ...] = (
+    "handlers.account.notices",
     "handlers.leave.notices",
     "handlers.visits.notices",
     "handlers.presence.notices",

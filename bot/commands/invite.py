@@ -1,5 +1,7 @@
 """``zhucun invite``: one-time registration links for people on the roster: a Telegram
-deep link, and what to send the DingTalk robot (``绑定 <token>``) when DingTalk is set up."""
+deep link, and what to send the DingTalk robot (``绑定 <token>``) when DingTalk is set up;
+or, with ``--by-mobile``, binding to DingTalk by the contacts' mobile numbers
+(``invite_dingtalk.py``)."""
 
 from __future__ import annotations
 
@@ -73,6 +75,10 @@ def _telegram(ctx: AppContext) -> bool:
 
 
 async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
+    if args.by_mobile:
+        from bot.commands.invite_dingtalk import invite_by_mobile
+
+        return await invite_by_mobile(args, ctx)
     if bool(args.phone) == bool(args.all):
         raise CliError("give either a phone number or --all")
     if args.all and not args.out:
@@ -152,4 +158,10 @@ def register(sub: Subparsers) -> None:
     parser.add_argument("--out", help="CSV file to write with --all")
     parser.add_argument(
         "--rebind", action="store_true", help="invite a registered person to a new account"
+    )
+    parser.add_argument(
+        "--by-mobile",
+        action="store_true",
+        help="bind them at once to the DingTalk account with their mobile number in the "
+        "organisation's contacts (needs the app's contact permission)",
     )

@@ -30,6 +30,7 @@ SHAPE_MODULES: tuple[str, ...] = (
     "services.presence.sanctions",
     "services.presence.spot_checks",
     "services.presence.spot_check_decisions",
+    "services.roster.by_mobile",
     "services.supervision.calendar_reminders",
     "services.supervision.monthly_check",
     "services.supervision.recall",

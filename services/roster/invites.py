@@ -125,10 +125,19 @@ async def redeem(
     await accounts.bind(
         session, person.id, channel=channel, external_id=external_id, chat_id=chat_id, now=now
     )
+    await mark_registered(session, person, now, language)
+    return person
+
+
+async def mark_registered(
+    session: AsyncSession, person: Person, now: datetime, language: str | None = None
+) -> None:
+    """What registering sets on the person, however their account was bound: when, and
+    the language of the chat they registered from unless they chose one (None: unknown,
+    the default until they choose)."""
     person.registered_at = now
     if person.language is None:
         person.language = language
     person.updated_at = now
     session.add(person)
     await session.flush()
-    return person

@@ -43,6 +43,7 @@ CADRES = [{"name": "王芳", **TEAM}]
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "reply": {"text": "已收到。", "buttons": [[["查看", "leave:12"]]]},
+    "account.bound_by_mobile": {"name": "王芳"},
     "leave.card": LEAVE_CARD,
     "leave.emergency": {**LEAVE_CARD, "emergency": True, "written": False},
     "leave.decided": {"leave_id": 12, "approved": False, "approver": "刘洋", "note": "时间冲突",
