@@ -7,6 +7,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
 from models.enums import LeaveState
@@ -202,3 +203,38 @@ async def test_a_guided_visit_takes_a_picture_by_its_download_code(
     await box.send_picture(wang, b"\xff\xd8\xff\xe0 a jpeg")
     updated = await box.wait_for(lambda m: m.to == wang and "照片：1" in m.text, after=mark)
     assert "张伟明" in updated.text
+
+
+SORRY = "出了问题"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("王芳", "/help", "/leave"),
+        ("王芳", "whoami", "钉钉"),
+        ("王芳", "/myleave", "请假"),
+        ("王芳", "/emergency 2 家中老人急病", "紧急"),
+        ("王芳", "/coverage", "走访"),
+        ("刘洋", "/pending", "待"),
+        ("刘洋", "/coverage", "走访"),
+        ("王芳", "/lang en", "English"),
+    ],
+)
+async def test_the_cores_commands_answer_on_dingtalk(
+    dingtalk: DingTalkHarness, name: str, text: str, expected: str
+) -> None:
+    staff = await dingtalk.register(name)
+    reply = await dingtalk.say(staff, text)
+    assert expected in reply.text, reply.text
+    assert SORRY not in reply.text
+
+
+async def test_the_attendance_sheet_arrives_as_a_file(dingtalk: DingTalkHarness) -> None:
+    h, box = dingtalk, dingtalk.box
+    liu = await h.register("刘洋")  # the township party committee: the sheet is theirs
+    mark = len(box.sent)
+    await box.say(liu, "/sheet 2026-11")
+    sheet = await box.wait_for(lambda m: m.to == liu and m.msg_key == "sampleFile", after=mark)
+    name, data = box.media[sheet.params["mediaId"]]
+    assert name.endswith(".xlsx") and data[:2] == b"PK"
