@@ -9,13 +9,11 @@ when told (``advance``): the clock is a ``FixedClock``.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -23,6 +21,7 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.context import AppContext
 from bot.demo import county
+from bot.demo.sweeps import NO_SCHEDULE, SweepReport, known_sweeps, schedule_runner
 from bot.relay.loop import Relay
 from bot.telegram.runtime import BotRuntime
 from models.workflow import OutboxMessage
@@ -30,13 +29,9 @@ from sandbox.telegram.chats import FakeGroup
 from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.errors import SandboxTimeout
 from sandbox.telegram.users import FakeUser
-from services.calendar import load_calendar
 from services.clock import FixedClock
-from services.leave import sweeps as leave_sweeps
 from services.messaging import outbox_status
-from services.policy import PolicyPack
 from services.policy_loading import load_pack
-from services.presence import attendance, spot_checks
 from services.roster import invites
 
 log = logging.getLogger(__name__)
@@ -57,27 +52,6 @@ _COUNTED = [
     ("households", "户农户"),
     ("pairings", "对结对"),
 ]
-
-
-class SweepRunner(Protocol):
-    def __call__(
-        self, sessions: Any, pack: PolicyPack, now: datetime, zone: ZoneInfo
-    ) -> Awaitable[Mapping[str, int]]: ...
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    counts: dict[str, int]
-    note: str | None = None  # said when the full schedule was not available
-
-
-def _schedule_runner() -> SweepRunner | None:
-    """``services.operations.schedule.run_all`` when this build has it."""
-    try:
-        module = importlib.import_module("services.operations.schedule")
-    except ImportError:
-        return None
-    return cast(SweepRunner | None, getattr(module, "run_all", None))
 
 
 def _remove_database(path: Path) -> None:
@@ -259,34 +233,17 @@ class DemoWorld:
         assert self.ctx is not None
         pack = load_pack(self.ctx.settings.policy)
         now, zone = self.clock.now(), self.zone
-        runner = _schedule_runner()
+        runner = schedule_runner()
         if runner is not None:
             report = SweepReport(dict(await runner(await self.ctx.sessions(), pack, now, zone)))
         else:
-            report = SweepReport(await self._known_sweeps(pack), note=NO_SCHEDULE)
+            report = SweepReport(
+                await known_sweeps(await self.ctx.uow(), pack, now, zone), note=NO_SCHEDULE
+            )
         relay = self._relay()
         if relay is not None:
             relay.wake()
         return report
-
-    async def _known_sweeps(self, pack: PolicyPack) -> dict[str, int]:
-        assert self.ctx is not None
-        now, zone = self.clock.now(), self.zone
-        async with await self.ctx.uow() as uow:
-            calendar = await load_calendar(uow.session)
-            pending = await leave_sweeps.pending_approvals(uow.session, pack, calendar, now)
-            counts = {
-                "pending_approvals": pending.reminded + pending.escalated,
-                "unreturned": (
-                    await leave_sweeps.unreturned(uow.session, pack, now, zone)
-                ).reminded,
-                "expire_checks": await spot_checks.expire_checks(uow.session, pack, now),
-                "draft_sheets": await attendance.draft_sheets(
-                    uow.session, pack, calendar, now, zone
-                ),
-            }
-            await uow.commit()
-        return counts
 
     async def advance(self, to: datetime) -> SweepReport:
         """Move the clock to ``to``, run the sweeps, and wait for what they sent."""
@@ -322,10 +279,3 @@ class DemoWorld:
 
     async def _close_emulator(self) -> None:
         await self.sandbox.stop()
-
-
-NO_SCHEDULE = (
-    "本版本没有 services.operations.schedule："
-    "只运行了请假、抽查和考勤表的定时任务，没有每月调度和走访提醒 "
-    "(services.operations.schedule is not in this build: leave, spot-check and sheet sweeps only)"
-)
