@@ -18,7 +18,9 @@ def _quote(text: str) -> str:
 
 def main() -> None:
     language, pairs = sys.argv[1], sys.argv[2:]
-    path = Path(__file__).resolve().parents[1] / "locales" / language / "LC_MESSAGES" / "messages.po"
+    path = (
+        Path(__file__).resolve().parents[1] / "locales" / language / "LC_MESSAGES" / "messages.po"
+    )
     with path.open("rb") as f:
         have = {m.id for m in read_po(f) if m.id}
     text = path.read_text(encoding="utf-8")

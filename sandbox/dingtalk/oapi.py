@@ -3,8 +3,8 @@ message's ``sessionWebhook`` (spec §8) and ``/topapi/v2/user/getbymobile`` (spe
 
 from __future__ import annotations
 
-import time
 import secrets
+import time
 from typing import Any
 
 from sandbox.dingtalk.openapi import OpenApi, _now
@@ -83,7 +83,9 @@ class OldApi(OpenApi):
         self._record(sent)
         return {"errcode": 0, "errmsg": "ok"}
 
-    async def _upload_media(self, token: str | None, kind: str, name: str, data: bytes) -> dict[str, Any]:
+    async def _upload_media(
+        self, token: str | None, kind: str, name: str, data: bytes
+    ) -> dict[str, Any]:
         """``/media/upload``: a file kept for a later ``sampleFile`` (by its media id)."""
         if not self._token_ok(token):
             raise OldApiError(TOKEN_INVALID, "不合法的access_token")

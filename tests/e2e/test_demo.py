@@ -94,7 +94,7 @@ async def test_the_dingtalk_demo_is_the_same_county_on_dingtalk(tmp_path: Path) 
 
 
 async def test_the_tour_is_telegrams_only(tmp_path: Path) -> None:
-    code, out, err = await _demo(tmp_path, "--channel", "dingtalk", "--script", "tour")
+    code, _out, err = await _demo(tmp_path, "--channel", "dingtalk", "--script", "tour")
     assert code != 0
     assert "只有 Telegram 版" in err and len(err.strip().splitlines()) == 1
 

@@ -65,7 +65,8 @@ async def test_leave_approved_by_pressing_the_cards_button(
     approval = await box.wait_for(lambda m: m.to == liu and "请假申请" in m.text, after=mark)
     assert approval.kind == "card"
     approve = next(
-        b for b in json.loads(box.cards[approval.out_track_id].card_param_map["buttons"])
+        b
+        for b in json.loads(box.cards[approval.out_track_id].card_param_map["buttons"])
         if b["text"] == "批准"
     )
     mark = len(box.sent)
@@ -164,7 +165,7 @@ async def test_a_dropped_socket_loses_nothing_and_doubles_nothing(
 async def _reconnected(h: DingTalkHarness, before: int) -> None:
     stream = h.runtime.stream
     assert stream is not None
-    while stream.connections <= before or not stream.connected.is_set():
+    while stream.connections <= before or not stream.connected.is_set():  # noqa: ASYNC110 - a counter, no event to wait on
         await asyncio.sleep(0.05)
 
 
