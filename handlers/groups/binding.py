@@ -58,6 +58,7 @@ async def bind(req: Request) -> Reply:
             scope=scope,
             name=words[1] if len(words) > 1 else "",
             now=req.now(),
+            channel=event.channel,
         )
     except DomainError as exc:
         choices = t(", ").join(exc.params.get("choices", []))

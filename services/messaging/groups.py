@@ -19,6 +19,7 @@ from models.tables import GroupChat, Team, Village
 from models.workflow import OutboxMessage
 from services import audit
 from services.errors import DomainError
+from services.roster.accounts import TELEGRAM
 from services.roster.identity import Identity
 
 SCOPE_POSTS: dict[GroupScope, Jurisdiction] = {
@@ -62,8 +63,10 @@ async def bind(
     scope: GroupScope,
     name: str,
     now: datetime,
+    channel: str = TELEGRAM,
 ) -> Place:
-    """Bind (or re-bind) the group. ``name`` picks among several places the person covers."""
+    """Bind (or re-bind) the group, a chat on ``channel`` (where its notices are sent).
+    ``name`` picks among several places the person covers."""
     places = await places_of(session, identity, scope)
     if name.strip():
         places = [p for p in places if name.strip() in p.name]
@@ -75,6 +78,7 @@ async def bind(
     group = (await session.exec(select(GroupChat).where(col(GroupChat.chat_id) == chat_id))).first()
     if group is None:
         group = GroupChat(chat_id=chat_id, scope=scope, bound_at=now)
+    group.channel = channel
     group.title = title[:255]
     group.scope = scope
     group.village_id = place.target_id if scope == GroupScope.VILLAGE else None
