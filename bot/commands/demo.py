@@ -2,7 +2,8 @@
 
 A demo county (赣县区: 2 townships, 6 villages, 21 cadres, 60 households) is written into the
 roster template and imported, the real runtime polls the built-in Bot API emulator, and you
-chat in the terminal as anyone in it. ``--script tour`` plays the whole story instead and
+chat in the terminal as anyone in it; ``--channel dingtalk`` shows the same county on the
+DingTalk emulator instead. ``--script tour`` plays the whole story instead and
 exits non-zero if any step fails.
 """
 
@@ -17,6 +18,7 @@ from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 
 SCRIPTS = ("tour",)
+CHANNELS = ("telegram", "dingtalk")
 DEFAULT_DB = Path("data/demo.db")
 DEFAULT_OUT = Path("demo-output")
 NO_TOKEN_BANNER = (
@@ -33,41 +35,63 @@ async def run_demo(
     db: Path = DEFAULT_DB,
     out: Path = DEFAULT_OUT,
     banner: str | None = None,
+    channel: str = "telegram",
 ) -> int:
     """The demo: the terminal chat, or a script played through it. Returns the exit code.
 
     ``ctx`` is the command line's context; the demo builds its own (its own database, its
     own clock, the emulator's token, the Ganzhou policy), so nothing of a real deployment
-    is touched: ``db`` may not be the deployment's database."""
+    is touched: ``db`` may not be the deployment's database. ``channel`` is the messenger
+    shown: Telegram (the Bot API emulator) or DingTalk (its emulator); the tour is
+    Telegram's only."""
     if script is not None and script not in SCRIPTS:
         raise CliError(f"unknown script {script!r}: choose from {', '.join(SCRIPTS)}")
+    if channel not in CHANNELS:
+        raise CliError(f"unknown channel {channel!r}: choose from {', '.join(CHANNELS)}")
+    if channel == "dingtalk" and script is not None:
+        raise CliError("导览（--script tour）目前只有 Telegram 版；钉钉演示请去掉 --script")
     if _same_file(db, ctx.settings.database_url):
         raise CliError(
             f"{db} is the database in ZHUCUN_DATABASE_URL; the demo deletes its database at "
             "every start: give --db another file"
         )
     # Imported here: aiogram and rich take a moment, and other commands do not need them.
+    from bot.demo.console import Console
     from bot.demo.rendering import Transcript
     from bot.demo.session import ZONE, DemoWorld
-    from bot.demo.terminal import repl
-    from bot.demo.tour import play_tour
+    from bot.demo.terminal import Terminal, repl
 
     root = logging.getLogger()
     level = root.level
     if not os.environ.get("ZHUCUN_DEBUG"):
         # The console shows the chat; the runtime's INFO lines would drown it.
         root.setLevel(logging.ERROR)
-    world = DemoWorld(db, out)
-    transcript = Transcript(world.sandbox, out, ZONE, world.chat_name)
-    transcript.heading("驻村助手 Zhucun · 演示 demo")
+    world: DemoWorld
+    transcript: Console
+    terminal: type[Terminal] = Terminal
+    if channel == "dingtalk":
+        from bot.demo.dingtalk import DingTalkTerminal, DingTalkWorld
+        from bot.demo.dingtalk_rendering import DingTalkTranscript
+
+        world = DingTalkWorld(db, out)
+        transcript = DingTalkTranscript(world, out)
+        terminal = DingTalkTerminal
+        transcript.heading("驻村助手 Zhucun · 钉钉演示 demo on DingTalk")
+    else:
+        world = DemoWorld(db, out)
+        transcript = Transcript(world.sandbox, out, ZONE, world.chat_name)
+        transcript.heading("驻村助手 Zhucun · 演示 demo")
     if banner:
         transcript.note(banner)
     try:
         await world.start(say=transcript.note)
         transcript.skip_to_now()
         if script == "tour":
+            from bot.demo.tour import play_tour
+
+            assert isinstance(transcript, Transcript)
             return await play_tour(world, transcript)
-        return await repl(world, transcript)
+        return await repl(world, transcript, terminal)
     finally:
         await world.stop()
         root.setLevel(level)
@@ -83,7 +107,7 @@ def _same_file(db: Path, database_url: str) -> bool:
 
 
 async def _demo(args: argparse.Namespace, ctx: AppContext) -> int:
-    return await run_demo(ctx, args.script, db=args.db, out=args.out)
+    return await run_demo(ctx, args.script, db=args.db, out=args.out, channel=args.channel)
 
 
 def register(sub: Subparsers) -> None:
@@ -93,6 +117,12 @@ def register(sub: Subparsers) -> None:
         _demo,
         "the offline demo: a demo county and the real bot against the built-in Telegram "
         "emulator, in a terminal chat (no token, no network)",
+    )
+    parser.add_argument(
+        "--channel",
+        choices=CHANNELS,
+        default="telegram",
+        help="the messenger shown: telegram (default) or dingtalk (its emulator)",
     )
     parser.add_argument(
         "--script", choices=SCRIPTS, help="play a scripted story without input (tour)"

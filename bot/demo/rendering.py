@@ -9,8 +9,6 @@ the output is not a terminal, or ``NO_COLOR`` is set, or ``TERM=dumb``.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.demo.console import Console
 from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.records import RecordedCall
 
@@ -34,16 +33,6 @@ _STYLES = {
     "blockquote": "italic",
     "spoiler": "reverse",
 }
-
-
-def wants_rich(stream: TextIO) -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    try:
-        import rich  # noqa: F401
-    except ImportError:
-        return False
-    return stream.isatty()
 
 
 def _spans(text: str, entities: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
@@ -76,7 +65,7 @@ class Block:
     others: list[str] = field(default_factory=list)  # the same message went there too
 
 
-class Transcript:
+class Transcript(Console):
     """Reads the emulator's calls from where it last stopped and prints them."""
 
     def __init__(
@@ -89,51 +78,15 @@ class Transcript:
         stream: TextIO | None = None,
         rich: bool | None = None,
     ) -> None:
+        super().__init__(out, stream=stream, rich=rich)
         self.sandbox = sandbox
-        self.out = out
         self.zone = zone
         self.chat_name = chat_name
-        self.stream = stream or sys.stdout
-        self.rich = wants_rich(self.stream) if rich is None else rich
-        self._console: Any = None
-        if self.rich:
-            from rich.console import Console
-
-            self._console = Console(file=self.stream, highlight=False)
         self._cursor = 0
-        self.saved: list[Path] = []
-        self._names: dict[str, bytes] = {}  # saved file name -> content
-
-    # ---------------------------------------------------------------- chrome
-
-    def _emit(self, markup: str, plain: str) -> None:
-        if self._console is not None:
-            self._console.print(markup)
-        else:
-            self._print(plain)
-
-    def note(self, text: str) -> None:
-        """A line of the console itself (not the bot)."""
-        self._emit(f"[dim]{_escape(text)}[/dim]", f"· {text}")
-
-    def error(self, text: str) -> None:
-        self._emit(f"[bold red]✗ {_escape(text)}[/bold red]", f"✗ {text}")
-
-    def said(self, who: str, text: str) -> None:
-        """Echo what a person sent, as the line they typed."""
-        markup = f"\n[bold green]{_escape(who)}[/bold green] [dim]›[/dim] {_escape(text)}"
-        self._emit(markup, f"\n{who} › {text}")
-
-    def heading(self, text: str) -> None:
-        self._emit(f"\n[bold reverse] {_escape(text)} [/bold reverse]", f"\n=== {text} ===")
-
-    def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
 
     # ---------------------------------------------------------------- the bot
 
     def skip_to_now(self) -> None:
-        """Forget what happened so far (start-up: registrations, menus)."""
         self._cursor = len(self.sandbox.calls)
 
     def flush(self, outbox_rows: Mapping[tuple[int, int], int] | None = None) -> None:
@@ -252,9 +205,6 @@ class Transcript:
         border = "grey50" if b.edited else ("magenta" if b.group else "blue")
         self._console.print(Panel(body, title=head, title_align="left", border_style=border))
 
-    def _line(self, text: str) -> None:
-        self._emit(f"  [italic yellow]{_escape(text)}[/italic yellow]", f"  {text}")
-
     def _attachments(self, msg: dict[str, Any]) -> list[str]:
         out = []
         doc = msg.get("document")
@@ -273,22 +223,6 @@ class Transcript:
             out.append(f"📍 {location.get('latitude')}, {location.get('longitude')}")
         return out
 
-    def _save(self, name: str, content: bytes) -> Path:
-        """Under the output folder; a different file of the same name gets ``-2``, ``-3``."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        stem, dot, ext = name.rpartition(".")
-        stem, ext = (stem, f".{ext}") if dot else (name, "")
-        candidate, n = name, 1
-        while candidate in self._names and self._names[candidate] != content:
-            n += 1
-            candidate = f"{stem}-{n}{ext}"
-        self._names[candidate] = content
-        path = self.out / candidate
-        path.write_bytes(content)
-        if path not in self.saved:
-            self.saved.append(path)
-        return path
-
 
 def _button_line(rows: list[list[dict[str, Any]]]) -> str:
     flat = [b for row in rows for b in row]
@@ -299,10 +233,3 @@ def _button_line(rows: list[list[dict[str, Any]]]) -> str:
             label += f" ({button['url']})"
         parts.append(f"[{number}] {label}")
     return "   ".join(parts)
-
-
-def _escape(text: str) -> str:
-    """What the bot or a person wrote is not rich markup."""
-    from rich.markup import escape
-
-    return escape(text)

@@ -9,13 +9,11 @@ when told (``advance``): the clock is a ``FixedClock``.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -23,19 +21,17 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.context import AppContext
 from bot.demo import county
+from bot.demo.sweeps import NO_SCHEDULE, SweepReport, known_sweeps, schedule_runner
+from bot.relay.loop import Relay
 from bot.telegram.runtime import BotRuntime
 from models.workflow import OutboxMessage
 from sandbox.telegram.chats import FakeGroup
 from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.errors import SandboxTimeout
 from sandbox.telegram.users import FakeUser
-from services.calendar import load_calendar
 from services.clock import FixedClock
-from services.leave import sweeps as leave_sweeps
 from services.messaging import outbox_status
-from services.policy import PolicyPack
 from services.policy_loading import load_pack
-from services.presence import attendance, spot_checks
 from services.roster import invites
 
 log = logging.getLogger(__name__)
@@ -56,27 +52,6 @@ _COUNTED = [
     ("households", "户农户"),
     ("pairings", "对结对"),
 ]
-
-
-class SweepRunner(Protocol):
-    def __call__(
-        self, sessions: Any, pack: PolicyPack, now: datetime, zone: ZoneInfo
-    ) -> Awaitable[Mapping[str, int]]: ...
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    counts: dict[str, int]
-    note: str | None = None  # said when the full schedule was not available
-
-
-def _schedule_runner() -> SweepRunner | None:
-    """``services.operations.schedule.run_all`` when this build has it."""
-    try:
-        module = importlib.import_module("services.operations.schedule")
-    except ImportError:
-        return None
-    return cast(SweepRunner | None, getattr(module, "run_all", None))
 
 
 def _remove_database(path: Path) -> None:
@@ -124,19 +99,17 @@ class DemoWorld:
         return str(chat_id)
 
     async def start(self, say: Callable[[str], None] = lambda _: None) -> None:
-        await self.sandbox.start()
+        await self._open_emulator()
         _remove_database(self.db)
         settings = Settings(
             _env_file=None,
-            bot_token=self.sandbox.token,
-            bot_api_url=self.sandbox.base_url,
-            bot_username=BOT_USERNAME,
             database_url=f"sqlite+aiosqlite:///{self.db}",
             policy=self.policy,
             timezone=ZONE.key,
             # One machine, one emulator: no need to wait a second between two messages.
             relay_per_chat_interval=0.05,
             relay_poll_interval=0.2,
+            **self._channel_settings(),
         )
         self.ctx = AppContext(settings=settings, clock=self.clock)
         say(f"数据库 database: {self.db}（每次启动重新创建 recreated at every start）")
@@ -148,15 +121,9 @@ class DemoWorld:
             f"{result.counts[k].created} {name}" for k, name in _COUNTED if k in result.counts
         )
         say(f"花名册已写入并导入 roster written and imported: {self.roster_path}（{made}）")
-        self.runtime = BotRuntime(self.ctx)
-        await self.runtime.prepare()
-        self._task = asyncio.create_task(self.runtime.run_polling(polling_timeout=1))
+        await self._start_bot()
         await self._register_everyone()
-        self.groups[COUNTY_GROUP] = self.sandbox.group(COUNTY_GROUP)
-        say(
-            f"{len(self.users)} 人已通过邀请链接注册 registered through invitation links；"
-            f"已建群「{COUNTY_GROUP}」（尚未绑定 not bound yet）"
-        )
+        say(self._make_groups())
         # A deployment that had been running would have done its 09:00 sweep already
         # (last month's sheets, this year's training notices): do it now, so moving the
         # clock later brings what is new then, not a backlog from before the demo began.
@@ -165,8 +132,36 @@ class DemoWorld:
         sent = sum(v for v in report.counts.values() if v > 0)
         say(f"09:00 的定时任务已运行（{sent} 项，未显示） the 09:00 sweep already ran")
 
-    async def _register_everyone(self) -> None:
-        """What ``zhucun invite`` and opening the link do, for each person on the roster."""
+    # ------------------------------------------------ what a channel's demo world changes
+
+    async def _open_emulator(self) -> None:
+        await self.sandbox.start()
+
+    def _channel_settings(self) -> dict[str, Any]:
+        return {
+            "bot_token": self.sandbox.token,
+            "bot_api_url": self.sandbox.base_url,
+            "bot_username": BOT_USERNAME,
+        }
+
+    async def _start_bot(self) -> None:
+        assert self.ctx is not None
+        self.runtime = BotRuntime(self.ctx)
+        await self.runtime.prepare()
+        self._task = asyncio.create_task(self.runtime.run_polling(polling_timeout=1))
+
+    def _make_groups(self) -> str:
+        self.groups[COUNTY_GROUP] = self.sandbox.group(COUNTY_GROUP)
+        return (
+            f"{len(self.users)} 人已通过邀请链接注册 registered through invitation links；"
+            f"已建群「{COUNTY_GROUP}」（尚未绑定 not bound yet）"
+        )
+
+    def _relay(self) -> Relay | None:
+        return self.runtime.relay if self.runtime is not None else None
+
+    async def _invitations(self) -> list[tuple[str, str]]:
+        """(name, invitation token) for each person on the roster."""
         assert self.ctx is not None
         async with await self.ctx.uow() as uow:
             tokens = []
@@ -174,26 +169,41 @@ class DemoWorld:
                 person = await invites.person_by_phone(uow.session, self.people[name].phone)
                 tokens.append((name, (await invites.issue(uow.session, person, START)).token))
             await uow.commit()
-        for name, token in tokens:
+        return tokens
+
+    async def _check_registered(self, channel: str = "telegram") -> None:
+        assert self.ctx is not None
+        async with await self.ctx.uow() as uow:
+            missing = [p.name for p in await invites.unregistered_people(uow.session, channel)]
+        if missing:
+            raise SandboxTimeout(f"not registered: {', '.join(missing)}")
+
+    async def _register_everyone(self) -> None:
+        """What ``zhucun invite`` and opening the link do, for each person on the roster."""
+        for name, token in await self._invitations():
             user = self.sandbox.user(first_name=name, language_code="zh-hans")
             self.users[name] = user
             await user.send(f"/start {token}")
         await self.settle(timeout=60)
-        async with await self.ctx.uow() as uow:
-            missing = [p.name for p in await invites.unregistered_people(uow.session)]
-        if missing:
-            raise SandboxTimeout(f"not registered: {', '.join(missing)}")
+        await self._check_registered()
 
-    async def _busy(self) -> str | None:
-        """What the bot is still doing (None: nothing; every update handled, every call
-        answered, nothing due in the outbox)."""
-        assert self.ctx is not None and self.runtime is not None
+    async def _emulator_busy(self) -> str | None:
+        """What the emulator still waits for from the bot (None: nothing)."""
         if self.sandbox.pending_updates():
             return f"{self.sandbox.pending_updates()} update(s) not handled yet"
         calls = [c.method for c in self.sandbox.calls if c.method != "getUpdates" and not c.done]
         if calls:
             return f"Bot API calls unanswered: {', '.join(calls)}"
-        relay = self.runtime.relay
+        return None
+
+    async def _busy(self) -> str | None:
+        """What the bot is still doing (None: nothing; every update handled, every call
+        answered, nothing due in the outbox)."""
+        assert self.ctx is not None
+        busy = await self._emulator_busy()
+        if busy is not None:
+            return busy
+        relay = self._relay()
         if relay is not None and (relay.held or relay.in_flight):
             return f"the relay holds {relay.held} and sends {relay.in_flight} message(s)"
         async with await self.ctx.uow() as uow:
@@ -220,36 +230,20 @@ class DemoWorld:
     async def run_sweeps(self) -> SweepReport:
         """What the scheduler's tick does, as of the demo clock: every sweep, then the relay
         is woken so what they queued goes out now."""
-        assert self.ctx is not None and self.runtime is not None
+        assert self.ctx is not None
         pack = load_pack(self.ctx.settings.policy)
         now, zone = self.clock.now(), self.zone
-        runner = _schedule_runner()
+        runner = schedule_runner()
         if runner is not None:
             report = SweepReport(dict(await runner(await self.ctx.sessions(), pack, now, zone)))
         else:
-            report = SweepReport(await self._known_sweeps(pack), note=NO_SCHEDULE)
-        if self.runtime.relay is not None:
-            self.runtime.relay.wake()
+            report = SweepReport(
+                await known_sweeps(await self.ctx.uow(), pack, now, zone), note=NO_SCHEDULE
+            )
+        relay = self._relay()
+        if relay is not None:
+            relay.wake()
         return report
-
-    async def _known_sweeps(self, pack: PolicyPack) -> dict[str, int]:
-        assert self.ctx is not None
-        now, zone = self.clock.now(), self.zone
-        async with await self.ctx.uow() as uow:
-            calendar = await load_calendar(uow.session)
-            pending = await leave_sweeps.pending_approvals(uow.session, pack, calendar, now)
-            counts = {
-                "pending_approvals": pending.reminded + pending.escalated,
-                "unreturned": (
-                    await leave_sweeps.unreturned(uow.session, pack, now, zone)
-                ).reminded,
-                "expire_checks": await spot_checks.expire_checks(uow.session, pack, now),
-                "draft_sheets": await attendance.draft_sheets(
-                    uow.session, pack, calendar, now, zone
-                ),
-            }
-            await uow.commit()
-        return counts
 
     async def advance(self, to: datetime) -> SweepReport:
         """Move the clock to ``to``, run the sweeps, and wait for what they sent."""
@@ -268,9 +262,12 @@ class DemoWorld:
             # The sandbox is Telegram's: its chat and message ids are integers.
             return {(int(c), int(m)): i for c, m, i in rows if m is not None and i is not None}
 
-    async def stop(self) -> None:
+    async def _stop_bot(self) -> None:
         if self.runtime is not None:
             await self.runtime.stop()
+
+    async def stop(self) -> None:
+        await self._stop_bot()
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, timeout=10)
@@ -278,11 +275,7 @@ class DemoWorld:
                 log.warning("polling ended with %s", type(exc).__name__)
         if self.ctx is not None:
             await self.ctx.close()
+        await self._close_emulator()
+
+    async def _close_emulator(self) -> None:
         await self.sandbox.stop()
-
-
-NO_SCHEDULE = (
-    "本版本没有 services.operations.schedule："
-    "只运行了请假、抽查和考勤表的定时任务，没有每月调度和走访提醒 "
-    "(services.operations.schedule is not in this build: leave, spot-check and sheet sweeps only)"
-)

@@ -14,8 +14,8 @@ import sys
 import threading
 from datetime import datetime, time, timedelta
 
+from bot.demo.console import Console
 from bot.demo.county import POSTS, TEAMS, VILLAGES
-from bot.demo.rendering import Transcript
 from bot.demo.session import COUNTY_GROUP, DemoWorld
 from sandbox.telegram.chats import SentMessage
 from sandbox.telegram.errors import SandboxTimeout
@@ -45,7 +45,9 @@ class DemoError(Exception):
 class Terminal:
     """Executes console lines against the demo world and prints what the bot answers."""
 
-    def __init__(self, world: DemoWorld, transcript: Transcript, *, echo: bool) -> None:
+    help = HELP
+
+    def __init__(self, world: DemoWorld, transcript: Console, *, echo: bool) -> None:
         self.world = world
         self.transcript = transcript
         self.echo = echo
@@ -67,7 +69,7 @@ class Terminal:
         elif command in ("/quit", "/exit", "/q"):
             return False
         elif command in ("?", "/?"):
-            self.transcript.note(HELP)
+            self.transcript.note(self.help)
         elif command == "/as":
             self.current = self.resolve(rest)
             self.transcript.note(f"当前身份 now playing: {self.world.label(self.current)}")
@@ -78,20 +80,19 @@ class Terminal:
         elif command == "/reply":
             if not rest:
                 raise DemoError("回复什么？reply what? 例如 /reply 同意")
-            await self.world.users[self.current].send(rest, reply_to=self._last_card())
+            await self.reply(rest)
         elif command == "/loc":
-            await self.world.users[self.current].share_location(*self._location(rest))
+            await self.location(*self._location(rest))
         elif command == "/photo":
-            await self.world.users[self.current].send_photo(caption=rest or None)
+            await self.photo(rest or None)
         elif command == "/group":
             if not rest:
                 raise DemoError("在群里说什么？例如 /group /bind county")
-            group = self.world.groups[COUNTY_GROUP]
-            await self.world.users[self.current].send(rest, chat=group)
+            await self.in_group(rest)
         elif command == "/clock":
             await self.clock(rest)
         else:
-            await self.world.users[self.current].send(line)
+            await self.say(line)
         await self.world.settle()
         self.transcript.flush(await self.world.outbox_rows())
         return True
@@ -145,7 +146,22 @@ class Terminal:
     def _marked(self, name: str) -> str:
         return f"▶{name}" if name == self.current else name
 
-    # ---------------------------------------------------------------- actions
+    # ------------------------------------------- actions (what another channel changes)
+
+    async def say(self, text: str) -> None:
+        await self.world.users[self.current].send(text)
+
+    async def reply(self, text: str) -> None:
+        await self.world.users[self.current].send(text, reply_to=self._last_card())
+
+    async def location(self, lat: float, lon: float) -> None:
+        await self.world.users[self.current].share_location(lat, lon)
+
+    async def photo(self, caption: str | None) -> None:
+        await self.world.users[self.current].send_photo(caption=caption)
+
+    async def in_group(self, text: str) -> None:
+        await self.world.users[self.current].send(text, chat=self.world.groups[COUNTY_GROUP])
 
     def _cards(self) -> list[SentMessage]:
         user = self.world.users[self.current]
@@ -268,10 +284,12 @@ def _resolve(future: asyncio.Future[str | None], line: str | None) -> None:
         future.set_result(line.rstrip("\n") if line is not None else None)
 
 
-async def repl(world: DemoWorld, transcript: Transcript) -> int:
+async def repl(
+    world: DemoWorld, transcript: Console, terminal_class: type[Terminal] = Terminal
+) -> int:
     reader = LineReader()
-    terminal = Terminal(world, transcript, echo=not reader.interactive)
-    transcript.note(HELP)
+    terminal = terminal_class(world, transcript, echo=not reader.interactive)
+    transcript.note(terminal.help)
     transcript.note(f"当前身份 now playing: {world.label(terminal.current)}。试试 /leave 或 /visit")
     while True:
         line = await reader.read(terminal.prompt)

@@ -79,6 +79,26 @@ async def test_the_terminal_chat_reads_piped_lines(tmp_path: Path) -> None:
     assert "再见 bye" in out
 
 
+async def test_the_dingtalk_demo_is_the_same_county_on_dingtalk(tmp_path: Path) -> None:
+    lines = "/as 王芳\n/help\n/leave 11-25 11-27 事假 家长会\n1\n/loc\n/quit\n"
+    code, out, err = await _demo(tmp_path, "--channel", "dingtalk", stdin=lines.encode())
+    assert code == 0, out[-3000:] + err
+    assert err == ""
+    assert "已在钉钉向机器人发送“绑定 邀请码”注册" in out
+    assert "【钉钉】王芳 ← 驻村助手" in out
+    assert "/leave — 请假" in out  # the reply to /help
+    assert "[1 提交] [2 取消]" in out and "**" not in out
+    assert "点按 presses [提交]" in out and "【钉钉】刘洋 ← 驻村助手" in out  # sent on
+    assert "✗ 钉钉机器人收不到位置消息" in out
+    assert "再见 bye" in out
+
+
+async def test_the_tour_is_telegrams_only(tmp_path: Path) -> None:
+    code, _out, err = await _demo(tmp_path, "--channel", "dingtalk", "--script", "tour")
+    assert code != 0
+    assert "只有 Telegram 版" in err and len(err.strip().splitlines()) == 1
+
+
 def test_the_demo_county_is_the_roster_the_template_describes() -> None:
     rows = county.roster_rows()
     assert len(rows["村"]) == 6 and {r["乡镇"] for r in rows["村"]} == {"江口镇", "茅店镇"}

@@ -52,6 +52,28 @@ async def test_who_binds_what(
     assert group.scope == scope
 
 
+async def test_a_group_is_bound_on_the_channel_it_is_on(
+    session: AsyncSession, roster: Roster, clock: FixedClock
+) -> None:
+    """Its notices go out on that channel: a DingTalk group's by the DingTalk relay."""
+    person_id = roster.people["陈静"].id
+    assert person_id is not None
+    who = await identity_of(session, person_id)
+    for chat_id, channel in (("cidGroup==", "dingtalk"), ("-1002", "telegram")):
+        await groups.bind(
+            session,
+            who,
+            chat_id=chat_id,
+            title="群",
+            scope=GroupScope.COUNTY,
+            name="",
+            now=clock.now(),
+            channel=channel,
+        )
+        group = (await session.exec(select(GroupChat).where(GroupChat.chat_id == chat_id))).one()
+        assert group.channel == channel
+
+
 @pytest.mark.parametrize(
     ("name", "scope"),
     [
