@@ -266,9 +266,13 @@ class DingTalkBridge:
             target = view.message_id or (event.origin.message_id if event.origin else None)
             return await self.outgoing.edit(chat, target, view.text, view.buttons)
         if isinstance(view, Document):
+            # DingTalk's files carry no text: the caption (and its buttons) goes first, and
+            # is what typing answers.
+            caption = None
             if view.caption or view.buttons:
-                await self.outgoing.text(chat, view.caption, view.buttons)
-            return Posted(await self.outgoing.file(chat, view.name, view.data))
+                caption = await self.outgoing.text(chat, view.caption, view.buttons)
+            file_id = await self.outgoing.file(chat, view.name, view.data)
+            return caption if caption is not None else Posted(file_id)
         if isinstance(view, Toast):
             # DingTalk has no passing notice: a press's toast is said only when it matters.
             if view.text and (

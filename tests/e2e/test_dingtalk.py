@@ -233,8 +233,16 @@ async def test_the_cores_commands_answer_on_dingtalk(
 async def test_the_attendance_sheet_arrives_as_a_file(dingtalk: DingTalkHarness) -> None:
     h, box = dingtalk, dingtalk.box
     liu = await h.register("刘洋")  # the township party committee: the sheet is theirs
+    h.clock.set(DEC_1)
+    await h.tick()  # November's draft, to 刘洋 through the relay
+    draft = await box.wait_for(lambda m: m.to == liu and m.msg_key == "sampleFile")
     mark = len(box.sent)
-    await box.say(liu, "/sheet 2026-11")
+    await box.say(liu, "/sheet 2026-11")  # and again, as a reply
+    caption = await box.wait_for(lambda m: m.to == liu and "草稿" in m.text, after=mark)
+    assert "确认考勤表" in caption.text  # its button, answerable by typing
     sheet = await box.wait_for(lambda m: m.to == liu and m.msg_key == "sampleFile", after=mark)
-    name, data = box.media[sheet.params["mediaId"]]
-    assert name.endswith(".xlsx") and data[:2] == b"PK"
+    for sent in (draft, sheet):
+        assert sent.params["fileName"] == "考勤表_江口镇_2026-11.xlsx"
+        assert box.media[sent.params["mediaId"]][1][:2] == b"PK"
+    confirmed = await h.say(liu, "确认考勤表", contains="已确认")
+    assert "锁定" in confirmed.text or "已确认" in confirmed.text
