@@ -266,7 +266,7 @@ async def test_downgrade_refuses_to_lose_another_channels_rows(
                     person_id=3,
                     channel="dingtalk",
                     external_id="manager4711",
-                    chat_id="0",
+                    chat_id=0,  # the column is still an integer at 0007
                     created_at=T0,
                 )
             )

@@ -79,7 +79,7 @@ async def _row(session: AsyncSession, row_id: int) -> OutboxMessage:
 
 async def test_enqueue_is_idempotent_by_dedup_key(session: AsyncSession, clock: FixedClock) -> None:
     now = clock.now()
-    args = {"chat_id": 1, "template": "test.echo", "params": {"text": "a"}, "now": now}
+    args = {"chat_id": "1", "template": "test.echo", "params": {"text": "a"}, "now": now}
     assert await outbox.enqueue(session, key="k1", **args)  # type: ignore[arg-type]
     assert not await outbox.enqueue(session, key="k1", **args)  # type: ignore[arg-type]
     rows = (await session.exec(select(OutboxMessage))).all()
