@@ -24,6 +24,12 @@ class Rendered:
 
 Renderer = Callable[[Translator, dict[str, Any]], Rendered]
 _RENDERERS: dict[str, Renderer] = {}
+# Delivery by importance. A send that may or may not have arrived (no answer in time, the
+# relay died mid-request) is sent again: cards, decisions and reminders must arrive, and a
+# duplicate of them is harmless (a decision is idempotent; a decided card answers that it
+# was handled). Only templates registered ``at_most_once`` are given up instead, where a
+# duplicate would mislead.
+_AT_MOST_ONCE: set[str] = set()
 
 # Modules holding @notice renderers; imported on first use.
 NOTICE_MODULES: tuple[str, ...] = (
@@ -37,11 +43,13 @@ NOTICE_MODULES: tuple[str, ...] = (
 )
 
 
-def notice(template: str) -> Callable[[Renderer], Renderer]:
+def notice(template: str, *, at_most_once: bool = False) -> Callable[[Renderer], Renderer]:
     def register(fn: Renderer) -> Renderer:
         if template in _RENDERERS and _RENDERERS[template] is not fn:
             raise ValueError(f"two renderers for outbox template {template!r}")
         _RENDERERS[template] = fn
+        if at_most_once:
+            _AT_MOST_ONCE.add(template)
         return fn
 
     return register
@@ -64,7 +72,18 @@ def templates() -> set[str]:
     return set(_RENDERERS)
 
 
-@notice("reply")
+def at_most_once() -> frozenset[str]:
+    """The templates given up when a send is unsure (see ``_AT_MOST_ONCE``)."""
+    _load()
+    return frozenset(_AT_MOST_ONCE)
+
+
+def resend_when_unsure(template: str) -> bool:
+    return template not in at_most_once()
+
+
+# At most once: a confirmation seen twice ("已保存走访" twice) reads as two visits saved.
+@notice("reply", at_most_once=True)
 def _retried_reply(t: Translator, params: dict[str, Any]) -> Rendered:
     """A reply that could not be sent right after its update's commit, retried (already
     in the person's language: it was rendered for them then)."""

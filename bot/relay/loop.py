@@ -31,6 +31,7 @@ from bot.relay.outcomes import (
     Uncertain,
 )
 from bot.relay.settings import RelayCounts, RelaySettings
+from handlers import notices
 from handlers.notices import Rendered, render
 from locales import Catalogs
 from models.db import UnitOfWork
@@ -229,6 +230,7 @@ class Relay:
                     per_group=s.per_group_claim,
                     skip_chats=crowded,
                     channel=self._sender.channel,
+                    at_most_once=notices.at_most_once(),
                 )
                 await uow.commit()
         except Exception as exc:  # the database may be busy or away; try at the next poll
@@ -325,6 +327,9 @@ class Relay:
                 if blocked and not row.is_group:
                     for other in self._queue.drop_chat(row.chat_id):
                         self._tokens.pop(other.id, None)
+            case Uncertain(reason) if notices.resend_when_unsure(row.template):
+                # It may have arrived; it must arrive: sent again, its duplicate harmless.
+                await self._ledger.retry(row, None, f"unsure, sent again: {reason}")
             case Uncertain(reason):
                 await self._ledger.uncertain(row, reason)
             case Moved(chat_id):

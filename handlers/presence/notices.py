@@ -43,7 +43,8 @@ def presence_unreachable(t: Translator, params: dict[str, Any]) -> Rendered:
     return Rendered("⚠️ " + text)
 
 
-@notice("spotcheck.ask")
+# At most once: a spot check's question arriving twice reads as a second check.
+@notice("spotcheck.ask", at_most_once=True)
 def spotcheck_ask(t: Translator, params: dict[str, Any]) -> Rendered:
     return Rendered(
         "🔎 "

@@ -13,8 +13,10 @@ How a row moves (all in short transactions of their own, none held across an HTT
   -> pending (not_before later)          a definite failure (429, 5xx, no connection):
                                          ``mark_retry`` clears sent_at
   -> dead                                Telegram refused it for good (400, 403)
-  -> uncertain                           no answer (a timeout), or the relay died while the
-                                         request was out: it may have arrived, so it is not
+  -> pending again, or uncertain         no answer (a timeout), or the relay died while the
+                                         request was out: it may have arrived. It is sent
+                                         again unless its template is at most once (the
+                                         caller names those); then it is uncertain and not
                                          resent until an operator says so
                                          (``outbox_status.retry``)
 
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Update, and_, case, func, update
+from sqlalchemy import Update, and_, case, false, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,6 +46,7 @@ from models.workflow import OutboxMessage
 log = logging.getLogger(__name__)
 
 IN_FLIGHT_LOST = "no answer recorded: the relay stopped while the request was out"
+IN_FLIGHT_RESENT = "the relay stopped while the request was out: sent again"
 
 # A pending row whose request is not out right now: it may be leased, extended or released.
 NOT_IN_FLIGHT = col(OutboxMessage.sent_at).is_(None)
@@ -86,22 +89,37 @@ class Claimed:
     lease: datetime  # not_before as this relay left it: the fencing token
 
 
-async def abandon_stale_sends(session: AsyncSession, now: datetime) -> list[int]:
+async def abandon_stale_sends(
+    session: AsyncSession, now: datetime, at_most_once: Collection[str] = ()
+) -> list[int]:
     """Rows whose request went out under a lease that expired with no outcome recorded (the
-    relay died mid-send) become uncertain: they may have arrived, so they are not resent."""
+    relay died mid-send) may have arrived. Those of an ``at_most_once`` template become
+    uncertain and are not resent; every other is sent again (cards, decisions and reminders
+    must arrive; their duplicate is harmless). Returns the ids made uncertain."""
+    stale = and_(
+        col(OutboxMessage.state) == OutboxState.PENDING,
+        col(OutboxMessage.sent_at).is_not(None),
+        col(OutboxMessage.not_before) <= now,
+    )
+    once = col(OutboxMessage.template).in_(list(at_most_once)) if at_most_once else false()
     result = await session.exec(
         bulk_update()
-        .where(
-            col(OutboxMessage.state) == OutboxState.PENDING,
-            col(OutboxMessage.sent_at).is_not(None),
-            col(OutboxMessage.not_before) <= now,
-        )
+        .where(stale, once)
         .values(state=OutboxState.UNCERTAIN, last_error=IN_FLIGHT_LOST)
         .returning(col(OutboxMessage.id))
     )
     ids = sorted(int(i) for i in result.scalars())
     if ids:
         log.warning("outbox rows %s were in flight when a relay stopped: now uncertain", ids)
+    again = await session.exec(
+        bulk_update()
+        .where(stale, ~once)
+        .values(sent_at=None, not_before=now, last_error=IN_FLIGHT_RESENT)
+        .returning(col(OutboxMessage.id))
+    )
+    resent = sorted(int(i) for i in again.scalars())
+    if resent:
+        log.warning("outbox rows %s were in flight when a relay stopped: sent again", resent)
     return ids
 
 
@@ -116,6 +134,7 @@ async def claim_due(
     skip_chats: Collection[str] = (),
     due_by: datetime | None = None,
     channel: str = Channel.TELEGRAM,
+    at_most_once: Collection[str] = (),
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows to the caller until ``now + lease``, oldest first.
     Due means due by ``due_by`` (default ``now``): one pass of a relay takes what was due
@@ -173,7 +192,7 @@ async def claim_due(
     order = {row_id: n for n, row_id in enumerate(ids)}  # oldest first, as they were due
     # Writes only after the (slower) search: on SQLite the first write takes the database's
     # write lock, which is then held for milliseconds rather than for the whole search.
-    await abandon_stale_sends(session, now)
+    await abandon_stale_sends(session, now, at_most_once)
     if not ids:
         return []
     until = now + lease

@@ -55,7 +55,8 @@ FAST = RelaySettings(
 )
 
 
-@notice("test.echo")
+# At most once, as the tests of the uncertain path need; "test.card" is sent at least once.
+@notice("test.echo", at_most_once=True)
 def _echo(t: Translator, params: dict[str, Any]) -> Rendered:
     """The text, tagged with the language it was rendered in; a button when asked."""
     markup = None
@@ -392,6 +393,31 @@ async def test_a_stalled_send_is_uncertain_and_never_resent(world: World) -> Non
     async with world.sessions() as s:
         report = await outbox_status.status(s, world.clock.now())
     assert [r.error for r in report.uncertain] == ["no answer within 0.5 s"]
+
+
+@notice("test.card")
+def _card(t: Translator, params: dict[str, Any]) -> Rendered:
+    return Rendered(f"[card] {html.escape(params['text'])}")
+
+
+async def test_a_stalled_card_is_sent_again_and_arrives(world: World) -> None:
+    """A card must arrive: a send with no answer is sent again, not given up. The stalled
+    one may arrive too; a duplicate card is harmless (its decision is idempotent)."""
+    sb = world.sandbox
+    user = sb.user()
+    sb.fail_next("sendMessage", stall=1.5, chat_id=user.chat_id)
+    await world.add("card", user.chat_id, template="test.card")
+    relay = world.relay(RelaySettings(**{**FAST.__dict__, "request_timeout": 0.5}))
+    task = await _running(relay)
+    try:
+        await world.wait_settled()  # the retry's backoff passes in real time
+    finally:
+        await relay.stop()
+        await task
+    row = await world.row("card")
+    assert row.state == OutboxState.SENT and row.attempts >= 1
+    assert len(world.attempts_to(user.chat_id)) == 2
+    assert 1 <= len(world.deliveries("card")) <= 2
 
 
 async def test_403_marks_the_person_and_stops_trying(world: World) -> None:

@@ -185,3 +185,13 @@ def test_every_template_renders_in_zh_and_en(template: str) -> None:
     if template not in NOTHING_TO_TRANSLATE:
         assert recording.missing == [], f"{template}: untranslated in zh"
         assert zh != en, f"{template} reads the same in zh and en"
+
+
+def test_only_misleading_duplicates_are_sent_at_most_once() -> None:
+    """Delivery by importance: every template is sent again when a send was unsure, except
+    these two, whose duplicate would mislead (a confirmation read as a second save, a spot
+    check's question read as a second check). A new entry here is a decision: say why."""
+    from handlers import notices
+
+    assert notices.at_most_once() == {"reply", "spotcheck.ask"}
+    assert notices.resend_when_unsure("leave.card") and notices.resend_when_unsure("visit.due")

@@ -208,23 +208,37 @@ async def test_the_lease_is_a_fencing_token(session: AsyncSession, clock: FixedC
     )
 
 
-async def test_in_flight_rows_are_never_claimed_and_turn_uncertain(
-    session: AsyncSession, clock: FixedClock
+@pytest.mark.parametrize("at_most_once", [True, False])
+async def test_in_flight_rows_are_uncertain_or_sent_again_by_importance(
+    session: AsyncSession, clock: FixedClock, at_most_once: bool
 ) -> None:
-    """The relay died with the request out: it may have arrived, so it is not resent."""
+    """The relay died with the request out: it may have arrived. An at-most-once row is
+    uncertain and not resent; any other (a card, a decision, a reminder) is sent again."""
     now = clock.now()
     row_id = await _add(session, "x", 900, now)
-    (row,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE)
+    once = {"test.echo"} if at_most_once else set()
+    (row,) = await outbox_leases.claim_due(session, now, limit=1, lease=LEASE, at_most_once=once)
     token = await outbox_outcomes.mark_sending(session, row_id, row.lease, now, LEASE)
     assert token == now + LEASE
     stored = await _row(session, row_id)
     assert stored.attempts == 1 and stored.sent_at == now
 
     after = now + LEASE + timedelta(seconds=1)
-    assert await outbox_leases.claim_due(session, after, limit=10, lease=LEASE) == []
+    # The claim that finds the stale send settles it (after its search: the next one takes it).
+    assert (
+        await outbox_leases.claim_due(session, after, limit=10, lease=LEASE, at_most_once=once)
+        == []
+    )
     stored = await _row(session, row_id)
-    assert stored.state == OutboxState.UNCERTAIN
-    assert stored.last_error == outbox_leases.IN_FLIGHT_LOST
+    again = await outbox_leases.claim_due(session, after, limit=10, lease=LEASE, at_most_once=once)
+    if at_most_once:
+        assert again == []
+        assert stored.state == OutboxState.UNCERTAIN
+        assert stored.last_error == outbox_leases.IN_FLIGHT_LOST
+    else:
+        assert [c.id for c in again] == [row_id]
+        assert stored.state == OutboxState.PENDING and stored.sent_at is None
+        assert stored.last_error == outbox_leases.IN_FLIGHT_RESENT
 
 
 async def test_extend_and_release(session: AsyncSession, clock: FixedClock) -> None:
