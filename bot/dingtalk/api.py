@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
 REFRESH_MARGIN = 300.0  # seconds before expiry a token is fetched anew
-TIMEOUT = aiohttp.ClientTimeout(total=15)
+TIMEOUT = aiohttp.ClientTimeout(total=10)  # within the relay's request timeout
 
 
 class DingTalkError(Exception):

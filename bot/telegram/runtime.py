@@ -33,8 +33,14 @@ log = logging.getLogger(__name__)
 POLLING_TIMEOUT = 25
 
 
+# A Bot API call with no answer by then fails (aiogram's default waits 60 s). Updates are
+# handled one after another, so a hung reply would hold up everyone behind it; a failed
+# reply goes to the outbox and is retried. getUpdates waits this plus its long poll.
+REQUEST_TIMEOUT = 10
+
+
 def build_bot(token: str, api_url: str) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url), timeout=REQUEST_TIMEOUT)
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -32,3 +32,34 @@ async def test_a_reply_failing_after_the_commit_arrives_later_and_nobody_is_misl
     said = [m.text for m in sandbox.sent(wang)]
     assert not any(NOTHING_SAVED in text for text in said), said
     assert sum("已送" in text for text in said) == 1
+
+
+async def test_a_hung_reply_holds_nobody_up_for_more_than_ten_seconds(
+    harness: Harness,
+) -> None:
+    """Updates are handled one after another: a reply whose request hangs is given up
+    after the bot's request timeout (then retried through the outbox), so the next person
+    waits at most about that long."""
+    import time
+
+    from bot.telegram.runtime import REQUEST_TIMEOUT
+
+    sandbox = harness.sandbox
+    wang, li = await harness.register("王芳"), await harness.register("李强")
+    # 王芳's answer hangs for a minute and then breaks.
+    sandbox.fail_next("sendMessage", error_code=502, stall=60, chat_id=wang.chat_id)
+    await wang.send("/visit 张伟明 电话 孩子辍学")
+    started = time.monotonic()
+    sent = await li.send("/whoami")
+    answer = await sandbox.wait_for_message(
+        li.chat_id, after=sent["message_id"], timeout=REQUEST_TIMEOUT + 5
+    )
+    waited = time.monotonic() - started
+    assert "李强" in answer.text
+    assert waited < REQUEST_TIMEOUT + 3, waited
+    # 王芳 hears her confirmation through the outbox, once.
+    saved = await sandbox.wait_for_message(wang.chat_id, contains="已保存走访", timeout=20)
+    assert saved is not None
+    said = [m.text for m in sandbox.sent(wang)]
+    assert sum("已保存走访" in text for text in said) == 1
+    assert not any(NOTHING_SAVED in text for text in said), said
