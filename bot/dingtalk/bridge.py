@@ -21,6 +21,7 @@ from typing import Any
 from bot.dingtalk.api import DingTalkError
 from bot.dingtalk.incoming import CHANNEL, Frame, command_of, from_card, from_message
 from bot.dingtalk.outgoing import Chat, FlowControlled, Outgoing, Posted, Unreachable
+from bot.flood import SLOW_DOWN, FloodGate
 from bot.relay.replies import queue_reply
 from handlers.core.events import EventKind, Incoming, MessageRef
 from handlers.core.request import ChannelTraits, Request
@@ -101,6 +102,7 @@ class DingTalkBridge:
         self.catalogs = catalogs
         self.outgoing = outgoing
         self.wake: Any = None  # the relay's wake(), set by the runtime
+        self.flood = FloodGate()
 
     async def on_message(self, data: dict[str, Any]) -> None:
         parsed = from_message(data, self.core.commands)
@@ -116,6 +118,17 @@ class DingTalkBridge:
         await self._run(event, None, delivery=f"card:{frame_id}")
 
     async def _run(self, event: Incoming, frame: Frame | None, delivery: str | None) -> None:
+        allowed, warn = self.flood.check(CHANNEL, event.user_id)
+        if not allowed:
+            # Before any database work; told once per flood, in private.
+            log.info("DingTalk frame dropped: its sender floods")
+            if warn:
+                chat = Chat(event.user_id, group=False)
+                try:
+                    await self.outgoing.text(chat, self.catalogs.get(None)(SLOW_DOWN))
+                except Exception:
+                    log.info("could not tell a flooding sender to slow down")
+            return
         try:
             await self._handle(event, frame, delivery)
         except Exception:

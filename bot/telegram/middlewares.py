@@ -13,6 +13,7 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.flood import SLOW_DOWN, FloodGate
 from locales import Catalogs, normalize_language
 from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
@@ -92,3 +93,32 @@ class IdentityMiddleware(BaseMiddleware):
         data["identity"] = identity
         data["t"] = self.catalogs.get(language)
         return await handler(event, data)
+
+
+class FloodMiddleware(BaseMiddleware):
+    """Drops a flooding sender's updates before the unit of work (bot/flood.py)."""
+
+    def __init__(self, gate: FloodGate, catalogs: Catalogs) -> None:
+        self.gate = gate
+        self.catalogs = catalogs
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        allowed, warn = self.gate.check(TELEGRAM, str(user.id))
+        if allowed:
+            return await handler(event, data)
+        log.info("update %s dropped: its sender floods", getattr(event, "update_id", "?"))
+        if warn:
+            t = self.catalogs.get(normalize_language(user.language_code))
+            bot = data.get("bot")
+            try:
+                assert isinstance(event, Update)
+                if event.callback_query is not None and bot is not None:
+                    await bot.answer_callback_query(event.callback_query.id, t(SLOW_DOWN))
+                elif bot is not None:
+                    await bot.send_message(user.id, t(SLOW_DOWN))
+            except Exception:  # a flood's answer is a courtesy, never a failure
+                log.info("could not tell a flooding sender to slow down")
+        return UNHANDLED

@@ -16,11 +16,12 @@ from aiogram.types import ErrorEvent, Update
 
 import handlers
 from bot.context import AppContext
+from bot.flood import FloodGate
 from bot.relay.loop import Relay
 from bot.relay.settings import RelaySettings
 from bot.telegram.bridge import build_bridge
 from bot.telegram.menus import set_default_menus, set_person_menu
-from bot.telegram.middlewares import IdentityMiddleware, UnitOfWorkMiddleware
+from bot.telegram.middlewares import FloodMiddleware, IdentityMiddleware, UnitOfWorkMiddleware
 from bot.telegram.sender import TelegramSender
 from handlers.account.menu import menu_hash
 from locales import Catalogs, Translator
@@ -79,6 +80,8 @@ async def build_dispatcher(
         catalogs=catalogs,
         sessions=sessions,
     )
+    # Before any database work: a flooding sender costs nothing but a dictionary lookup.
+    dp.update.outer_middleware(FloodMiddleware(FloodGate(), catalogs))
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions, ctx.clock, wake))
     dp.update.outer_middleware(IdentityMiddleware(catalogs))
     dp.errors.register(_on_error)

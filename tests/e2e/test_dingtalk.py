@@ -246,3 +246,15 @@ async def test_the_attendance_sheet_arrives_as_a_file(dingtalk: DingTalkHarness)
         assert box.media[sent.params["mediaId"]][1][:2] == b"PK"
     confirmed = await h.say(liu, "确认考勤表", contains="已确认")
     assert "锁定" in confirmed.text or "已确认" in confirmed.text
+
+
+async def test_a_flooding_sender_is_slowed_and_told_once(dingtalk: DingTalkHarness) -> None:
+    from bot.flood import BURST
+
+    box = dingtalk.box
+    sent = [await box.say("stranger", f"spam {n}") for n in range(BURST + 15)]
+    for msg in sent:
+        await box.wait_acked(msg)
+    said = [m.text for m in box.messages_to("stranger")]
+    assert sum("太快" in text for text in said) == 1, said
+    assert len(said) == BURST + 1  # one refusal per handled message, and the one line

@@ -63,3 +63,30 @@ async def test_a_hung_reply_holds_nobody_up_for_more_than_ten_seconds(
     said = [m.text for m in sandbox.sent(wang)]
     assert sum("已保存走访" in text for text in said) == 1
     assert not any(NOTHING_SAVED in text for text in said), said
+
+
+async def test_a_flooding_stranger_is_slowed_and_told_once_and_others_are_answered(
+    harness: Harness,
+) -> None:
+    """50 messages in a burst: the first ones are handled (a stranger's one refusal each),
+    the rest are dropped before any database work, with one polite line; a registered
+    person writing meanwhile is answered as usual."""
+    from sqlalchemy import func
+
+    from bot.flood import BURST
+    from models.tables import InboxEntry
+
+    sandbox = harness.sandbox
+    wang = await harness.register("王芳")
+    stranger = sandbox.user(first_name="刷")
+    for n in range(50):
+        await stranger.send(f"spam {n}")
+    answer = await harness.say(wang, "/whoami")
+    assert "王芳" in answer.text
+    await sandbox.drain()
+    said = [m.text for m in sandbox.sent(stranger)]
+    assert sum("太快" in text for text in said) == 1, said
+    assert len(said) <= BURST + 1
+    async with await harness.ctx.uow() as uow:
+        handled = (await uow.session.exec(select(func.count()).select_from(InboxEntry))).one()
+    assert handled <= BURST + 3  # wang's registration and /whoami, and the burst
