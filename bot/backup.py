@@ -71,8 +71,12 @@ def sqlite_file(database_url: str) -> Path | None:
     """The database file of an SQLite URL; None for any other database. An in-memory
     database has nothing to back up: BackupError."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    url = make_url(database_url)
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise BackupError(f"ZHUCUN_DATABASE_URL 无法解析 is not a database URL: {exc}") from exc
     if url.get_backend_name() != "sqlite":
         return None
     if url.database in (None, "", ":memory:"):
@@ -183,12 +187,13 @@ def _fsync(path: Path) -> None:
 
 
 def _final_name(folder: Path, now: datetime) -> Path:
+    """``zhucun-<stamp>.db``; within one second, ``-2``, ``-3``… after the highest taken
+    (never below one already there: it would sort as older and be pruned first)."""
     base = f"zhucun-{stamp(now)}"
-    path, n = folder / f"{base}.db", 1
-    while path.exists():
-        n += 1
-        path = folder / f"{base}-{n}.db"
-    return path
+    same = [b.seq or 1 for b in list_backups(folder) if b.path.name.startswith(f"{base}")]
+    if not same and not (folder / f"{base}.db").exists():
+        return folder / f"{base}.db"
+    return folder / f"{base}-{max(same, default=1) + 1}.db"
 
 
 def take_backup(database: Path, folder: Path, now: datetime) -> tuple[Backup, str | None]:
@@ -219,9 +224,10 @@ def take_backup(database: Path, folder: Path, now: datetime) -> tuple[Backup, st
     )
 
 
-def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backups; the deleted files."""
-    old = [b.path for b in list_backups(folder)[max(keep, 1) :]]
+def prune(folder: Path, keep: int, protect: Path | None = None) -> list[Path]:
+    """Delete all but the newest ``keep`` backups (never ``protect``, the one just taken,
+    even if the clock went back); the deleted files."""
+    old = [b.path for b in list_backups(folder)[max(keep, 1) :] if b.path != protect]
     for path in old:
         path.unlink(missing_ok=True)
     return old

@@ -73,7 +73,7 @@ async def _backup(args: argparse.Namespace, ctx: AppContext) -> int:
         if not _interactive() or not _ask(question):
             print(f"未删除旧备份 kept all older backups ({surplus} over --keep {keep}; add --yes)")
             return 0
-    removed = await asyncio.to_thread(files.prune, folder, keep)
+    removed = await asyncio.to_thread(files.prune, folder, keep, taken.path)
     if removed:
         print(f"已删除旧备份 removed {len(removed)} older backup(s), keeping {keep}")
     return 0
@@ -116,10 +116,8 @@ async def _restore(args: argparse.Namespace, ctx: AppContext) -> int:
                 "恢复需要确认 restore asks before it overwrites the database: run it in a "
                 "terminal, or add --yes; nothing was changed"
             )
-        question = (
-            f"将用 {source}（{when}）覆盖当前数据库 {database}，确定吗？"
-            "请先停止 zhucun run。[y/N] "
-        )
+        stop = "（须先停止 zhucun run）"
+        question = f"将用 {source}（{when}）覆盖当前数据库 {database}{stop}，确定吗？[y/N] "
         if not _ask(question):
             print("已取消 cancelled: nothing was changed")
             return 1
@@ -127,11 +125,9 @@ async def _restore(args: argparse.Namespace, ctx: AppContext) -> int:
         before = await asyncio.to_thread(files.restore, source, database, ctx.clock.now())
     except files.BackupError as exc:
         raise CliError(str(exc)) from exc
-    kept = (
-        f"; 原数据库保存为 the previous one is kept as {before} (zhucun restore {before} undoes this)"
-        if before
-        else ""
-    )
+    kept = ""
+    if before:
+        kept = f"; 原数据库保存为 the previous one is kept as {before} (zhucun restore it to undo)"
     print(f"已恢复 restored {database} from {source} ({when}, schema {revision}){kept}")
     return 0
 
