@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     webhook_port: int = 8080
     webhook_path: str | None = None
     log_level: str = "INFO"
+    # SQLite backups (bot/backup.py): the folder (default: backups/ beside the database)
+    # and how many to keep.
+    backup_dir: str | None = None
+    backup_keep: int = 14
     # The outbox relay's pacing (bot/relay/settings.py, RelaySettings): None keeps its default.
     relay_per_chat_interval: float | None = None
     relay_group_per_minute: int | None = None
@@ -68,6 +72,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("backup_keep")
+    @classmethod
+    def _keep_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("keep at least 1 backup")
+        return value
+
     @field_validator(
         "bot_token",
         "webhook_url",
@@ -79,6 +90,7 @@ class Settings(BaseSettings):
         "dingtalk_robot_code",
         "dingtalk_oapi_url",
         "dingtalk_card_template_id",
+        "backup_dir",
         mode="before",
     )
     @classmethod

@@ -10,6 +10,9 @@ runs one worker. The sweeps send each message once either way; the lock saves th
 ``zhucun run --role worker`` also sends the outbox (``own_relay``): a relay must run
 somewhere, and two (the bot's and the worker's) share the rows safely. With ``--role all``
 the bot's relay is woken after each tick instead.
+
+``zhucun run`` also has it take the daily SQLite backup (``daily_backup``, ``bot/backup.py``)
+after a tick: from 03:00 local, once a day, at the first tick after on a machine that was off.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import NullPool
 
+from bot import backup
 from bot.context import AppContext
 from bot.relay.loop import Relay
 from bot.relay.settings import RelaySettings
@@ -50,6 +55,7 @@ class Worker:
         *,
         wake: Callable[[], None] | None = None,
         own_relay: bool = False,
+        backups: bool = False,
         interval_seconds: float = TICK_SECONDS,
         standby_seconds: float = STANDBY_SECONDS,
     ) -> None:
@@ -63,6 +69,7 @@ class Worker:
         self.bot: Bot | None = None
         self.relay: Relay | None = None
         self._wake = wake
+        self.backups = backups  # take the daily SQLite backup after a tick (zhucun run)
         if own_relay:
             if ctx.settings.token is None:
                 raise ValueError("no bot token configured")
@@ -95,6 +102,32 @@ class Worker:
             await self.tick()
         except Exception as exc:  # e.g. the database is away; the next tick tries again
             log.error("tick failed: %s", type(exc).__name__)
+        if self.backups:
+            await self.daily_backup()
+
+    async def daily_backup(self) -> Path | None:
+        """The day's SQLite backup, once a day from 03:00 local (or at the first tick after,
+        on a machine that was off): file work in a thread, then the newest
+        ``ZHUCUN_BACKUP_KEEP`` kept. Nothing for PostgreSQL (pg_dump's business). A
+        failure is logged; the next tick tries again."""
+        settings = self.ctx.settings
+        now = self.ctx.clock.now()
+        try:
+            database = backup.sqlite_file(settings.database_url)
+            if database is None:
+                return None
+            folder = backup.backup_folder(database, settings.backup_dir)
+            if not await asyncio.to_thread(backup.due_today, folder, now, settings.zone):
+                return None
+            taken, _ = await asyncio.to_thread(backup.take_backup, database, folder, now)
+            removed = await asyncio.to_thread(
+                backup.prune, folder, settings.backup_keep, taken.path
+            )
+        except (backup.BackupError, OSError) as exc:
+            log.error("daily backup failed: %s", exc)
+            return None
+        log.info("daily backup %s (%d older removed)", taken.path, len(removed))
+        return taken.path
 
     async def run(self) -> None:
         self._running = True

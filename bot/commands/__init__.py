@@ -12,6 +12,7 @@ from types import ModuleType
 
 from bot.commands import (
     audit,
+    backup,
     calendar,
     db,
     demo,
@@ -30,6 +31,7 @@ COMMANDS: list[ModuleType] = [
     demo,
     doctor,
     db,
+    backup,
     roster,
     invite,
     report,

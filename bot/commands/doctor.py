@@ -1,8 +1,9 @@
-"""``zhucun doctor``: configuration, database, policy pack, calendar, outbox, Telegram and
-DingTalk, one line each (ok / warn / fail, what was found, the fix). Exit 1 when anything
-fails.
+"""``zhucun doctor``: configuration, database, policy pack, calendar, outbox, backups,
+Telegram and DingTalk, one line each (ok / warn / fail, what was found, the fix). Exit 1
+when anything fails.
 
-The local checks are in ``services/operations/doctor.py``; the ones that ask a messenger are
+The local checks are in ``services/operations/doctor.py``, except the backups' age (the
+backup folder is ``bot/backup.py``'s); the ones that ask a messenger are
 here, where its client lives: Telegram's getMe (the token) and getWebhookInfo (the webhook
 state), and DingTalk's access token (the app's client id and secret). No secret or token is
 ever part of a line.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -167,6 +169,26 @@ def _webhook(settings: Settings, url: str, pending: int, error: str | None) -> C
     return ok(f"Telegram: {mode}; {pending} update(s) waiting")
 
 
+def backup_checks(settings: Settings, now: datetime) -> list[Check]:
+    """The newest backup of an SQLite database: ok when under two days old. Nothing for
+    PostgreSQL (pg_dump's business) or a database not created yet."""
+    from bot import backup
+    from services.operations.doctor import ok, warn
+
+    try:
+        database = backup.sqlite_file(settings.database_url)
+    except backup.BackupError:
+        return []  # an in-memory database, or a bad URL (its own check fails)
+    if database is None or not database.is_file():
+        return []
+    folder = backup.backup_folder(database, settings.backup_dir)
+    fresh, what = backup.freshness(folder, now)
+    if fresh:
+        return [ok(what)]
+    fix = "zhucun backup (zhucun run takes one daily from 03:00); README, Backups"
+    return [warn(what, fix)]
+
+
 async def run_doctor(ctx: AppContext, *, online: bool = True) -> list[Check]:
     from services.operations.doctor import local_checks
 
@@ -180,6 +202,7 @@ async def run_doctor(ctx: AppContext, *, online: bool = True) -> list[Check]:
         dingtalk_client_id=s.dingtalk_client_id,
         dingtalk_secret_set=s.dingtalk_client_secret is not None,
     )
+    checks += backup_checks(s, ctx.clock.now())
     if online:
         checks += await telegram_checks(s)
         checks += await dingtalk_checks(s)

@@ -99,13 +99,13 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
         if args.role == "all":  # the scheduler beside the bots: it wakes their relays
             from bot.worker import Worker
 
-            worker = Worker(ctx, wake=_wake_all(wakes))
+            worker = Worker(ctx, wake=_wake_all(wakes), backups=True)
             await worker.prepare()
             parts.append(("worker", worker))
         elif args.role == "worker":
             from bot.worker import Worker
 
-            worker = Worker(ctx, own_relay=telegram)
+            worker = Worker(ctx, own_relay=telegram, backups=True)
             await worker.prepare()
             parts.append(("worker", worker))
     except BaseException:

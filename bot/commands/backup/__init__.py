@@ -1,0 +1,160 @@
+"""``zhucun backup`` and ``zhucun restore``: copies of the SQLite database and putting one
+back (``bot/backup.py`` does the file work and says why the backup API, not Litestream).
+
+PostgreSQL is backed up with its own tools (pg_dump, the README's "Backups"): both commands
+say so in one line. A restore asks first (the answer read from a terminal), or takes
+``--yes``; the database it replaces is kept as ``<db>.before-restore-<ts>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.commands.base import CliError, Subparsers, add
+from bot.config import Settings
+from bot.context import AppContext
+
+POSTGRES = (
+    "PostgreSQL 数据库请用 pg_dump 备份、pg_restore 恢复 zhucun backs up only SQLite: for "
+    "PostgreSQL use pg_dump -Fc / pg_restore (README, Backups)"
+)
+
+
+def _database(settings: Settings) -> Path:
+    from bot.backup import BackupError, sqlite_file
+
+    try:
+        path = sqlite_file(settings.database_url)
+    except BackupError as exc:
+        raise CliError(str(exc)) from exc
+    if path is None:
+        raise CliError(POSTGRES)
+    return path
+
+
+def _ask(question: str) -> bool:
+    print(question, end="", flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes", "是", "确定")
+
+
+def _interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+async def _backup(args: argparse.Namespace, ctx: AppContext) -> int:
+    from bot import backup as files
+
+    settings = ctx.settings
+    database = _database(settings)
+    folder = Path(args.to) if args.to else files.backup_folder(database, settings.backup_dir)
+    keep = args.keep if args.keep is not None else settings.backup_keep
+    if keep < 1:
+        raise CliError("--keep 至少为 1 keep at least 1 backup")
+    try:
+        taken, revision = await asyncio.to_thread(
+            files.take_backup, database, folder, ctx.clock.now()
+        )
+    except files.BackupError as exc:
+        raise CliError(str(exc)) from exc
+    print(
+        f"已备份 backup written: {taken.path} ({files.human_size(taken.size)}, "
+        f"schema {revision or 'none'})"
+    )
+    # The new copy checked OK: now the oldest may go. More than one at once (a smaller
+    # --keep) is a deletion the person confirms.
+    surplus = len(files.list_backups(folder)) - keep
+    if surplus > 1 and not args.yes:
+        question = f"将删除 {surplus} 个旧备份（保留最新 {keep} 个），确定吗？[y/N] "
+        if not _interactive() or not _ask(question):
+            print(f"未删除旧备份 kept all older backups ({surplus} over --keep {keep}; add --yes)")
+            return 0
+    removed = await asyncio.to_thread(files.prune, folder, keep, taken.path)
+    if removed:
+        print(f"已删除旧备份 removed {len(removed)} older backup(s), keeping {keep}")
+    return 0
+
+
+def _source(args: argparse.Namespace, folder: Path) -> tuple[Path, datetime]:
+    from bot import backup as files
+
+    if args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            raise CliError(f"文件不存在 no such file: {path}")
+        match = files.NAME.match(path.name)
+        if match:
+            return path, datetime.strptime(match.group(1), files.STAMP).replace(tzinfo=UTC)
+        return path, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    newest = files.newest_good(folder)
+    if newest is None:
+        raise CliError(f"没有找到备份 no backup in {folder} (name one: zhucun restore FILE)")
+    return newest.path, newest.taken
+
+
+async def _restore(args: argparse.Namespace, ctx: AppContext) -> int:
+    from bot import backup as files
+
+    settings = ctx.settings
+    database = _database(settings)
+    source, taken = _source(args, files.backup_folder(database, settings.backup_dir))
+    try:
+        revision = await asyncio.to_thread(files.inspect, source)
+        note = files.check_revision(revision, source)
+    except files.BackupError as exc:
+        raise CliError(f"{exc}; 未做任何改动 nothing was changed") from exc
+    if note:
+        print(note)
+    when = taken.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+    if not args.yes:
+        if not _interactive():
+            raise CliError(
+                "恢复需要确认 restore asks before it overwrites the database: run it in a "
+                "terminal, or add --yes; nothing was changed"
+            )
+        stop = "（须先停止 zhucun run）"
+        question = f"将用 {source}（{when}）覆盖当前数据库 {database}{stop}，确定吗？[y/N] "
+        if not _ask(question):
+            print("已取消 cancelled: nothing was changed")
+            return 1
+    try:
+        before = await asyncio.to_thread(files.restore, source, database, ctx.clock.now())
+    except files.BackupError as exc:
+        raise CliError(str(exc)) from exc
+    kept = ""
+    if before:
+        kept = f"; 原数据库保存为 the previous one is kept as {before} (zhucun restore it to undo)"
+    print(f"已恢复 restored {database} from {source} ({when}, schema {revision}){kept}")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    backup = add(
+        sub,
+        "backup",
+        _backup,
+        "copy the SQLite database (consistent while the bot runs) to the backup folder and "
+        "keep the newest N",
+    )
+    backup.add_argument(
+        "--to", metavar="DIR", help="the folder (default: ZHUCUN_BACKUP_DIR or data/backups/)"
+    )
+    backup.add_argument(
+        "--keep", type=int, metavar="N", help="keep the newest N (default: ZHUCUN_BACKUP_KEEP, 14)"
+    )
+    backup.add_argument(
+        "--yes", action="store_true", help="delete surplus old backups without asking"
+    )
+    restore = add(
+        sub,
+        "restore",
+        _restore,
+        "replace the SQLite database with a backup (the latest unless FILE is given); stop "
+        "zhucun run first",
+    )
+    restore.add_argument("file", nargs="?", metavar="FILE", help="a backup (default: the latest)")
+    restore.add_argument("--yes", action="store_true", help="do not ask before overwriting")
