@@ -9,7 +9,7 @@ from handlers.core.routing import Core
 def core() -> Core:
     """Every feature's routes, in the order they see events: registration and groups first,
     the features, then what is left (a registered person's, then a stranger's)."""
-    from handlers.account import blocking, fallback, registration, strangers
+    from handlers.account import blocking, fallback, registration, strangers, term_over
     from handlers.account import help as account_help
     from handlers.groups import binding
     from handlers.leave import approval, requests
@@ -25,6 +25,8 @@ def core() -> Core:
             binding.routes(),
             blocking.routes(),
             account_help.routes(),
+            # A former cadre hears that their term is over, before any feature.
+            term_over.routes(),
             requests.routes(),
             approval.routes(),
             visits.routes(),

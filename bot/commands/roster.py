@@ -3,12 +3,17 @@ or write its blank template.
 
 Problems are printed one per line as ``工作表 第N行 列: 问题``; with any error nothing is
 written and the exit status is 1.
+
+The file is the whole roster: cadres and approver posts it leaves out end (their names
+and count are printed). It asks before ending anyone; ``--yes`` answers yes, and without a
+terminal to ask on and without ``--yes`` it refuses (exit 1) and writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +24,7 @@ from locales import Translator, office_translator
 from services.policy_loading import load_pack
 
 if TYPE_CHECKING:
+    from services.roster.importing.departures import Departures
     from services.roster.importing.importer import ImportResult
     from services.roster.importing.problems import Problem
 
@@ -50,6 +56,7 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
     from services.roster.importing.importer import import_roster
 
     now = ctx.clock.now()
+    confirm = _confirmer(yes=args.yes or args.dry_run)
     async with await ctx.uow() as uow:
         result = await import_roster(
             uow.session,
@@ -57,10 +64,19 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
             now=now,
             min_team_members=_min_team_members(ctx),
             today=now.astimezone(ctx.settings.zone).date(),
+            confirm=confirm,
         )
         if result.ok and not args.dry_run:
             await uow.commit()
     zh = office_translator()
+    if result.refused:
+        # One line: who the file leaves out, and that nothing was written.
+        n, names = len(result.departed), _names(result.departed)
+        hint = "" if sys.stdin.isatty() else "；非交互运行请加 --yes 确认"
+        print(
+            f"未导入：未确认结束 {n} 人的驻村/岗位（{names}），数据库未改动{hint}", file=sys.stderr
+        )
+        return EXIT_PROBLEMS
     if not result.ok:
         for problem in result.errors:
             print(problem_line(problem, zh), file=sys.stderr)
@@ -69,7 +85,32 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
         return EXIT_PROBLEMS
     _print_warnings(result.warnings, zh)
     _print_summary(path, result, dry_run=args.dry_run)
+    if result.departed:
+        verb = "将结束" if args.dry_run else "已结束"
+        print(f"{verb} {len(result.departed)} 人的驻村/岗位：{_names(result.departed)}")
     return 0
+
+
+def _names(departed: Departures) -> str:
+    return "、".join(departed.names)
+
+
+def _confirmer(*, yes: bool) -> Callable[[Departures], bool]:
+    """Asks on the terminal before the import ends anyone's term or post."""
+
+    def confirm(departed: Departures) -> bool:
+        if yes:
+            return True
+        question = f"将结束以下 {len(departed)} 人的驻村/岗位：{_names(departed)} 确定吗？[y/N] "
+        if not sys.stdin.isatty():
+            return False  # nobody to ask: refused, said once by the caller
+        try:
+            answer = input(question)
+        except EOFError:
+            return False
+        return answer.strip().lower() in ("y", "yes", "是")
+
+    return confirm
 
 
 def _write_template(path: Path, *, force: bool) -> int:
@@ -114,4 +155,9 @@ def register(sub: Subparsers) -> None:
     parser.add_argument("--force", action="store_true", help="with --template: overwrite PATH")
     parser.add_argument(
         "--dry-run", action="store_true", help="check and report, but write nothing"
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="end, without asking, the terms and posts of people the file leaves out",
     )

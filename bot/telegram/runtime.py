@@ -98,7 +98,9 @@ async def sync_menus(bot: Bot, ctx: AppContext, catalogs: Catalogs) -> int:
         people = await identities.registered_people(uow.session, TELEGRAM)
         for person, account in people:
             assert person.id is not None
-            who = await identities.identity_of(uow.session, person.id)
+            # A former cadre's menu loses the cadre commands from the day after the term.
+            today = ctx.clock.now().astimezone(ctx.settings.zone).date()
+            who = (await identities.identity_of(uow.session, person.id)).as_of(today)
             t = catalogs.get(who.language)
             fingerprint = menu_hash(who.roles, t.language)
             if person.menu_hash == fingerprint:

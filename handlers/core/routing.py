@@ -216,7 +216,12 @@ class Core:
         self.commands = frozenset(r.command for r in self.routes if r.command is not None)
 
     async def handle(self, req: Request) -> Reply | None:
-        """The reply of the first route that takes the event; None when none does."""
+        """The reply of the first route that takes the event; None when none does.
+
+        Roles are judged as of today: a cadre whose term is over (or who was recalled) has
+        no cadre posting here, so no route for cadres takes their events."""
+        if req.identity is not None:
+            req.identity = req.identity.as_of(req.today())
         for route in self.routes:
             if not await route.matches(req):
                 continue

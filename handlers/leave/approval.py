@@ -61,7 +61,14 @@ async def _decide(req: Request, leave_id: int, approve: bool, note: str) -> tupl
         return error_text(t, DomainError("not_your_decision")), REFUSED
     try:
         decision = await approvals.decide(
-            req.session, req.pack, leave_id, identity.person_id, approve=approve, note=note, now=now
+            req.session,
+            req.pack,
+            leave_id,
+            identity.person_id,
+            approve=approve,
+            note=note,
+            now=now,
+            zone=req.zone,
         )
     except DomainError as exc:
         if exc.code in ("not_your_decision", "leave_unknown"):

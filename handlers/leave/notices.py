@@ -80,6 +80,23 @@ def leave_withdrawn(t: Translator, params: dict[str, Any]) -> Rendered:
     )
 
 
+@notice("leave.closed")
+def leave_closed(t: Translator, params: dict[str, Any]) -> Rendered:
+    why = (
+        t("{cadre} was recalled", cadre=escape(params["cadre"]))
+        if params["why"] == "recalled"
+        else t("{cadre}'s term is over", cadre=escape(params["cadre"]))
+    )
+    return Rendered(
+        t(
+            "Leave request #{id} ({dates}) is closed: {why}. Nothing to decide.",
+            id=params["leave_id"],
+            dates=date_range(t, params["start"], params["end"]),
+            why=why,
+        )
+    )
+
+
 @notice("leave.remind_approver")
 def leave_remind_approver(t: Translator, params: dict[str, Any]) -> Rendered:
     return Rendered(

@@ -45,6 +45,10 @@ ERRORS = {
         "decide it once the cadre has completed it."
     ),
     "leave_days_invalid": N_("The leave must last at least one day."),
+    "leave_cadre_out_of_post": N_(
+        "Leave request #{leave_id} cannot be decided: the cadre is no longer in post. "
+        "It will be closed."
+    ),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,15 +21,18 @@ from models.workflow import LeaveRequest, OutboxMessage
 from services import audit
 from services.calendar import WorkCalendar
 from services.errors import DomainError
-from services.leave.plan import card_params, stored_plan
+from services.leave.plan import card_params, stored_plan, today_in
 from services.leave.requests import transition
 from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.presence import days as presence
+from services.roster import tenure
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import holders, holds, key_for, place_of_cadre
 
 DECIDABLE = (LeaveState.PENDING, LeaveState.TO_COMPLETE)
+# The deployment's zone when a caller (a test, a script) names none: the pilots are in China.
+DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 class DecidedParams(TypedDict):
@@ -147,6 +151,7 @@ async def decide(
     approve: bool,
     note: str,
     now: datetime,
+    zone: ZoneInfo = DEFAULT_ZONE,
 ) -> Decision:
     leave = await session.get(LeaveRequest, leave_id)
     if leave is None:
@@ -155,6 +160,11 @@ async def decide(
         raise DomainError("not_your_decision", leave_id=leave_id)
     if leave.state not in DECIDABLE:
         return await _decided(session, leave)
+    # A cadre out of post (term over, recalled) gets no decision: the daily sweep closes
+    # the request; until it runs, a press is refused here.
+    why = await tenure.why_out_of_post(session, leave.cadre_id, today_in(zone, now))
+    if why is not None:
+        raise DomainError("leave_cadre_out_of_post", leave_id=leave_id, why=why)
     note = note.strip()
     if not approve and not note:
         raise DomainError("reject_needs_reason")

@@ -16,16 +16,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ApproverKind, LeaveState
+from models.tables import Cadre
 from models.workflow import LeaveRequest
 from services import audit
 from services.calendar import WorkCalendar
 from services.leave.approvals import DECIDABLE
 from services.leave.plan import stored_plan, today_in
-from services.leave.requests import send_cards, written_request_due
+from services.leave.requests import send_cards, transition, written_request_due
 from services.leave.routing import next_approver
 from services.messaging import outbox, templates
 from services.periods import cadre_due_now
 from services.policy import PolicyPack
+from services.roster import tenure
 from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import Place, holders, key_for, place_of_cadre
 
@@ -34,6 +36,16 @@ class RemindApproverParams(TypedDict):
     leave_id: int
     cadre: str
     hours: int
+    start: str
+    end: str
+
+
+class ClosedParams(TypedDict):
+    """``leave.closed``: a request closed because its cadre is out of post."""
+
+    leave_id: int
+    cadre: str
+    why: str  # tenure.TERM_OVER or tenure.RECALLED
     start: str
     end: str
 
@@ -53,6 +65,7 @@ class RemindCompleteParams(TypedDict):
 
 templates.declare("leave.remind_approver", RemindApproverParams)
 templates.declare("leave.remind_back", RemindBackParams)
+templates.declare("leave.closed", ClosedParams)
 templates.declare("leave.remind_complete", RemindCompleteParams)
 
 
@@ -225,3 +238,61 @@ async def emergency_paperwork(
         ):
             result.reminded += 1
     return result
+
+
+async def close_out_of_post(session: AsyncSession, now: datetime, zone: ZoneInfo) -> int:
+    """Close the requests still waiting for a decision (pending, or an emergency's paperwork)
+    of cadres out of post today (term over, or recalled): withdrawn, with the reason as the
+    decision note, and the post they waited on is told. Conditional updates and dedup keys:
+    run twice, each request is closed and announced once. Returns how many it closed."""
+    today = today_in(zone, now)
+    rows = await session.exec(
+        select(LeaveRequest)
+        .join(Cadre, col(Cadre.id) == col(LeaveRequest.cadre_id))
+        .where(col(LeaveRequest.state).in_(DECIDABLE), tenure.ended_clause(today))
+        .order_by(col(LeaveRequest.id))
+    )
+    closed = 0
+    for leave in list(rows.all()):
+        assert leave.id is not None
+        why = await tenure.why_out_of_post(session, leave.cadre_id, today) or tenure.TERM_OVER
+        before = leave.state
+        if not await transition(
+            session,
+            leave,
+            DECIDABLE,
+            state=LeaveState.WITHDRAWN,
+            decided_at=now,
+            decision_note=why,
+        ):
+            continue
+        await audit.record(
+            session,
+            entity="leave",
+            entity_id=leave.id,
+            action="close_out_of_post",
+            from_state=before.value,
+            to_state=LeaveState.WITHDRAWN.value,
+            at=now,
+            note=why,
+        )
+        name = await cadre_name(session, leave.cadre_id)
+        for person in await holders(session, leave.waiting_on, leave.route_key):
+            assert person.id is not None
+            await outbox.to_person(
+                session,
+                person.id,
+                key=f"leave-closed:{leave.id}:{person.id}",
+                template="leave.closed",
+                params={
+                    "leave_id": leave.id,
+                    "cadre": name,
+                    "why": why,
+                    "start": leave.start_date.isoformat(),
+                    "end": leave.end_date.isoformat(),
+                },
+                now=now,
+                ref=f"leave:{leave.id}",
+            )
+        closed += 1
+    return closed

@@ -66,6 +66,12 @@ async def emergency_paperwork(
     return done.reminded + done.escalated
 
 
+async def close_out_of_post(
+    session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
+) -> int:
+    return await leave_sweeps.close_out_of_post(session, now, zone)
+
+
 async def expire_checks(
     session: AsyncSession, pack: PolicyPack, calendar: WorkCalendar, now: datetime, zone: ZoneInfo
 ) -> int:
@@ -113,6 +119,8 @@ async def term_end(
 
 
 SWEEPS: list[NamedSweep] = [
+    # First: a departed cadre's requests are closed before anyone is reminded of them.
+    NamedSweep("close_out_of_post", close_out_of_post),
     NamedSweep("pending_approvals", pending_approvals),
     NamedSweep("unreturned", unreturned),
     NamedSweep("emergency_paperwork", emergency_paperwork),

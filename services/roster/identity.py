@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Bundle
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import ApproverKind, Jurisdiction, Role, TeamRole, UnitLevel
+from models.enums import ApproverKind, Jurisdiction, RecallState, Role, TeamRole, UnitLevel
+from models.presence import Recall
 from models.tables import (
     ApproverPost,
     Cadre,
@@ -40,6 +41,12 @@ class CadrePosting:
     dispatch_level: UnitLevel
     term_start: date
     term_end: date
+    # A completed recall (召回: the unit has sent a replacement) ends the posting at once.
+    recalled: bool = False
+
+    def ended(self, today: date) -> bool:
+        """Out of post from the day after the term's last day, or once recalled."""
+        return self.recalled or today > self.term_end
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,21 @@ class Identity:
     # The channels that refused to deliver to them (they blocked the bot there): nothing
     # is queued for them on those.
     blocked_on: frozenset[str] = frozenset()
+    # A posting that has ended (term over or recalled), moved out of ``cadre`` by ``as_of``:
+    # kept only to tell them why cadre commands are gone.
+    ended: CadrePosting | None = None
+
+    def as_of(self, today: date) -> Identity:
+        """This identity with only the posts in force on ``today``: a cadre whose term is
+        over (or who was recalled) has no cadre posting, hence no cadre role."""
+        if self.cadre is None or not self.cadre.ended(today):
+            return self
+        return replace(self, cadre=None, ended=self.cadre)
+
+    @property
+    def out_of_post(self) -> bool:
+        """A former cadre with no other post: nothing in the bot is theirs any more."""
+        return self.ended is not None and self.cadre is None and not self.posts
 
     def blocked_bot(self, channel: str) -> bool:
         return channel in self.blocked_on
@@ -113,6 +135,13 @@ async def _posting(session: AsyncSession, person_id: int) -> CadrePosting | None
         return None
     cadre, names = row
     assert cadre.id is not None
+    recalled = (
+        await session.exec(
+            select(Recall.id).where(
+                col(Recall.cadre_id) == cadre.id, col(Recall.state) == RecallState.REPLACED
+            )
+        )
+    ).first() is not None
     return CadrePosting(
         cadre_id=cadre.id,
         team_id=cadre.team_id,
@@ -125,6 +154,7 @@ async def _posting(session: AsyncSession, person_id: int) -> CadrePosting | None
         dispatch_level=cadre.dispatch_level,
         term_start=cadre.term_start,
         term_end=cadre.term_end,
+        recalled=recalled,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.filters.callback_data import CallbackData
@@ -83,6 +84,11 @@ def _identity(*roles: Role) -> Identity:
     return Identity(1, "王芳", "13800000001", "zh", 1, cadre=cadre)
 
 
+class _Settings:
+    policy = "ganzhou-2021"
+    zone = ZoneInfo("Asia/Shanghai")
+
+
 def _request(event: Incoming, identity: Identity | None = None) -> Request:
     return Request(
         event=event,
@@ -90,7 +96,7 @@ def _request(event: Incoming, identity: Identity | None = None) -> Request:
         t=Catalogs().get("zh"),
         uow=None,  # type: ignore[arg-type]  # routing never touches the database
         clock=FixedClock(datetime(2026, 12, 7, 1, tzinfo=UTC)),
-        settings=None,  # type: ignore[arg-type]
+        settings=_Settings(),  # roles are judged as of the deployment's today
         state=MemoryConversation(),
     )
 

@@ -51,6 +51,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "leave.away": {"cadre": "王芳", **LEAVE_DATES},
     "leave.replacement": {"leave_id": 12, "cadre": "王芳", "days": 16, **LEAVE_DATES},
     "leave.withdrawn": {"leave_id": 12, "cadre": "王芳"},
+    "leave.closed": {"leave_id": 12, "cadre": "张伟", "why": "term_over", **LEAVE_DATES},
     "leave.remind_approver": {"leave_id": 12, "cadre": "王芳", "hours": 25, **LEAVE_DATES},
     "leave.remind_back": {"leave_id": 12, "end": "2026-11-26"},
     "leave.remind_complete": {"leave_id": 12, "due": "2026-11-26", "overdue": True,
