@@ -75,3 +75,26 @@ async def test_a_worker_ticks_and_sends(harness: Harness) -> None:
         await task
         await ctx.close()
     assert not worker.holding
+
+
+async def test_after_three_days_down_what_is_still_due_arrives_once(harness: Harness) -> None:
+    """The bot was off from 11-30 to 12-04 (the dispatch check's morning included). The
+    first tick after the restart sends what is still due, each once: November's dispatch
+    summary and sheet, and 王芳's visit reminder; more ticks send nothing more."""
+    box = harness.sandbox
+    chen, wang = await harness.register("陈静"), await harness.register("王芳")
+    group = box.group("赣县区驻村工作群", members=[chen])
+    sent = await chen.send("/bind county", chat=group)
+    await box.wait_for_message(group, contains="赣县区", after=sent["message_id"])
+
+    harness.clock.set(DEC_4)  # three days and more later: nothing ran meanwhile
+    counts = await harness.tick()
+    assert counts["monthly_dispatch"] == 2 and counts["visit_due"] == 1
+    await box.wait_for_message(group, contains="下寨村")
+    await box.wait_for_message(wang, contains="张伟明")
+    for _ in range(3):
+        assert set((await harness.tick()).values()) == {0}
+    await box.drain()
+    assert len([m for m in box.sent(group) if "下寨村" in m.text]) == 1
+    assert len([m for m in box.sent(wang) if "张伟明" in m.text]) == 1
+    assert len([m for m in box.sent(chen) if m.document is not None]) == 1
