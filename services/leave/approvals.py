@@ -31,8 +31,6 @@ from services.roster.cadre_lookup import cadre_name, cadre_person_id
 from services.roster.jurisdiction import holders, holds, key_for, place_of_cadre
 
 DECIDABLE = (LeaveState.PENDING, LeaveState.TO_COMPLETE)
-# The deployment's zone when a caller (a test, a script) names none: the pilots are in China.
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 class DecidedParams(TypedDict):
@@ -151,7 +149,7 @@ async def decide(
     approve: bool,
     note: str,
     now: datetime,
-    zone: ZoneInfo = DEFAULT_ZONE,
+    zone: ZoneInfo,
 ) -> Decision:
     leave = await session.get(LeaveRequest, leave_id)
     if leave is None:

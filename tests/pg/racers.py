@@ -12,6 +12,7 @@ import asyncio
 import json
 import sys
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from models.db import UnitOfWork, create_engine, session_factory
 from services.leave import approvals
@@ -33,6 +34,7 @@ async def decide(url: str, leave_id: int, person_id: int, approve: bool, now: da
                 approve=approve,
                 note="" if approve else REASON,
                 now=now,
+                zone=ZoneInfo("Asia/Shanghai"),
             )
             await uow.commit()
     finally:

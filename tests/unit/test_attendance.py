@@ -10,6 +10,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -248,7 +249,14 @@ async def test_approved_leave_that_makes_the_minimum_unreachable_is_told_once(
         assert leave.id is not None
         approver = liu if leave.days <= 3 else chen
         await approvals.decide(
-            session, GANZHOU, leave.id, approver, approve=True, note="", now=clock.now()
+            session,
+            GANZHOU,
+            leave.id,
+            approver,
+            approve=True,
+            note="",
+            now=clock.now(),
+            zone=ZoneInfo("Asia/Shanghai"),
         )
 
     async def warnings() -> list[OutboxMessage]:

@@ -209,7 +209,14 @@ async def test_team_coverage_warns_when_nobody_would_be_left(
         )
         assert leave.id is not None
         await approvals.decide(
-            session, GANZHOU, leave.id, liu, approve=True, note="", now=clock.now()
+            session,
+            GANZHOU,
+            leave.id,
+            liu,
+            approve=True,
+            note="",
+            now=clock.now(),
+            zone=ZoneInfo("Asia/Shanghai"),
         )
     result = await plan(
         session, GANZHOU, CAL, cadre(roster, "王芳"), draft(date(2026, 12, 2), 4), TODAY
@@ -267,21 +274,43 @@ async def test_decision_once_and_by_the_right_post_only(
             approve=True,
             note="",
             now=clock.now(),
+            zone=ZoneInfo("Asia/Shanghai"),
         )
     assert err.value.code == "not_your_decision"
     with pytest.raises(DomainError) as err:
         await approvals.decide(
-            session, GANZHOU, leave.id, liu, approve=False, note=" ", now=clock.now()
+            session,
+            GANZHOU,
+            leave.id,
+            liu,
+            approve=False,
+            note=" ",
+            now=clock.now(),
+            zone=ZoneInfo("Asia/Shanghai"),
         )
     assert err.value.code == "reject_needs_reason"
 
     first = await approvals.decide(
-        session, GANZHOU, leave.id, liu, approve=True, note="", now=clock.now()
+        session,
+        GANZHOU,
+        leave.id,
+        liu,
+        approve=True,
+        note="",
+        now=clock.now(),
+        zone=ZoneInfo("Asia/Shanghai"),
     )
     assert first.decided_now and leave.state == LeaveState.APPROVED
     clock.advance(timedelta(minutes=5))
     second = await approvals.decide(
-        session, GANZHOU, leave.id, liu, approve=False, note="晚了", now=clock.now()
+        session,
+        GANZHOU,
+        leave.id,
+        liu,
+        approve=False,
+        note="晚了",
+        now=clock.now(),
+        zone=ZoneInfo("Asia/Shanghai"),
     )
     assert not second.decided_now and second.approved and second.decided_by == "刘洋"
     decided = await outbox_rows(session, "leave.decided")
@@ -312,7 +341,14 @@ async def test_group_hears_only_who_is_away_and_when(
     )
     assert leave.id is not None
     await approvals.decide(
-        session, GANZHOU, leave.id, person(roster, "刘洋"), approve=True, note="", now=clock.now()
+        session,
+        GANZHOU,
+        leave.id,
+        person(roster, "刘洋"),
+        approve=True,
+        note="",
+        now=clock.now(),
+        zone=ZoneInfo("Asia/Shanghai"),
     )
     (notice,) = await outbox_rows(session, "leave.away")
     assert notice.is_group and notice.chat_id == "-100500"
@@ -337,7 +373,14 @@ async def test_fifteen_days_tell_the_dispatching_unit_on_approval(
     )
     assert leave.id is not None and leave.replacement_required
     await approvals.decide(
-        session, GANZHOU, leave.id, person(roster, "赵敏"), approve=True, note="", now=clock.now()
+        session,
+        GANZHOU,
+        leave.id,
+        person(roster, "赵敏"),
+        approve=True,
+        note="",
+        now=clock.now(),
+        zone=ZoneInfo("Asia/Shanghai"),
     )
     (notice,) = await outbox_rows(session, "leave.replacement")
     assert notice.person_id == person(roster, "吴海")
@@ -367,7 +410,14 @@ async def test_emergency_leave_takes_effect_and_chases_its_paperwork(
     assert told.person_id == liu  # the approver is told at once
     with pytest.raises(DomainError) as err:
         await approvals.decide(
-            session, GANZHOU, leave.id, liu, approve=True, note="", now=clock.now()
+            session,
+            GANZHOU,
+            leave.id,
+            liu,
+            approve=True,
+            note="",
+            now=clock.now(),
+            zone=ZoneInfo("Asia/Shanghai"),
         )
     assert err.value.code == "leave_not_written"
 
@@ -389,7 +439,14 @@ async def test_emergency_leave_takes_effect_and_chases_its_paperwork(
     assert leave.written_at is not None and leave.state == LeaveState.TO_COMPLETE
     assert len(await outbox_rows(session, "leave.card")) == 1
     decision = await approvals.decide(
-        session, GANZHOU, leave.id, liu, approve=True, note="", now=clock.now()
+        session,
+        GANZHOU,
+        leave.id,
+        liu,
+        approve=True,
+        note="",
+        now=clock.now(),
+        zone=ZoneInfo("Asia/Shanghai"),
     )
     assert decision.decided_now and leave.state == LeaveState.APPROVED
 
@@ -450,7 +507,14 @@ async def test_withdraw_rules(session: AsyncSession, roster: Roster, clock: Fixe
     started, _ = await submit(session, GANZHOU, CAL, wang, draft(TODAY, 2), clock.now(), ZONE)
     assert started.id is not None
     await approvals.decide(
-        session, GANZHOU, started.id, liu, approve=True, note="", now=clock.now()
+        session,
+        GANZHOU,
+        started.id,
+        liu,
+        approve=True,
+        note="",
+        now=clock.now(),
+        zone=ZoneInfo("Asia/Shanghai"),
     )
     with pytest.raises(DomainError) as err:
         await withdraw(session, started.id, wang, clock.now(), ZONE)
@@ -471,7 +535,14 @@ async def test_back_closes_with_actual_date_and_the_unreturned_are_reminded(
     for leave in (mine, his):
         assert leave.id is not None
         await approvals.decide(
-            session, GANZHOU, leave.id, liu, approve=True, note="", now=clock.now()
+            session,
+            GANZHOU,
+            leave.id,
+            liu,
+            approve=True,
+            note="",
+            now=clock.now(),
+            zone=ZoneInfo("Asia/Shanghai"),
         )
     clock.advance(timedelta(days=1))  # back a day early
     closed = await report_back(session, wang, clock.now(), ZONE)

@@ -64,7 +64,16 @@ async def database(tmp_path: Path, clock: FixedClock, monkeypatch: pytest.Monkey
         assert a.id and b.id and c.id
         liu = roster.people["刘洋"].id
         assert liu
-        await approvals.decide(s, pack, a.id, liu, approve=True, note="", now=clock.now())
+        await approvals.decide(
+            s,
+            pack,
+            a.id,
+            liu,
+            approve=True,
+            note="",
+            now=clock.now(),
+            zone=ZoneInfo("Asia/Shanghai"),
+        )
         await withdraw(s, b.id, li, clock.now(), ZONE)
         await uow.commit()
     await ctx.close()
