@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from bot.commands import COMMANDS
 from bot.commands.base import CliError
 from bot.config import Settings
 from bot.context import AppContext
+from bot.logs import configure as configure_logging
 from services.errors import DomainError
 
 EXIT_ERROR = 2
@@ -63,12 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = exc.errors()[0]
         where = "ZHUCUN_" + str(first["loc"][0]).upper() if first.get("loc") else "configuration"
         return _fail(f"{where}: {first['msg']}")
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Migrations announce themselves at INFO; a command line only wants its own output.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The configured level, and no token, secret or phone number in any log line.
+    configure_logging(settings)
     ctx = AppContext(settings=settings)
     try:
         return asyncio.run(_dispatch(args, ctx))

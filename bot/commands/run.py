@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
+from bot.logs import level_of
 
 if TYPE_CHECKING:
     from bot.telegram.runtime import BotRuntime
@@ -87,7 +88,8 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
 
             return await run_demo(ctx, None, banner=NO_TOKEN_BANNER)
         raise CliError(NO_TOKEN)  # every role sends: the relay runs in each
-    logging.getLogger().setLevel(logging.INFO)
+    # ZHUCUN_LOG_LEVEL, DEBUG included (the offline demo above quiets the root itself).
+    logging.getLogger().setLevel(level_of(settings.log_level))
     await ctx.engine()  # create and migrate before the first update arrives
     parts: list[tuple[str, _Part]] = []
     wakes: list[Callable[[], None]] = []

@@ -16,11 +16,16 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
 
+from bot.text_limits import shorten_html, visible_length
 from handlers.core.views import Button, Keyboard
 
 # DingTalk's ActionCard keys by how many vertical buttons it has (sampleActionCard..5).
 ACTION_CARD_MAX = 5
 TITLE_LIMIT = 30
+# A robot's Markdown text may be 5,000 characters, and a send's msgParam 15,000 bytes (CJK
+# is three bytes in UTF-8): the body stays within 4,000, leaving room for the line saying
+# how to answer by typing, the title and the buttons.
+MARKDOWN_LIMIT = 4000
 
 
 class _Markdown(HTMLParser):
@@ -69,7 +74,18 @@ def plain(html: str) -> str:
 
 def markdown(html: str) -> str:
     """DingTalk Markdown: bold stays bold, and every line break is kept (a bare newline
-    would run lines together)."""
+    would run lines together). At most ``MARKDOWN_LIMIT`` characters, cut with "…"."""
+    text = _markdown(html)
+    limit = visible_length(html, len)
+    while len(text) > MARKDOWN_LIMIT and limit > 1:
+        # Markup and line breaks add characters: cut the source's visible text in the
+        # proportion the result is over, again if need be.
+        limit = min(limit - 1, limit * MARKDOWN_LIMIT // len(text))
+        text = _markdown(shorten_html(html, limit, len))
+    return text
+
+
+def _markdown(html: str) -> str:
     parser = _Markdown(plain=False)
     parser.feed(html)
     parser.close()

@@ -20,6 +20,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 from bot.relay.replies import queue_reply
 from bot.telegram.incoming import CHANNEL, from_member, from_message, from_press
 from bot.telegram.outgoing import answer_press, send, text_markup
+from bot.text_limits import TELEGRAM_TEXT, shorten_html
 from handlers.core.events import Incoming
 from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
@@ -120,7 +121,9 @@ def build_bridge(core: Core) -> Router:
             # In webhook mode the last message rides in the webhook's answer: one request
             # fewer, and Telegram runs it after the update is confirmed.
             riding = SendMessage(
-                chat_id=int(event.chat_id), text=last.text, reply_markup=text_markup(last)
+                chat_id=int(event.chat_id),
+                text=shorten_html(last.text, TELEGRAM_TEXT),
+                reply_markup=text_markup(last),
             )
             reply = Reply(views[:-1])
         await _deliver(bot, event, reply, query, uow, req.clock, update.update_id, state)

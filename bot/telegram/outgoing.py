@@ -15,6 +15,13 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
+from bot.text_limits import (
+    TELEGRAM_CAPTION,
+    TELEGRAM_TEXT,
+    TELEGRAM_TOAST,
+    shorten_html,
+    shorten_plain,
+)
 from handlers.core.events import Incoming
 from handlers.core.views import Document, Edit, Keyboard, Menu, Text, Toast, View
 
@@ -52,20 +59,21 @@ async def answer_press(query: CallbackQuery, toast: Toast | None) -> None:
     if toast is None or not toast.text:
         await query.answer()
     else:
-        await query.answer(toast.text, show_alert=toast.alert)
+        await query.answer(shorten_plain(toast.text, TELEGRAM_TOAST), show_alert=toast.alert)
 
 
 async def send(bot: Bot, event: Incoming, view: View) -> str | None:
     """One view, in the chat the event came from; the id of a message it became."""
     chat_id = int(event.chat_id)
     if isinstance(view, Text):
-        sent = await bot.send_message(chat_id, view.text, reply_markup=text_markup(view))
+        text = shorten_html(view.text, TELEGRAM_TEXT)
+        sent = await bot.send_message(chat_id, text, reply_markup=text_markup(view))
         return str(sent.message_id)
     if isinstance(view, Document):
         sent = await bot.send_document(
             chat_id,
             BufferedInputFile(view.data, filename=view.name),
-            caption=view.caption or None,
+            caption=shorten_html(view.caption, TELEGRAM_CAPTION) if view.caption else None,
             reply_markup=markup(view.buttons),
         )
         return str(sent.message_id)
@@ -81,7 +89,8 @@ async def send(bot: Bot, event: Incoming, view: View) -> str | None:
         if message_id is None:  # the message is gone (too old to edit): say it anew
             if view.text is None:
                 return None
-            sent = await bot.send_message(chat_id, view.text, reply_markup=markup(view.buttons))
+            text = shorten_html(view.text, TELEGRAM_TEXT)
+            sent = await bot.send_message(chat_id, text, reply_markup=markup(view.buttons))
             return str(sent.message_id)
         if view.text is None:
             await bot.edit_message_reply_markup(
@@ -89,11 +98,14 @@ async def send(bot: Bot, event: Incoming, view: View) -> str | None:
             )
         else:
             await bot.edit_message_text(
-                view.text, chat_id=chat_id, message_id=message_id, reply_markup=markup(view.buttons)
+                shorten_html(view.text, TELEGRAM_TEXT),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=markup(view.buttons),
             )
         return None
     if isinstance(view, Toast) and view.text:
         # A toast answers a press; for a typed message it is simply said.
-        sent = await bot.send_message(chat_id, view.text)
+        sent = await bot.send_message(chat_id, shorten_html(view.text, TELEGRAM_TEXT))
         return str(sent.message_id)
     return None

@@ -26,9 +26,6 @@ first part's message id in between, so a retry sends only what is missing.
 
 from __future__ import annotations
 
-import html
-import re
-
 from aiogram import Bot
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
@@ -50,12 +47,12 @@ from aiogram.types import BufferedInputFile, ReplyParameters
 
 from bot.relay.outcomes import Dead, FirstPartSent, Moved, Outcome, Retry, Sent, Uncertain
 from bot.telegram.outgoing import markup
+from bot.text_limits import TELEGRAM_CAPTION, TELEGRAM_TEXT, shorten_html, visible_length
 from handlers.notices import Rendered
 from services.messaging.outbox_leases import Claimed
 from services.roster.accounts import TELEGRAM
 
-CAPTION_LIMIT = 1024  # Telegram's, in UTF-16 code units after entity parsing
-_TAG = re.compile(r"<[^>]*>")
+CAPTION_LIMIT = TELEGRAM_CAPTION  # Telegram's, in UTF-16 code units after entity parsing
 
 
 class TelegramSender:
@@ -69,7 +66,7 @@ class TelegramSender:
     async def deliver(self, row: Claimed, rendered: Rendered) -> Outcome:
         # Once the text part went, the row stays a two-part send whatever the text is now.
         split = row.document is not None and (
-            row.sent_message_id is not None or _visible_length(rendered.text) > CAPTION_LIMIT
+            row.sent_message_id is not None or visible_length(rendered.text) > CAPTION_LIMIT
         )
         first_part = split and row.sent_message_id is None
         try:
@@ -112,7 +109,7 @@ def _method(
     if row.document is None or first_part:
         return SendMessage(
             chat_id=int(row.chat_id),
-            text=rendered.text,
+            text=shorten_html(rendered.text, TELEGRAM_TEXT),
             parse_mode=ParseMode.HTML,
             reply_markup=markup(rendered.buttons),
         )
@@ -133,9 +130,3 @@ def _method(
         parse_mode=ParseMode.HTML,
         reply_markup=markup(rendered.buttons),
     )
-
-
-def _visible_length(text: str) -> int:
-    """Length Telegram counts for HTML text: tags gone, entities decoded, in UTF-16 units."""
-    visible = html.unescape(_TAG.sub("", text))
-    return len(visible.encode("utf-16-le")) // 2

@@ -8,7 +8,7 @@ conversation table, written in the update's transaction.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class State:
@@ -23,7 +23,27 @@ class State:
 
 
 class Steps:
-    """Base for a flow's states (a namespace: ``class LeaveFlow(Steps): start = State()``)."""
+    """Base for a flow's states (a namespace: ``class LeaveFlow(Steps): start = State()``).
+
+    ``command`` names the command that starts the flow afresh: what a person is told when
+    their conversation turns out unusable (a forged or outdated draft)."""
+
+    command: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        FLOWS[cls.__name__] = cls
+
+
+FLOWS: dict[str, type[Steps]] = {}
+
+
+def restart_command(state: str | None) -> str | None:
+    """The command that starts the flow ``state`` ("LeaveFlow:end") belongs to, if known."""
+    if not state:
+        return None
+    flow = FLOWS.get(state.partition(":")[0])
+    return flow.command if flow is not None else None
 
 
 class Conversation(Protocol):

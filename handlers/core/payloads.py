@@ -15,6 +15,9 @@ from typing import Any, ClassVar, Self
 
 SEPARATOR = ":"
 MAX_BYTES = 64
+# Ids are database keys (BIGINT) or small indexes: a forged press must not carry a number
+# that overflows a query parameter or a date computation.
+INT_LIMIT = 2**63
 _PREFIXES: dict[str, type[Payload]] = {}
 
 
@@ -84,7 +87,13 @@ def _decode(kind: Any, text: str) -> Any:
     if kind is bool:
         return text not in ("", "0")
     if kind is int:
-        return int(text)
+        # Only plain decimal digits: int() would also take " 1", "+1", "-1" and "1_000".
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+            raise ValueError(text)
+        number = int(text)
+        if number >= INT_LIMIT:
+            raise ValueError(text)
+        return number
     if isinstance(kind, type) and issubclass(kind, Enum):
         return kind(text)
     return text

@@ -8,16 +8,27 @@ that matches and does not ``Skip`` handles the event.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from handlers.core.conversation import State
+from handlers.core.conversation import Conversation, State, restart_command
 from handlers.core.events import ChatKind, EventKind
 from handlers.core.payloads import Payload
 from handlers.core.request import Request
-from handlers.core.views import Reply
+from handlers.core.views import Reply, Text, Toast
+from locales import N_
 from models.enums import Role
+
+log = logging.getLogger(__name__)
+
+# What a handler raises when the conversation's draft is not what it wrote: a key missing,
+# a value of the wrong type, a number or date that does not parse.
+DRAFT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+STALE_STEP = N_("That step is no longer valid; please start again with /{command}.")
+STALE_STEP_NO_COMMAND = N_("That step is no longer valid; please start again.")
 
 Handler = Callable[[Request], Awaitable[Reply | None]]
 
@@ -225,9 +236,78 @@ class Core:
         for route in self.routes:
             if not await route.matches(req):
                 continue
+            watched = _Watched(req.state)
+            req.state = watched
             try:
                 reply = await route.handler(req)
             except Skip:
                 continue
+            except DRAFT_ERRORS as exc:
+                if watched.draft is None:
+                    raise  # not the conversation's fault: a bug, for the error handler
+                return await _stale_draft(req, route, watched, exc)
+            finally:
+                req.state = watched.inner
             return reply if reply is not None else Reply()
         return None
+
+
+class _Watched:
+    """The request's conversation, noting whether the handler read a draft from it (the
+    state and the data's keys when it first asked for the data)."""
+
+    def __init__(self, inner: Conversation) -> None:
+        self.inner = inner
+        self.draft: tuple[str | None, list[str]] | None = None
+
+    async def _note(self) -> None:
+        if self.draft is None:
+            state, data = await self.inner.get_state(), await self.inner.get_data()
+            if state is not None or data:
+                self.draft = (state, sorted(data))
+
+    async def get_state(self) -> str | None:
+        return await self.inner.get_state()
+
+    async def set_state(self, state: State | None) -> None:
+        await self.inner.set_state(state)
+
+    async def get_data(self) -> dict[str, Any]:
+        await self._note()
+        return await self.inner.get_data()
+
+    async def update_data(self, **values: Any) -> dict[str, Any]:
+        return await self.inner.update_data(**values)
+
+    async def clear(self) -> None:
+        await self.inner.clear()
+
+
+async def _stale_draft(req: Request, route: Route, watched: _Watched, exc: Exception) -> Reply:
+    """A handler failed on what the conversation held (a forged press or an outdated
+    draft): forget the conversation, so the person's next message is not caught by it
+    again, and say how to start afresh. Logged as the error it may be, without the
+    draft's values (they may be people's names or numbers)."""
+    assert watched.draft is not None
+    state, keys = watched.draft
+    # The exception's text may quote the draft's values: only its type and where it rose.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "?"
+    log.error(
+        "%s failed on the conversation (%s at %s; state %s, keys %s): cleared it",
+        getattr(route.handler, "__qualname__", route.handler),
+        type(exc).__name__,
+        where,
+        state,
+        keys,
+    )
+    await watched.inner.clear()
+    req.forget_state()
+    command = restart_command(state)
+    t = req.t
+    text = t(STALE_STEP, command=command) if command else t(STALE_STEP_NO_COMMAND)
+    if req.event.payload is not None:
+        return Reply([Toast(text, alert=True)])
+    return Reply([Text(text)])

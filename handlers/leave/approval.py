@@ -39,6 +39,7 @@ REJECT_TYPED = re.compile(
 
 
 class RejectFlow(Steps):
+    command = "pending"
     reason = State()
 
 

@@ -30,6 +30,7 @@ from services.policy import PolicyPack
 LENGTHS = (1, 2, 3, 5, 7)
 DATE_ERRORS = {
     "leave_end_before_start",
+    "leave_too_long",
     "leave_start_in_past",
     "leave_overlaps",
     "leave_no_working_days",
@@ -38,6 +39,7 @@ DATE_ERRORS = {
 
 
 class LeaveFlow(Steps):
+    command = "leave"
     start = State()
     end = State()
     reason = State()

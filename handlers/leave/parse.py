@@ -63,6 +63,15 @@ def parse_date(text: str, today: date) -> date | None:
     return None
 
 
+def end_after(start: date, days: int) -> date | None:
+    """The last day of a leave of ``days`` days from ``start``; None when that is beyond
+    any calendar (a typed 99999999 days, or a start of 9999-12-31)."""
+    try:
+        return start + timedelta(days=max(1, days) - 1)
+    except OverflowError:
+        return None
+
+
 def parse_kind(word: str) -> LeaveKind | None:
     return KIND_WORDS.get(word.strip().lower())
 

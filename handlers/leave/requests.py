@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from html import escape
 
 from handlers.core.request import Request
@@ -22,6 +22,7 @@ from handlers.leave.flow import (
 from handlers.leave.parse import (
     EMERGENCY_WORDS,
     OneLineError,
+    end_after,
     parse_date,
     parse_kind,
     parse_one_line,
@@ -33,7 +34,7 @@ from models.enums import LeaveKind, Role
 from services.calendar import load_calendar
 from services.errors import DomainError
 from services.leave import requests as leaves
-from services.leave.plan import LeaveDraft
+from services.leave.plan import MAX_LEAVE_DAYS, LeaveDraft
 
 ONE_LINE_ERRORS = {
     "missing": N_(
@@ -49,6 +50,24 @@ ONE_LINE_ERRORS = {
     ),
 }
 EXPIRED = N_("This request is no longer open; start again with /leave.")
+STALE_CHOICE = N_("That choice is no longer available.")
+EMERGENCY_USAGE = N_(
+    "To report emergency leave in one line: /emergency <days> [kind] <reason>, for example "
+    "/emergency 2 病假 发烧. Or send /emergency alone to be guided."
+)
+TOO_MANY_DAYS = N_(
+    "A leave can span at most {limit} days. Type the number of days (for example 3) or the "
+    "last day of the leave (for example 12-05)."
+)
+
+
+def _days(text: str) -> int | None:
+    """A typed or pressed number of days ("3", "3天", "３"); None when it is not one. A
+    number too long for int() (over 4300 digits) counts as merely too many days."""
+    text = text.strip().removesuffix("天")
+    if not text.isdecimal():
+        return None
+    return int(text) if len(text) <= 18 else 10**18
 
 
 async def _summary(req: Request, draft: LeaveDraft) -> Reply:
@@ -90,12 +109,14 @@ async def _emergency(req: Request, args: str) -> Reply:
         )
         await req.state.set_state(LeaveFlow.end)
         return Reply.text(t("Emergency leave from today. For how many days?"), length_keyboard(t))
-    days = max(1, int(words[0].rstrip("天")))
+    days = _days(words[0])
+    end = end_after(day, days) if days is not None and days <= MAX_LEAVE_DAYS else None
+    if end is None:
+        # /emergency 99999999999999999999999: the usage line, as for other bad input.
+        return Reply.text(escape(t(EMERGENCY_USAGE)))
     kind = parse_kind(words[1]) if len(words) > 1 else None
     reason = " ".join(words[2:] if kind else words[1:])
-    draft = LeaveDraft(
-        kind or LeaveKind.PERSONAL, day, day + timedelta(days=days - 1), reason, emergency=True
-    )
+    draft = LeaveDraft(kind or LeaveKind.PERSONAL, day, end, reason, emergency=True)
     return await _summary(req, draft)
 
 
@@ -106,6 +127,8 @@ async def step_pressed(req: Request) -> Reply:
     if step == "confirm":
         return await _confirm(req, value == "submit")
     if step == "kind":
+        if value != "emergency" and value not in {k.value for k in LeaveKind}:
+            return Reply.toast(t(STALE_CHOICE), alert=True)  # a forged kind
         await state.clear()
         if value == "emergency":
             await state.update_data(
@@ -117,6 +140,8 @@ async def step_pressed(req: Request) -> Reply:
             await state.update_data(kind=LeaveKind(value).value, emergency=False)
             text, keyboard = await ask_start(state, t, day)
     elif step == "start":
+        if not _is_date(value):
+            return Reply.toast(t(STALE_CHOICE), alert=True)
         await state.update_data(start=value)
         text, keyboard = await ask_end(state, t)
     elif step == "days":
@@ -124,13 +149,25 @@ async def step_pressed(req: Request) -> Reply:
         if "start" not in data:
             await state.clear()
             return Reply.toast(t(EXPIRED), alert=True)
+        days = _days(value)
         start = parse_date(data["start"], day) or day
-        await state.update_data(end=(start + timedelta(days=int(value) - 1)).isoformat())
+        end = end_after(start, days) if days is not None and days <= MAX_LEAVE_DAYS else None
+        if end is None:
+            return Reply.toast(t(STALE_CHOICE), alert=True)  # no button says that
+        await state.update_data(end=end.isoformat())
         text, keyboard = await ask_reason(state, t)
     else:  # reason skipped
         await state.update_data(reason="")
         return await _to_summary(req)
     return Reply.text(text, keyboard)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 async def _to_summary(req: Request) -> Reply:
@@ -146,10 +183,15 @@ async def typed_date(req: Request) -> Reply:
     t, day, state = req.t, req.today(), req.state
     text = req.event.text.strip()
     current = await req.current_state()
-    if current == LeaveFlow.end.state and text.rstrip("天").isdigit():
+    days = _days(text) if current == LeaveFlow.end.state else None
+    if days is not None:
         data = await state.get_data()
         start = parse_date(data.get("start", ""), day) or day
-        end = start + timedelta(days=max(1, int(text.rstrip("天"))) - 1)
+        found = end_after(start, days) if days <= MAX_LEAVE_DAYS else None
+        if found is None:
+            # One clear line and the way to correct it; the flow stays at this step.
+            return Reply.text(t(TOO_MANY_DAYS, limit=MAX_LEAVE_DAYS))
+        end = found
     else:
         parsed = parse_date(text, day)
         if parsed is None:

@@ -20,6 +20,7 @@ ERRORS = {
     "leave_end_before_start": N_(
         "The end date is before the start date. Please pick the dates again."
     ),
+    "leave_too_long": N_("A leave can span at most {limit} days. Please pick the dates again."),
     "leave_start_in_past": N_(
         "The start date has passed. Leave is asked in advance; if you are already away "
         "because of an emergency, use /emergency."

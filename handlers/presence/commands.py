@@ -21,6 +21,7 @@ from services.roster.identity import Identity
 
 
 class HereFlow(Steps):
+    command = "here"
     waiting = State()  # /here was sent: the next location is its answer
 
 

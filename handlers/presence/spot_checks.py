@@ -27,6 +27,7 @@ SANCTIONS = {
 
 
 class ExplainFlow(Steps):
+    command = "explain"
     text = State()
 
 

@@ -19,6 +19,7 @@ from services.supervision import recall
 
 
 class RecallFlow(Steps):
+    command = "recall"
     note = State()
 
 

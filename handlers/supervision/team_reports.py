@@ -26,6 +26,7 @@ ERRORS = {
 
 
 class HalfYearFlow(Steps):
+    command = "halfyear"
     text = State()
 
 

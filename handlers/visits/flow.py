@@ -54,6 +54,7 @@ EXPIRED = N_("This visit form is no longer open. Send /visit to start again.")
 
 
 class VisitFlow(Steps):
+    command = "visit"
     household = State()
     card = State()
     quick = State()

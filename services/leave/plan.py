@@ -111,6 +111,10 @@ async def _place_name(session: AsyncSession, place: Place) -> str:
     return f"{township.name if township else ''}{village.name if village else ''}"
 
 
+# The longest leave one request may span, in calendar days.
+MAX_LEAVE_DAYS = 366
+
+
 async def _check_overlap(session: AsyncSession, cadre_id: int, draft: LeaveDraft) -> None:
     clash = (
         await session.exec(
@@ -161,6 +165,10 @@ def validate_draft(pack: PolicyPack, draft: LeaveDraft, today: date) -> None:
         raise DomainError("leave_kind_unknown", kind=draft.kind.value)
     if draft.end < draft.start:
         raise DomainError("leave_end_before_start")
+    if (draft.end - draft.start).days >= MAX_LEAVE_DAYS:
+        # A typo (9999-12-31, 3000 days) rather than a leave: the day-by-day checks below
+        # would run for years of days.
+        raise DomainError("leave_too_long", limit=MAX_LEAVE_DAYS)
     if draft.start < today and not draft.emergency:
         raise DomainError("leave_start_in_past", start=draft.start.isoformat())
     if len(draft.reason) > pack.leave.max_reason_chars:

@@ -10,6 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.config import Settings
 from bot.context import AppContext
 from sandbox.dingtalk import DingTalkSandbox
@@ -67,11 +69,16 @@ async def test_a_bot_role_without_a_token_says_what_to_set(tmp_path: Path) -> No
     assert len(lines) == 1 and "ZHUCUN_BOT_TOKEN" in lines[0]
 
 
+@pytest.mark.parametrize("level", [None, "DEBUG"])
 async def test_invite_then_run_registers_then_stops_on_sigterm(
-    sandbox: BotApiSandbox, tmp_path: Path
+    sandbox: BotApiSandbox, tmp_path: Path, level: str | None
 ) -> None:
+    """And at ZHUCUN_LOG_LEVEL=DEBUG the DEBUG lines of every library come out, with the
+    token and the person's phone number masked in them."""
     database = tmp_path / "z.db"
     env = _env(sandbox, database)
+    if level is not None:
+        env["ZHUCUN_LOG_LEVEL"] = level
     ctx = AppContext(Settings(_env_file=None, database_url=env["ZHUCUN_DATABASE_URL"]))  # type: ignore[call-arg]
     async with await ctx.uow() as uow:
         from datetime import UTC, datetime
@@ -85,6 +92,7 @@ async def test_invite_then_run_registers_then_stops_on_sigterm(
     match = re.search(r"https://t\.me/zhucun_test_bot\?start=([A-Za-z0-9_-]{1,64})\b", out)
     assert match, out
     assert match.group(1) not in err  # the secret is printed for the operator, not logged
+    assert "13800000001" not in err  # the phone looked up, not logged (at DEBUG neither)
 
     bot = await asyncio.create_subprocess_exec(
         *CLI,
@@ -106,6 +114,12 @@ async def test_invite_then_run_registers_then_stops_on_sigterm(
     assert bot.returncode == 0, logs
     assert sandbox.token not in logs and sandbox.token.split(":")[1] not in logs
     assert "13800000001" not in logs
+    assert "王芳" not in logs
+    if level == "DEBUG":
+        # Past startup too: the scheduler's DEBUG lines, not only asyncio's first one.
+        assert " DEBUG apscheduler" in logs, logs[-2000:]
+        # aiosqlite's DEBUG lines carry each query's parameters: names, phone numbers.
+        assert " DEBUG aiosqlite" not in logs
     sandbox.assert_no_violations()
 
 
