@@ -16,10 +16,14 @@ is configured).
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -86,6 +90,26 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def sqlite_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head once per session by the real migrations, which each
+    SQLite test's database starts as a copy of: the migrations themselves are walked up and
+    down by the migration tests, and running them for every test cost minutes."""
+    path = tmp_path_factory.mktemp("template") / "head.db"
+
+    async def build() -> None:
+        eng = create_engine(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(eng)
+        async with eng.connect() as conn:  # one file, no -wal beside it
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await eng.dispose()
+
+    # In a thread of its own: the first test to ask may be running an event loop already.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, build()).result()
+    return path
+
+
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh database of this test's backend, for code that opens its own engines (the
@@ -93,12 +117,12 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
 
     PostgreSQL: the session's working database, at head and empty (emptied again after
     the test; see ``tests/pg/server.py``). ``engine`` is on this same database.
-    SQLite: a new file under ``tmp_path``, created on first connect; whoever opens it
-    migrates it (the app does, through ``migrate.ensure_migrated``). Note that on SQLite
-    ``engine`` is a different, in-memory database.
+    SQLite: a new file under ``tmp_path``, a copy of the session's database at head
+    (``sqlite_at_head``). Note that on SQLite ``engine`` is a different, in-memory database.
     """
     if backend == SQLITE:
         tmp_path: Path = request.getfixturevalue("tmp_path")
+        shutil.copyfile(request.getfixturevalue("sqlite_at_head"), tmp_path / "test.db")
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres")
@@ -133,7 +157,11 @@ async def engine(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[
     """
     if backend == SQLITE:
         eng = create_engine("sqlite+aiosqlite:///:memory:")
-        await migrate.upgrade(eng)
+        template = request.getfixturevalue("sqlite_at_head")
+        async with eng.connect() as conn:  # the pool's one connection: fill it from the copy
+            raw = await conn.get_raw_connection()
+            async with aiosqlite.connect(template) as source:
+                await source.backup(raw.driver_connection)
     else:
         eng = create_engine(request.getfixturevalue("database_url"))
     yield eng

@@ -108,7 +108,17 @@ async def start_dingtalk(
         box.add_user(staff, name, mobile=None)
     box.add_user("stranger", "路人甲")
     clock = FixedClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
-    settings = dingtalk_settings(box, database_url, dingtalk_card_template_id=card_template)
+    settings = dingtalk_settings(
+        box,
+        database_url,
+        dingtalk_card_template_id=card_template,
+        # Paced for a test, not for DingTalk: the pacing has tests of its own.
+        dingtalk_per_chat_interval=0.05,
+        dingtalk_group_per_minute=1200,
+        dingtalk_global_per_second=200,
+        relay_poll_interval=0.1,
+        relay_max_backoff=0.2,
+    )
     ctx = AppContext(settings=settings, clock=clock)
     async with await ctx.uow() as uow:
         roster = await seed_roster(uow.session, clock.now())

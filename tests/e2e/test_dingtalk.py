@@ -257,4 +257,5 @@ async def test_a_flooding_sender_is_slowed_and_told_once(dingtalk: DingTalkHarne
         await box.wait_acked(msg)
     said = [m.text for m in box.messages_to("stranger")]
     assert sum("太快" in text for text in said) == 1, said
-    assert len(said) == BURST + 1  # one refusal per handled message, and the one line
+    # One refusal per handled message (the burst, and what refilled meanwhile), one line.
+    assert BURST + 1 <= len(said) <= BURST + 6

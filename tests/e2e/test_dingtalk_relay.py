@@ -59,8 +59,9 @@ async def _row(h: DingTalkHarness) -> OutboxMessage:
     ],
 )
 async def test_throttling_and_server_errors_are_retried_and_delivered_once(
-    dingtalk: DingTalkHarness, status: int, code: str
+    dingtalk: DingTalkHarness, status: int, code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(dingtalk_sender, "THROTTLE_WAIT", 0.2)
     wang = await dingtalk.register("王芳")
     dingtalk.box.fail_next(BATCH, status, code)
     dingtalk.clock.set(DEC_4)

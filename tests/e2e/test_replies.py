@@ -86,7 +86,8 @@ async def test_a_flooding_stranger_is_slowed_and_told_once_and_others_are_answer
     await sandbox.drain()
     said = [m.text for m in sandbox.sent(stranger)]
     assert sum("太快" in text for text in said) == 1, said
-    assert len(said) <= BURST + 1
+    # The burst, plus what the bucket refilled (2 a second) while they were handled.
+    assert len(said) <= BURST + 6
     async with await harness.ctx.uow() as uow:
         handled = (await uow.session.exec(select(func.count()).select_from(InboxEntry))).one()
-    assert handled <= BURST + 3  # wang's registration and /whoami, and the burst
+    assert handled <= BURST + 8  # wang's registration and /whoami, the burst and the refill
