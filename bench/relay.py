@@ -77,6 +77,7 @@ async def bench(rows: int, chats: int, groups: int) -> dict[str, Any]:
                     template="bench.echo",
                     params={"text": f"row {n}"},
                     now=now,
+                    channel="telegram",
                 )
             await session.commit()
 

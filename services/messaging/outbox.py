@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ from models.tables import ChannelAccount, GroupChat
 from models.workflow import OutboxMessage
 from services.messaging import templates
 from services.roster import accounts
-from services.roster.accounts import TELEGRAM
 from services.sql import dialect_insert
 
 
@@ -37,7 +36,9 @@ class Message:
     person_id: int | None = None
     is_group: bool = False
     ref: str | None = None
-    channel: str = TELEGRAM
+    # Required: a message without its channel would go out on Telegram whatever the
+    # account or group it was meant for.
+    channel: str = field(kw_only=True)
 
 
 def to_group_message(group: GroupChat, key: str, template: str, params: dict[str, Any]) -> Message:
@@ -115,7 +116,7 @@ async def enqueue(
     ref: str | None = None,
     document: tuple[str, bytes] | None = None,
     not_before: datetime | None = None,
-    channel: str = TELEGRAM,
+    channel: str,
 ) -> bool:
     """Add a message for ``chat_id`` on ``channel`` unless one with this dedup key exists.
     True when it was added."""

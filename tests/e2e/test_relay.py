@@ -131,6 +131,7 @@ class World:
                 params={"text": key, **params},
                 now=self.clock.now(),
                 document=document,
+                channel="telegram",
             )
             row = (await s.exec(select(OutboxMessage).where(OutboxMessage.dedup_key == key))).one()
             await s.commit()
@@ -565,6 +566,7 @@ async def test_the_runtime_runs_a_relay(harness: Harness) -> None:
             template="test.echo",
             params={"text": "runtime"},
             now=harness.clock.now(),
+            channel="telegram",
         )
         await uow.commit()
     relay.wake()

@@ -216,6 +216,7 @@ async def _fill_outbox(sessions: async_sessionmaker[AsyncSession], clock: FixedC
                 template="leave.away",
                 params={"cadre": f"干部{n}", "start": "2026-12-01", "end": "2026-12-03"},
                 now=clock.now(),
+                channel="telegram",
             )
         await s.commit()
 

@@ -101,7 +101,13 @@ async def test_an_outbox_backlog_and_dead_rows_warn(session: AsyncSession) -> No
     now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     for n in range(2):
         await outbox.enqueue(
-            session, key=f"k{n}", chat_id=str(100 + n), template="t", params={}, now=now
+            session,
+            key=f"k{n}",
+            chat_id=str(100 + n),
+            template="t",
+            params={},
+            now=now,
+            channel="telegram",
         )
     await session.commit()
     checks = await doctor.outbox_checks(session, now + timedelta(minutes=5))

@@ -61,6 +61,7 @@ async def _add(
         person_id=person_id,
         is_group=is_group,
         not_before=not_before,
+        channel="telegram",
     )
     row = (await session.exec(select(OutboxMessage).where(OutboxMessage.dedup_key == key))).one()
     assert row.id is not None
@@ -79,7 +80,13 @@ async def _row(session: AsyncSession, row_id: int) -> OutboxMessage:
 
 async def test_enqueue_is_idempotent_by_dedup_key(session: AsyncSession, clock: FixedClock) -> None:
     now = clock.now()
-    args = {"chat_id": "1", "template": "test.echo", "params": {"text": "a"}, "now": now}
+    args = {
+        "chat_id": "1",
+        "template": "test.echo",
+        "params": {"text": "a"},
+        "now": now,
+        "channel": "telegram",
+    }
     assert await outbox.enqueue(session, key="k1", **args)  # type: ignore[arg-type]
     assert not await outbox.enqueue(session, key="k1", **args)  # type: ignore[arg-type]
     rows = (await session.exec(select(OutboxMessage))).all()
@@ -94,7 +101,13 @@ async def test_enqueue_many_adds_in_batches_and_skips_existing_keys(
 
     def messages(n: int) -> list[outbox.Message]:
         return [
-            outbox.Message(key=f"bulk-{i}", chat_id=str(i), template="test.echo", params={"i": i})
+            outbox.Message(
+                key=f"bulk-{i}",
+                chat_id=str(i),
+                template="test.echo",
+                params={"i": i},
+                channel="telegram",
+            )
             for i in range(n)
         ]
 

@@ -82,7 +82,13 @@ async def test_a_failing_sweep_is_rolled_back_and_the_others_run(
     async def queue(session: AsyncSession, key: str) -> int:
         return int(
             await outbox.enqueue(
-                session, key=key, chat_id="1", template="test", params={}, now=DEC_4
+                session,
+                key=key,
+                chat_id="1",
+                template="test",
+                params={},
+                now=DEC_4,
+                channel="telegram",
             )
         )
 
