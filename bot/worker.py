@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from aiogram import Bot
@@ -35,8 +36,9 @@ from bot.relay.settings import RelaySettings
 from bot.telegram.runtime import build_bot
 from bot.telegram.sender import TelegramSender
 from locales import Catalogs
-from models.db import create_engine
+from models.db import UnitOfWork, create_engine
 from scheduler.jobs import TICK_SECONDS, build_scheduler, make_tick
+from services.messaging import housekeeping
 from services.operations.worker_lock import release, try_worker_lock
 from services.policy_loading import load_pack
 
@@ -78,6 +80,7 @@ class Worker:
         self._running = False
         self._finished = asyncio.Event()
         self._tick_lock = asyncio.Lock()
+        self._kept_on: date | None = None  # the local day housekeeping last ran
 
     async def prepare(self) -> None:
         """Migrate the database; with its own relay, check the token with Telegram."""
@@ -102,8 +105,27 @@ class Worker:
             await self.tick()
         except Exception as exc:  # e.g. the database is away; the next tick tries again
             log.error("tick failed: %s", type(exc).__name__)
+        await self.daily_housekeeping()
         if self.backups:
             await self.daily_backup()
+
+    async def daily_housekeeping(self) -> int:
+        """Old deliveries and settled replies forgotten, at the first tick of each local
+        day this worker sees (a restart does it again: harmless, it finds little)."""
+        now = self.ctx.clock.now()
+        today = now.astimezone(self.ctx.settings.zone).date()
+        if self._kept_on == today:
+            return 0
+        try:
+            async with UnitOfWork(await self.ctx.sessions()) as uow:
+                gone = await housekeeping.forget_old_deliveries(uow.session, now)
+        except Exception as exc:  # the next tick tries again
+            log.error("housekeeping failed: %s", type(exc).__name__)
+            return 0
+        self._kept_on = today
+        if gone:
+            log.info("housekeeping: %d old deliveries and replies forgotten", gone)
+        return gone
 
     async def daily_backup(self) -> Path | None:
         """The day's SQLite backup, once a day from 03:00 local (or at the first tick after,

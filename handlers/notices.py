@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.core.views import Button, Keyboard
-from locales import Translator
+from locales import N_, Translator
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,18 @@ def resend_when_unsure(template: str) -> bool:
     return template not in at_most_once()
 
 
-# At most once: a confirmation seen twice ("已保存走访" twice) reads as two visits saved.
-@notice("reply", at_most_once=True)
+RESENT = N_("(sent again)")
+
+
+# At least once, like a card: a confirmation the person never gets leaves them unsure
+# whether anything was saved. A reply the relay sends says it is a late one, so that one
+# arriving twice (its first send was cut off unanswered) reads as the same confirmation
+# again, not as a second visit saved.
+@notice("reply")
 def _retried_reply(t: Translator, params: dict[str, Any]) -> Rendered:
     """A reply that could not be sent right after its update's commit, retried (already
     in the person's language: it was rendered for them then)."""
     buttons = tuple(
         tuple(Button(label, payload) for label, payload in row) for row in params["buttons"]
     )
-    return Rendered(params["text"], buttons)
+    return Rendered(f"{t(RESENT)} {params['text']}", buttons)

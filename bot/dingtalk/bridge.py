@@ -3,8 +3,9 @@ the core answers in one transaction, and the views go out after the commit.
 
 The frame is acknowledged only when this returns, so a crash before the commit leaves the
 frame for DingTalk to push again; the inbox (keyed by DingTalk's message id) makes a
-second delivery of a handled frame change nothing. A reply that fails after the commit is
-queued in the outbox and retried, as on Telegram.
+second delivery of a handled frame change nothing. Each reply is written ahead as an
+outbox row with the effects (bot/relay/replies.py): one that fails after the commit, or
+that a crash cuts off, is sent by the relay, as on Telegram.
 
 Two things are DingTalk's own. Buttons can be answered by typing (their label, or their
 number), so the typed answers of the last message with buttons are kept in the
@@ -15,6 +16,7 @@ DingTalk heard, but only once the person confirms the recognised text.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +24,7 @@ from bot.dingtalk.api import DingTalkError
 from bot.dingtalk.incoming import CHANNEL, Frame, command_of, from_card, from_message
 from bot.dingtalk.outgoing import Chat, FlowControlled, Outgoing, Posted, Unreachable
 from bot.flood import SLOW_DOWN, FloodGate
-from bot.relay.replies import queue_reply
+from bot.relay import replies
 from handlers.core.events import EventKind, Incoming, MessageRef
 from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
@@ -175,6 +177,11 @@ class DingTalkBridge:
                     channel=ChannelTraits(CHANNEL, sees_all_group_messages=False),
                 )
                 reply = await self.core.handle(req) or Reply()
+            views = list(reply)
+            # Written with the effects: a crash after the commit loses no reply.
+            prefix = f"reply:{CHANNEL}:{delivery or uuid.uuid4().hex}"
+            hold = replies.hold_for(self.settings)
+            ahead = await replies.write_ahead(uow.session, now, event, views, prefix, hold)
             await uow.commit()
             if self.wake is not None:
                 self.wake()
@@ -184,7 +191,7 @@ class DingTalkBridge:
                 webhook=frame.session_webhook if frame else None,
                 webhook_expires_ms=frame.webhook_expires_ms if frame else 0,
             )
-            await self._deliver(uow, state, event, chat, reply, delivery or "")
+            await self._deliver(uow, state, event, chat, views, ahead)
 
     async def _voice(
         self,
@@ -242,34 +249,40 @@ class DingTalkBridge:
         state: StoredConversation,
         event: Incoming,
         chat: Chat,
-        reply: Reply,
-        delivery: str,
+        views: list[View],
+        ahead: dict[int, replies.Ahead],
     ) -> None:
+        """Send the views, settle their rows written ahead, and commit."""
         remembered: dict[str, str] = {}
         last: Posted | None = None
         posted_any = False
-        for index, view in enumerate(reply):
+        for index, view in enumerate(views):
+            row = ahead.get(index)
             try:
                 posted = await self._send(event, chat, view)
             except (Unreachable, FlowControlled, DingTalkError, OSError, TimeoutError) as exc:
-                log.warning("DingTalk reply failed (%s); queued", type(exc).__name__)
-                await queue_reply(
-                    uow, self.clock.now(), event, view, f"reply:{CHANNEL}:{delivery}:{index}"
-                )
+                if row is not None:
+                    log.warning("DingTalk reply failed (%s); queued", type(exc).__name__)
+                    await replies.failed(uow.session, row, self.clock.now(), type(exc).__name__)
+                else:
+                    log.info("DingTalk %s not applied (%s)", type(view).__name__,
+                             type(exc).__name__)  # fmt: skip
                 continue
+            if row is not None:
+                await replies.delivered(uow.session, row)
             if posted is None:
                 continue
             posted_any = True
             last = posted
             if isinstance(view, Text) and view.remember:
                 remembered[view.remember] = posted.message_id
-        if not posted_any:
-            return
-        # Typing answers only the last message: an older message's buttons are not guessed at.
-        updates: dict[str, Any] = {CHOICES: stored_choices(last) if last is not None else None}
-        if remembered:
-            updates[SENT_IDS] = {**sent_ids(await state.get_data()), **remembered}
-        await state.update_data(**updates)
+        if posted_any:
+            # Typing answers only the last message: an older message's buttons are not
+            # guessed at.
+            updates: dict[str, Any] = {CHOICES: stored_choices(last) if last is not None else None}
+            if remembered:
+                updates[SENT_IDS] = {**sent_ids(await state.get_data()), **remembered}
+            await state.update_data(**updates)
         await uow.commit()
 
     async def _send(self, event: Incoming, chat: Chat, view: View) -> Posted | None:

@@ -20,6 +20,11 @@ from handlers.core.events import (
 CHANNEL = "telegram"
 
 
+def reply_prefix(update_id: int) -> str:
+    """What the outbox rows of one update's replies are keyed under."""
+    return f"reply:{CHANNEL}:{update_id}"
+
+
 def _kind(chat_type: str) -> ChatKind:
     return ChatKind.PRIVATE if chat_type == ChatType.PRIVATE else ChatKind.GROUP
 

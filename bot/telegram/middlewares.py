@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flood import SLOW_DOWN, FloodGate
+from bot.relay import replies
+from bot.telegram.incoming import reply_prefix
 from locales import Catalogs, normalize_language
 from models.db import UnitOfWork, hold_loaded_objects
 from services.clock import Clock
@@ -55,6 +57,13 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 uow.session, TELEGRAM, str(event.update_id), self.clock.now()
             ):
                 log.info("update %s was handled before; skipped", event.update_id)
+                # Telegram delivers an update again when it did not get the answer: a
+                # reply that rode in that answer never went out.
+                prefix = reply_prefix(event.update_id)
+                if await replies.resend_riding(uow.session, prefix, self.clock.now()):
+                    await uow.commit()
+                    if self.wake is not None:
+                        self.wake()
                 return UNHANDLED
             data["uow"] = uow
             data["session"] = uow.session

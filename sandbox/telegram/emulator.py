@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import cache
@@ -46,7 +47,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from sandbox.telegram.actors import Actors
 from sandbox.telegram.errors import ApiError
-from sandbox.telegram.faults import FaultPlan
+from sandbox.telegram.faults import FaultPlan, RandomFaults
 from sandbox.telegram.inspection import Inspection
 from sandbox.telegram.methods.table import BotApiMethods, Handler
 from sandbox.telegram.rate_limits import SENDING_METHODS, FloodWindows, RateLimits
@@ -200,6 +201,17 @@ class BotApiSandbox(Inspection, Actors, BotApiMethods):
             times=times,
             stall=stall,
         )
+
+    def fail_randomly(
+        self, rate: float, methods: tuple[str, ...], *, seed: int = 0, stall: float = 12.0
+    ) -> RandomFaults:
+        """From now on ``rate`` of the valid calls to ``methods`` fail: 429, 500, or a
+        ``stall`` (longer than a client's timeout) then 502, in equal parts. The returned
+        object counts the faults injected."""
+        self._faults.random = RandomFaults(
+            rate, frozenset(m.lower() for m in methods), random.Random(seed), stall
+        )
+        return self._faults.random
 
     def enforce_rate_limits(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,11 +33,35 @@ class Fault:
     stall: float | None
 
 
+@dataclass
+class RandomFaults:
+    """A share of the calls to some methods fail at random (a seeded draw per call): a 429,
+    a 500, or a stall past the client's timeout that then fails, in equal parts."""
+
+    rate: float
+    methods: frozenset[str]
+    rng: random.Random
+    stall: float
+    count: int = 0
+
+    def draw(self, method: str) -> Fault | None:
+        if method.lower() not in self.methods or self.rng.random() >= self.rate:
+            return None
+        self.count += 1
+        kind = self.rng.choice(("429", "500", "stall"))
+        if kind == "429":
+            return Fault(method, 429, "Too Many Requests: retry after 1", 1, None, 1, None)
+        if kind == "500":
+            return Fault(method, 500, DEFAULT_DESCRIPTIONS[500], None, None, 1, None)
+        return Fault(method, 502, DEFAULT_DESCRIPTIONS[502], None, None, 1, self.stall)
+
+
 class FaultPlan:
     """The faults a test queued; each valid call takes the first one that matches it."""
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        self.random: RandomFaults | None = None
 
     def add(
         self,
@@ -69,6 +94,8 @@ class FaultPlan:
                 continue
             fault.times -= 1
             return fault
+        if self.random is not None:
+            return self.random.draw(method)
         return None
 
     @staticmethod

@@ -9,6 +9,7 @@ been answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,24 @@ class Harness:
     runtime: BotRuntime
     clock: FixedClock
     roster: Roster
+    task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """A new runtime on the same database, as a restarted process has."""
+        self.runtime = BotRuntime(self.ctx)
+        await self.runtime.prepare()
+        self.task = asyncio.create_task(self.runtime.run_polling(polling_timeout=1))
+
+    async def crashed(self) -> None:
+        """After the running runtime died mid-update: what remains of it is stopped, and a
+        new one starts on the same database."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(BaseException):
+                await self.task
+        with contextlib.suppress(BaseException):
+            await self.runtime.stop()
+        await self.start()
 
     async def invite(self, name: str) -> str:
         """What ``zhucun invite <phone>`` does, for the person of that name: the token."""
@@ -114,15 +133,15 @@ async def harness(sandbox: BotApiSandbox, database_url: str) -> AsyncIterator[Ha
     async with await ctx.uow() as uow:
         roster = await seed_roster(uow.session, clock.now())
         await uow.commit()
-    runtime = BotRuntime(ctx)
-    await runtime.prepare()
-    task = asyncio.create_task(runtime.run_polling(polling_timeout=1))
+    harness = Harness(sandbox, ctx, BotRuntime(ctx), clock, roster)
+    await harness.start()
     try:
-        yield Harness(sandbox, ctx, runtime, clock, roster)
+        yield harness
         await sandbox.drain()
     finally:
-        await runtime.stop()
-        await asyncio.wait_for(task, timeout=10)
+        await harness.runtime.stop()
+        assert harness.task is not None
+        await asyncio.wait_for(harness.task, timeout=10)
         await ctx.close()
     sandbox.assert_no_violations()
     sandbox.assert_callbacks_answered()

@@ -4,6 +4,9 @@ answered with "nothing was saved"."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlmodel import select
 
 from models.enums import LeaveState
@@ -91,3 +94,50 @@ async def test_a_flooding_stranger_is_slowed_and_told_once_and_others_are_answer
     async with await harness.ctx.uow() as uow:
         handled = (await uow.session.exec(select(func.count()).select_from(InboxEntry))).one()
     assert handled <= BURST + 8  # wang's registration and /whoami, the burst and the refill
+
+
+class _Crash(BaseException):
+    """The process stopping dead: nothing after the raise runs, no handler catches it."""
+
+
+async def test_a_confirmation_cut_off_by_a_crash_after_the_commit_arrives_after_the_restart(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The visit is committed, then the process dies before its confirmation goes out.
+    The reply was written in the update's own transaction, so the relay sends it once the
+    bridge's hold on it runs out (what a restart finds), marked as sent again."""
+    from datetime import timedelta
+
+    import bot.telegram.bridge as bridge
+    from bot.relay.replies import hold_for
+    from models.workflow import Visit
+
+    sandbox = harness.sandbox
+    wang = await harness.register("王芳")
+    real_send = bridge.send
+
+    async def dying_send(bot: object, event: object, view: object) -> object:
+        if "已保存走访" in getattr(view, "text", ""):
+            raise _Crash
+        return await real_send(bot, event, view)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bridge, "send", dying_send)
+    sent = await wang.send("/visit 张伟明 电话 孩子辍学")
+
+    async def saved() -> int:
+        async with await harness.ctx.uow() as uow:
+            return len((await uow.session.exec(select(Visit))).all())
+
+    for _ in range(200):
+        if await saved():
+            break
+        await asyncio.sleep(0.05)
+    assert await saved() == 1
+    await asyncio.sleep(0.3)
+    assert not [m for m in sandbox.sent(wang) if m.message_id > sent["message_id"]]
+    monkeypatch.setattr(bridge, "send", real_send)
+    harness.clock.advance(hold_for(harness.ctx.settings) + timedelta(seconds=1))
+    await harness.crashed()
+    late = await sandbox.wait_for_message(wang.chat_id, contains="已保存走访", timeout=10)
+    assert late.text.startswith("（补发）"), late.text
+    assert sum("已保存走访" in m.text for m in sandbox.sent(wang)) == 1

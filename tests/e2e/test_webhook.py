@@ -354,3 +354,40 @@ def test_listening_address_and_path_from_the_settings() -> None:
     for url in ("bot.example.org/tg", "ftp://bot.example.org/tg", "https:///tg"):
         with pytest.raises(WebhookConfigError, match=re.escape(BAD_URL)):
             WebhookConfig.from_settings(SimpleNamespace(webhook_url=url, webhook_secret=secret))
+
+
+async def test_a_reply_whose_webhook_answer_was_lost_is_queued_again(webhook: Webhook) -> None:
+    """Telegram delivers an update again only when it did not get the answer, and with it
+    the reply that rode in it: that reply goes to the outbox, to be sent by the relay."""
+    from models.enums import OutboxState
+    from models.workflow import OutboxMessage
+
+    wang = webhook.sandbox.user(first_name="芳")
+    update = {
+        "update_id": 900_003,
+        "message": {
+            "message_id": 1,
+            "date": 1_790_000_000,
+            "chat": {"id": wang.chat_id, "type": "private", "first_name": "芳"},
+            "from": wang.as_user_dict(),
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+
+    async def rows() -> list[OutboxMessage]:
+        async with await webhook.ctx.uow() as uow:
+            found = await uow.session.exec(select(OutboxMessage))
+            return [r for r in found.all() if r.dedup_key.startswith("reply:telegram:900003:")]
+
+    status, first = await webhook.post(update, SECRET)
+    assert status == 200 and json.loads(first)["method"] == "sendMessage"
+    (rode,) = await rows()
+    assert rode.state == OutboxState.SENT  # as far as anyone can tell
+    status, again = await webhook.post(update, SECRET)  # the first answer never arrived
+    assert status == 200 and json.loads(again) == {}
+    (queued,) = await rows()
+    assert queued.state == OutboxState.PENDING and queued.template == "reply"
+    assert queued.chat_id == str(wang.chat_id)
+    assert json.loads(queued.params)["text"] == json.loads(first)["text"]
+    assert await webhook.inbox() == 1
