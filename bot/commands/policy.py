@@ -69,7 +69,10 @@ def _summary(pack: PolicyPack) -> Iterator[str]:
     team, leave, presence, visits = pack.team, pack.leave, pack.presence, pack.visits
     money, recall, training, cal = pack.money, pack.recall, pack.training, pack.calendar
     yield f"{pack.id}: {pack.title} ({pack.level}, {pack.year})"
-    yield f"  documents: {', '.join(pack.documents)}"
+    yield "  documents:"
+    for document in pack.documents:
+        short = f"{document.short}: " if document.short else ""
+        yield f"    {short}{document.citation()}"
     if pack.based_on:
         yield f"  values the documents leave open come from: {', '.join(pack.based_on)}"
     term = f"{team.term_years} years" if team.term_years else "not set"
