@@ -368,6 +368,12 @@ def test_missing_file(tmp_path: Path) -> None:
         load_pack_file(tmp_path / "nope.toml")
 
 
+def test_a_document_dated_as_toml_writes_a_date(tmp_path: Path) -> None:
+    path = tmp_path / "ganzhou-2021.toml"
+    path.write_text(GANZHOU.replace('date = "2021"', "date = 2021-03-01", 1), encoding="utf-8")
+    assert load_pack_file(path).documents[0].date == "2021-03-01"
+
+
 def test_pack_file_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "ganzhou-2021.toml"
     path.write_text(GANZHOU, encoding="utf-8")
