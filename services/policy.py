@@ -6,9 +6,8 @@ run from one day upwards without gaps or overlaps and end open-ended, every appr
 tier sits on the escalation chain, every ``sources`` entry names a real field. Nothing
 outside the packs says "3 days" or "20 days".
 
-A pack cites its documents as a reader finds them in an archive or a search engine (title,
-issuer, 文号, date), never by a file of ours; the rules and their readings are
-``docs/rules.md``.
+A pack cites its documents as a reader finds them (``services.policy_documents``); the rules
+and their readings are ``docs/rules.md``.
 
 Money is ``Decimal`` yuan: TOML floats are read as ``Decimal`` so 0.45 stays 0.45.
 
@@ -24,20 +23,13 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeInt,
-    PositiveInt,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
 from pydantic_core import PydanticCustomError
 
 # Day classes are the attendance sheet's own (models.enums.DayClass): a pack names which of
 # them count toward the monthly minimum and which earn the living allowance.
 from models.enums import ApproverKind, DayClass, VisitMode
+from services.policy_documents import Document, untold_documents
 
 
 class Cadence(StrEnum):
@@ -286,31 +278,6 @@ class ScheduleRules(_Section):
     visits_on_working_days: bool = True
 
 
-class Document(_Strict):
-    """A policy document as anyone can look it up: title, issuer, number (文号) and date."""
-
-    # How the pack's ``sources`` name this document when it cites more than one (选派意见 五.1).
-    short: str = ""
-    title: str = Field(min_length=1)
-    issuer: str = Field(min_length=1)
-    # None where the text carries no number: an invented one would send a reader astray.
-    number: str | None = None
-    # As precise as the text is: 2016-08-09 where it is dated, 2021 where only the number is.
-    date: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
-    note: str = ""  # how it reached us (forwarded by…), or what the text leaves unclear
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _date_as_text(cls, value: Any) -> Any:
-        # An unquoted TOML date (2016-08-09) reads as a date; the field is text so "2021" fits.
-        return value.isoformat() if isinstance(value, date) else value
-
-    def citation(self) -> str:
-        """《title》, issuer, number, date: one line a reader can search for."""
-        parts = [f"《{self.title}》", self.issuer, self.number or "", self.date]
-        return "，".join(p for p in parts if p)
-
-
 class PolicyPack(_Strict):
     id: PackId
     title: str = Field(min_length=1)
@@ -336,15 +303,7 @@ class PolicyPack(_Strict):
 
     @model_validator(mode="after")
     def _documents_told_apart(self) -> Self:
-        if len(self.documents) < 2:
-            return self
-        shorts = [d.short for d in self.documents]
-        for i, short in enumerate(shorts):
-            if not short:
-                raise _rule_error(
-                    f"documents[{i}].short", "needed when a pack cites several documents"
-                )
-        dup = _first_duplicate(shorts)
-        if dup is not None:
-            raise _rule_error("documents", f"short name {dup} is used twice")
+        problem = untold_documents(self.documents)
+        if problem is not None:
+            raise _rule_error(*problem)
         return self
