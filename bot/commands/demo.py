@@ -16,10 +16,9 @@ import os
 from pathlib import Path
 
 from bot.commands.base import CliError, Subparsers, add
+from bot.commands.policy import pack_or_fail
 from bot.context import AppContext
-from services.errors import DomainError
-from services.policy import PolicyPack
-from services.policy_loading import load_pack, pack_ids
+from services.policy_loading import pack_ids
 
 SCRIPTS = ("tour",)
 CHANNELS = ("telegram", "dingtalk")
@@ -56,7 +55,7 @@ async def run_demo(
         raise CliError(f"unknown channel {channel!r}: choose from {', '.join(CHANNELS)}")
     if channel == "dingtalk" and script is not None:
         raise CliError("导览（--script tour）目前只有 Telegram 版；钉钉演示请去掉 --script")
-    pack = _pack(policy or ctx.settings.policy)
+    pack = pack_or_fail(policy or ctx.settings.policy)
     if _same_file(db, ctx.settings.database_url):
         raise CliError(
             f"{db} is the database in ZHUCUN_DATABASE_URL; the demo deletes its database at "
@@ -106,15 +105,6 @@ async def run_demo(
     finally:
         await world.stop()
         root.setLevel(level)
-
-
-def _pack(pack_id: str) -> PolicyPack:
-    try:
-        return load_pack(pack_id)
-    except DomainError as exc:
-        if exc.code != "policy_unknown":
-            raise
-        raise CliError(f"unknown policy {pack_id!r} (known: {exc.params['known']})") from None
 
 
 def _same_file(db: Path, database_url: str) -> bool:
