@@ -1,5 +1,5 @@
-"""The scheduler only ticks (DESIGN.md, data flow 3): one interval job, defined here in code,
-kept in memory, never pickled. Every tick runs all the sweeps of
+"""The scheduler only ticks (docs/architecture.md, "How a reminder flows"): one interval
+job, defined here in code, kept in memory, never pickled. Every tick runs all the sweeps of
 ``services.operations.schedule``, which find what is due from the data; so a tick missed,
 doubled or run late changes nothing but when a message goes out. No rules live here."""
 

@@ -6,6 +6,9 @@ run from one day upwards without gaps or overlaps and end open-ended, every appr
 tier sits on the escalation chain, every ``sources`` entry names a real field. Nothing
 outside the packs says "3 days" or "20 days".
 
+A pack cites its documents as a reader finds them (``services.policy_documents``); the rules
+and their readings are ``docs/rules.md``.
+
 Money is ``Decimal`` yuan: TOML floats are read as ``Decimal`` so 0.45 stays 0.45.
 
 Reading the files is ``services.policy_loading``; who approves a leave of so many days,
@@ -26,6 +29,7 @@ from pydantic_core import PydanticCustomError
 # Day classes are the attendance sheet's own (models.enums.DayClass): a pack names which of
 # them count toward the monthly minimum and which earn the living allowance.
 from models.enums import ApproverKind, DayClass, VisitMode
+from services.policy_documents import Document, untold_documents
 
 
 class Cadence(StrEnum):
@@ -279,7 +283,7 @@ class PolicyPack(_Strict):
     title: str = Field(min_length=1)
     level: Level
     year: int = Field(ge=1949, le=2100)
-    documents: list[str] = Field(min_length=1)
+    documents: list[Document] = Field(min_length=1)
     based_on: list[PackId] = Field(default_factory=list)  # packs whose values are borrowed
     team: TeamRules
     leave: LeaveRules
@@ -295,4 +299,11 @@ class PolicyPack(_Strict):
     def _not_based_on_itself(self) -> Self:
         if self.id in self.based_on:
             raise _rule_error("based_on", "a pack cannot be based on itself")
+        return self
+
+    @model_validator(mode="after")
+    def _documents_told_apart(self) -> Self:
+        problem = untold_documents(self.documents)
+        if problem is not None:
+            raise _rule_error(*problem)
         return self

@@ -4,7 +4,8 @@ A demo county (赣县区: 2 townships, 6 villages, 21 cadres, 60 households) is 
 roster template and imported, the real runtime polls the built-in Bot API emulator, and you
 chat in the terminal as anyone in it; ``--channel dingtalk`` shows the same county on the
 DingTalk emulator instead. ``--script tour`` plays the whole story instead and
-exits non-zero if any step fails.
+exits non-zero if any step fails. ``--policy`` (or ``ZHUCUN_POLICY``) plays the same county
+under another policy pack.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import os
 from pathlib import Path
 
 from bot.commands.base import CliError, Subparsers, add
+from bot.commands.policy import pack_or_fail
 from bot.context import AppContext
+from services.policy_loading import pack_ids
 
 SCRIPTS = ("tour",)
 CHANNELS = ("telegram", "dingtalk")
@@ -36,20 +39,23 @@ async def run_demo(
     out: Path = DEFAULT_OUT,
     banner: str | None = None,
     channel: str = "telegram",
+    policy: str | None = None,
 ) -> int:
     """The demo: the terminal chat, or a script played through it. Returns the exit code.
 
     ``ctx`` is the command line's context; the demo builds its own (its own database, its
-    own clock, the emulator's token, the Ganzhou policy), so nothing of a real deployment
-    is touched: ``db`` may not be the deployment's database. ``channel`` is the messenger
-    shown: Telegram (the Bot API emulator) or DingTalk (its emulator); the tour is
-    Telegram's only."""
+    own clock, the emulator's token), so nothing of a real deployment is touched: ``db``
+    may not be the deployment's database. ``channel`` is the messenger shown: Telegram (the
+    Bot API emulator) or DingTalk (its emulator); the tour is Telegram's only. ``policy`` is
+    the pack in force, by default the deployment's (``ZHUCUN_POLICY``): the county is the
+    same under every pack, what the rules make of it is not."""
     if script is not None and script not in SCRIPTS:
         raise CliError(f"unknown script {script!r}: choose from {', '.join(SCRIPTS)}")
     if channel not in CHANNELS:
         raise CliError(f"unknown channel {channel!r}: choose from {', '.join(CHANNELS)}")
     if channel == "dingtalk" and script is not None:
         raise CliError("导览（--script tour）目前只有 Telegram 版；钉钉演示请去掉 --script")
+    pack = pack_or_fail(policy or ctx.settings.policy)
     if _same_file(db, ctx.settings.database_url):
         raise CliError(
             f"{db} is the database in ZHUCUN_DATABASE_URL; the demo deletes its database at "
@@ -73,16 +79,20 @@ async def run_demo(
         from bot.demo.dingtalk import DingTalkTerminal, DingTalkWorld
         from bot.demo.dingtalk_rendering import DingTalkTranscript
 
-        world = DingTalkWorld(db, out)
+        world = DingTalkWorld(db, out, policy=pack.id)
         transcript = DingTalkTranscript(world, out)
         terminal = DingTalkTerminal
         transcript.heading("驻村助手 Zhucun · 钉钉演示 demo on DingTalk")
     else:
-        world = DemoWorld(db, out)
+        world = DemoWorld(db, out, policy=pack.id)
         transcript = Transcript(world.sandbox, out, ZONE, world.chat_name)
         transcript.heading("驻村助手 Zhucun · 演示 demo")
     if banner:
         transcript.note(banner)
+    transcript.note(
+        f"政策包 policy pack: {pack.id}（{pack.title}）；"
+        f"另选 another: --policy {' | '.join(pack_ids())}"
+    )
     try:
         await world.start(say=transcript.note)
         transcript.skip_to_now()
@@ -107,7 +117,9 @@ def _same_file(db: Path, database_url: str) -> bool:
 
 
 async def _demo(args: argparse.Namespace, ctx: AppContext) -> int:
-    return await run_demo(ctx, args.script, db=args.db, out=args.out, channel=args.channel)
+    return await run_demo(
+        ctx, args.script, db=args.db, out=args.out, channel=args.channel, policy=args.policy
+    )
 
 
 def register(sub: Subparsers) -> None:
@@ -123,6 +135,12 @@ def register(sub: Subparsers) -> None:
         choices=CHANNELS,
         default="telegram",
         help="the messenger shown: telegram (default) or dingtalk (its emulator)",
+    )
+    parser.add_argument(
+        "--policy",
+        metavar="PACK",
+        help="the policy pack in force, e.g. guangdong-2016 (default: ZHUCUN_POLICY, "
+        "else ganzhou-2021; zhucun policy list shows them)",
     )
     parser.add_argument(
         "--script", choices=SCRIPTS, help="play a scripted story without input (tour)"

@@ -50,7 +50,8 @@ def _span(low: int, high: int | None) -> str:
     return f"{low}+" if high is None else (f"{low}" if low == high else f"{low}–{high}")
 
 
-def _load(pack_id: str) -> PolicyPack:
+def pack_or_fail(pack_id: str) -> PolicyPack:
+    """The pack, or the one-line error naming the packs there are."""
     try:
         return load_pack(pack_id)
     except DomainError as exc:
@@ -69,7 +70,10 @@ def _summary(pack: PolicyPack) -> Iterator[str]:
     team, leave, presence, visits = pack.team, pack.leave, pack.presence, pack.visits
     money, recall, training, cal = pack.money, pack.recall, pack.training, pack.calendar
     yield f"{pack.id}: {pack.title} ({pack.level}, {pack.year})"
-    yield f"  documents: {', '.join(pack.documents)}"
+    yield "  documents:"
+    for document in pack.documents:
+        short = f"{document.short}: " if document.short else ""
+        yield f"    {short}{document.citation()}"
     if pack.based_on:
         yield f"  values the documents leave open come from: {', '.join(pack.based_on)}"
     term = f"{team.term_years} years" if team.term_years else "not set"
@@ -138,7 +142,7 @@ def _summary(pack: PolicyPack) -> Iterator[str]:
 
 
 async def _show(args: argparse.Namespace, ctx: AppContext) -> int:
-    pack = _load(args.id)
+    pack = pack_or_fail(args.id)
     if args.json:
         print(json.dumps(pack.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
@@ -183,7 +187,7 @@ def _line(pack: PolicyPack, days: int, route: LeaveRoute) -> str:
 
 
 async def _route(args: argparse.Namespace, ctx: AppContext) -> int:
-    pack = _load(args.policy or ctx.settings.policy)
+    pack = pack_or_fail(args.policy or ctx.settings.policy)
     days = await _days(args, ctx, pack)
     if days < 1:
         raise CliError(f"--days must be at least 1, not {days}")

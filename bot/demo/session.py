@@ -1,5 +1,6 @@
 """The demo world: the built-in Bot API emulator, the real runtime polling it, a database of
-its own holding the demo county, and everyone registered through a real invitation link.
+its own holding the demo county, and everyone registered through a real invitation link but
+one newcomer (``county.NEWCOMER``), whose link is kept for the tour, or you, to open.
 
 The database is deleted and made again at every start, so every demo begins from the same
 county at the same instant (``START``, a Monday morning in Ganzhou). Time then moves only
@@ -80,6 +81,7 @@ class DemoWorld:
         self.runtime: BotRuntime | None = None
         self._task: asyncio.Task[None] | None = None
         self.roster_path = out / "花名册_赣县区.xlsx"
+        self.invitation: str | None = None  # the newcomer's token, for ``/start <token>``
         self.zone = ZONE
 
     def local_now(self) -> datetime:
@@ -152,8 +154,11 @@ class DemoWorld:
 
     def _make_groups(self) -> str:
         self.groups[COUNTY_GROUP] = self.sandbox.group(COUNTY_GROUP)
+        newcomer, token = county.NEWCOMER, self.invitation
         return (
-            f"{len(self.users)} 人已通过邀请链接注册 registered through invitation links；"
+            f"{len(self.users) - 1} 人已通过邀请链接注册 registered through invitation links；"
+            f"{newcomer}尚未注册 not registered yet：试试 try /as {newcomer}，再发送 then "
+            f"/start {token}（打开邀请链接即发送这一行 what opening the invitation link sends）；"
             f"已建群「{COUNTY_GROUP}」（尚未绑定 not bound yet）"
         )
 
@@ -171,21 +176,26 @@ class DemoWorld:
             await uow.commit()
         return tokens
 
-    async def _check_registered(self, channel: str = "telegram") -> None:
+    async def _check_registered(self, channel: str = "telegram", *, but: str = "") -> None:
         assert self.ctx is not None
         async with await self.ctx.uow() as uow:
-            missing = [p.name for p in await invites.unregistered_people(uow.session, channel)]
+            people = await invites.unregistered_people(uow.session, channel)
+            missing = [p.name for p in people if p.name != but]
         if missing:
             raise SandboxTimeout(f"not registered: {', '.join(missing)}")
 
     async def _register_everyone(self) -> None:
-        """What ``zhucun invite`` and opening the link do, for each person on the roster."""
+        """What ``zhucun invite`` and opening the link do, for each person on the roster but
+        the newcomer, who has the link and has not opened it yet."""
         for name, token in await self._invitations():
             user = self.sandbox.user(first_name=name, language_code="zh-hans")
             self.users[name] = user
-            await user.send(f"/start {token}")
+            if name == county.NEWCOMER:
+                self.invitation = token
+            else:
+                await user.send(f"/start {token}")
         await self.settle(timeout=60)
-        await self._check_registered()
+        await self._check_registered(but=county.NEWCOMER)
 
     async def _emulator_busy(self) -> str | None:
         """What the emulator still waits for from the bot (None: nothing)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.demo.county import NEWCOMER
 from bot.demo.rendering import Transcript
 from bot.demo.session import COUNTY_GROUP, DemoWorld
 from bot.demo.terminal import Terminal
@@ -35,9 +36,21 @@ def _step(line: str, *expect: tuple[str, str] | Expect) -> Step:
     return Step(line, tuple(e if isinstance(e, Expect) else Expect(*e) for e in expect))
 
 
+# The newcomer's invitation token, known only once the demo has issued it.
+INVITE = "{invite}"
+
 CHAPTERS: list[tuple[str, list[Step]]] = [
     (
-        "一、请假：一句话申请，乡镇党委回复“同意”即批准  Leave in one line, approved by a reply",
+        "一、注册：新队员打开邀请链接就登记好了  A newcomer registers through the invitation link",
+        [
+            _step(f"/as {NEWCOMER}"),
+            _step("/mine", (NEWCOMER, "请向县驻村办索取邀请链接")),
+            _step(f"/start {INVITE}", (NEWCOMER, "您已登记为")),
+            _step("/mine", (NEWCOMER, "黄金凤")),
+        ],
+    ),
+    (
+        "二、请假：一句话申请，乡镇党委回复“同意”即批准  Leave in one line, approved by a reply",
         [
             _step("/as 王芳"),
             _step("/leave 11-25 11-27 事假 孩子学校开家长会", ("王芳", "事假")),
@@ -47,7 +60,7 @@ CHAPTERS: list[tuple[str, list[Step]]] = [
         ],
     ),
     (
-        "二、走访：户主名字打错了，点一下就记上  A visit with a typo in the name",
+        "三、走访：户主名字打错了，点一下就记上  A visit with a typo in the name",
         [
             _step("/as 王芳"),
             _step("/visit 张伟民 入户 老人血压偏高，已联系村医上门", ("王芳", "是指哪一户")),
@@ -56,7 +69,7 @@ CHAPTERS: list[tuple[str, list[Step]]] = [
         ],
     ),
     (
-        "三、抽查：乡镇党委抽查在岗，干部发送位置回复  A spot check answered with a location",
+        "四、抽查：乡镇党委抽查在岗，干部发送位置回复  A spot check answered with a location",
         [
             _step("/as 乡镇党委@江口镇"),
             _step("/spotcheck 王芳", ("刘洋", "王芳"), ("王芳", "抽查")),
@@ -65,7 +78,7 @@ CHAPTERS: list[tuple[str, list[Step]]] = [
         ],
     ),
     (
-        "四、月底：县里的每月调度和乡镇的考勤表  Month end: the dispatch check and the sheet",
+        "五、月底：县里的每月调度和乡镇的考勤表  Month end: the dispatch check and the sheet",
         [
             _step("/as 县驻村办"),
             _step("/group /bind county", (COUNTY_GROUP, "赣县区")),
@@ -113,7 +126,7 @@ async def _play(world: DemoWorld, terminal: Terminal, transcript: Transcript) ->
         transcript.heading(title)
         for step in steps:
             mark = len(world.sandbox.calls)
-            await terminal.execute(step.line)
+            await terminal.execute(step.line.replace(INVITE, world.invitation or ""))
             for expect in step.expect:
                 if not await _arrived(world, mark, _chat_id(world, expect.chat), expect):
                     what = "a document" if expect.document else "a message"

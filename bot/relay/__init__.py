@@ -2,10 +2,10 @@
 importance either at least once (cards, decisions, reminders) or at most once.
 
 Every message to someone other than the current sender is an outbox row written in the
-same transaction as its cause (DESIGN.md, data flow 2). The relay (:mod:`bot.relay.loop`)
-claims due rows under a lease, paces them, renders each and hands it to its messenger's
-sender (:mod:`bot.relay.outcomes`; Telegram's is :mod:`bot.telegram.sender`, which says
-which of Telegram's answers is which outcome). What each outcome means for the row:
+same transaction as its cause (docs/architecture.md, "How a notice flows"). The relay
+(:mod:`bot.relay.loop`) claims due rows under a lease, paces them, renders each and hands it
+to its messenger's sender (:mod:`bot.relay.outcomes`; Telegram's is :mod:`bot.telegram.sender`,
+which says which of Telegram's answers is which outcome). What each outcome means for the row:
 
 ====================================  ===================================================
 what happened                         what becomes of the row

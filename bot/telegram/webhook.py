@@ -9,9 +9,10 @@ What it serves:
 - ``POST <path of ZHUCUN_WEBHOOK_URL>`` (or ``ZHUCUN_WEBHOOK_PATH``): an update. The
   ``X-Telegram-Bot-Api-Secret-Token`` header must equal ``ZHUCUN_WEBHOOK_SECRET``
   (compared in constant time): else 401 and nothing is looked at. The answer goes back only
-  after the update was handled and committed (``handle_in_background=False``, DESIGN.md data
-  flow 1); a reply the handler returns rides in the answer's body as JSON, which Telegram
-  executes. A server still preparing answers 503, and Telegram delivers again later.
+  after the update was handled and committed (``handle_in_background=False``;
+  docs/architecture.md, "How an update flows"); a reply the handler returns rides in the
+  answer's body as JSON, which Telegram executes. A server still preparing answers 503, and
+  Telegram delivers again later.
 - ``GET /healthz``: 200 ``ok`` when ``SELECT 1`` answers within two seconds, else 503.
 - ``GET /metrics``: the Prometheus text format (:mod:`bot.metrics`): updates handled and
   failed, webhook posts refused, and the outbox backlog read from the database.

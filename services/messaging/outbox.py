@@ -1,4 +1,5 @@
-"""The outbox: messages to people other than the current sender (DESIGN.md, data flow 2).
+"""The outbox: messages to people other than the current sender (docs/architecture.md,
+"How a notice flows").
 
 A service that causes a message calls ``enqueue`` in the same transaction as the change, so
 the message exists exactly when the change does. The dedup key makes a second enqueue of

@@ -1,8 +1,8 @@
 """Every sweep the scheduler runs, by name, and ``run_all``: one tick's worth of work.
 
-The schedule is the database (DESIGN.md, data flow 3): a sweep asks "what is due now?" of
-the data and enqueues outbox rows under dedup keys, so run twice, late, after downtime or by
-two processes it sends each message once. The scheduler (``scheduler/``) and
+The schedule is the database (docs/architecture.md, "How a reminder flows"): a sweep asks
+"what is due now?" of the data and enqueues outbox rows under dedup keys, so run twice, late,
+after downtime or by two processes it sends each message once. The scheduler (``scheduler/``) and
 ``zhucun tick --at`` only call ``run_all``; nothing here knows of either.
 
 A sweep is ``async def sweep(session, pack, calendar, now, zone) -> int`` (how many things

@@ -1,4 +1,4 @@
-"""The supervision calendar's reminders (POLICY_RULES.md, "Supervision calendar"):
+"""The supervision calendar's reminders (docs/rules.md, "Supervision calendar"):
 
 - the meeting of first secretaries and team leaders (central-2017 四(二) quarterly; ganzhou
   Art.14 half-yearly; the pack's ``calendar.leader_meeting``): at the start of each period the

@@ -26,8 +26,11 @@ from sandbox.telegram.emulator import BotApiSandbox
 CLI = [sys.executable, "-m", "bot.cli"]
 
 
-async def _demo(tmp_path: Path, *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+async def _demo(
+    tmp_path: Path, *args: str, stdin: bytes = b"", env_extra: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHUCUN_")}
+    env |= env_extra or {}
     env.pop("NO_COLOR", None)
     proc = await asyncio.create_subprocess_exec(
         *CLI,
@@ -52,6 +55,11 @@ async def test_the_tour_plays_the_whole_story(tmp_path: Path) -> None:
     code, out, err = await _demo(tmp_path, "--script", "tour")
     assert code == 0, out[-3000:] + err
     assert err == ""
+    assert "政策包 policy pack: ganzhou-2021" in out  # the default pack
+    # The newcomer is refused, opens the invitation link, and is registered.
+    assert "35 人已通过邀请链接注册" in out and f"{county.NEWCOMER}尚未注册" in out
+    assert f"{county.NEWCOMER} › /start " in out and "钟敏，您好！您已登记为" in out
+    assert "1. 黄金凤（JK1-07）" in out  # and at once sees their paired households
     assert "/leave 11-25 11-27 事假" in out and "请假申请" in out
     assert "刘洋 › /reply 同意" in out and "已获批准" in out
     assert "“张伟民”是指哪一户？" in out and "已保存走访：张伟明" in out
@@ -67,9 +75,17 @@ async def test_the_tour_plays_the_whole_story(tmp_path: Path) -> None:
 
 
 async def test_the_terminal_chat_reads_piped_lines(tmp_path: Path) -> None:
-    lines = "/who\n/as 乡镇党委\n/pending\n/as 王芳\n/loc\n7\n/as 村党组织\n/quit\n"
-    code, out, err = await _demo(tmp_path, stdin=lines.encode())
+    lines = (
+        "/who\n/as 乡镇党委\n/pending\n/as 王芳\n/loc\n7\n"
+        "/leave 11-25 11-26 事假 家中有事\n/as 村党组织\n/quit\n"
+    )
+    # The deployment's pack is the demo's: the same county under guangdong-2016, where the
+    # village party organisation grants two days (ganzhou-2021: the township).
+    policy = {"ZHUCUN_POLICY": "guangdong-2016"}
+    code, out, err = await _demo(tmp_path, stdin=lines.encode(), env_extra=policy)
     assert code == 0, out[-3000:] + err
+    assert "政策包 policy pack: guangdong-2016" in out
+    assert "将送：村党组织（钟国华）审批" in out
     assert "江口镇下寨村: ▶王芳" in out  # /who marks who you are
     assert "当前身份 now playing: 刘洋（乡镇党委 · 江口镇）" in out
     assert "刘洋 › /pending" in out and "驻村助手 → 刘洋" in out
@@ -81,10 +97,20 @@ async def test_the_terminal_chat_reads_piped_lines(tmp_path: Path) -> None:
 
 async def test_the_dingtalk_demo_is_the_same_county_on_dingtalk(tmp_path: Path) -> None:
     lines = "/as 王芳\n/help\n/leave 11-25 11-27 事假 家长会\n1\n/loc\n/quit\n"
-    code, out, err = await _demo(tmp_path, "--channel", "dingtalk", stdin=lines.encode())
+    # --policy wins over ZHUCUN_POLICY; qinghai-2018 borrows ganzhou's tiers (3 days: township).
+    code, out, err = await _demo(
+        tmp_path,
+        "--channel",
+        "dingtalk",
+        "--policy",
+        "qinghai-2018",
+        stdin=lines.encode(),
+        env_extra={"ZHUCUN_POLICY": "guangdong-2016"},
+    )
     assert code == 0, out[-3000:] + err
     assert err == ""
-    assert "已在钉钉向机器人发送“绑定 邀请码”注册" in out
+    assert "政策包 policy pack: qinghai-2018" in out
+    assert "36 人已在钉钉向机器人发送“绑定 邀请码”注册" in out  # the newcomer included
     assert "【钉钉】王芳 ← 驻村助手" in out
     assert "/leave — 请假" in out  # the reply to /help
     assert "[1 提交] [2 取消]" in out and "**" not in out
@@ -112,6 +138,7 @@ def test_the_demo_county_is_the_roster_the_template_describes() -> None:
     posts = {r["岗位"] for r in rows["审批人"]}
     assert posts == set(county.POSTS)
     assert sum(len(steps) for _, steps in CHAPTERS) >= 10
+    assert county.NEWCOMER in [name for name, *_ in county.TEAMS["下寨村"]]
 
 
 def test_as_finds_people_and_posts_and_when_reads_times() -> None:
@@ -136,6 +163,16 @@ def test_as_finds_people_and_posts_and_when_reads_times() -> None:
     assert terminal.when("+1d12h").hour == 21
     assert f"{terminal.when('2026-12-01'):%Y-%m-%d %H:%M %Z}" == "2026-12-01 09:00 CST"
     assert terminal.when("2026-12-01T08:30").utcoffset() is not None
+
+
+@pytest.mark.parametrize(("flag", "env"), [("nope", "ganzhou-2021"), (None, "nope")])
+async def test_an_unknown_pack_is_refused_before_the_demo_starts(
+    tmp_path: Path, flag: str | None, env: str
+) -> None:
+    settings = Settings(_env_file=None, policy=env)  # type: ignore[call-arg]
+    with pytest.raises(CliError, match=r"unknown policy 'nope' \(known: .*guangdong-2016"):
+        await run_demo(AppContext(settings), None, db=tmp_path / "d.db", policy=flag)
+    assert not (tmp_path / "d.db").exists()
 
 
 async def test_the_demo_never_deletes_the_deployments_database(tmp_path: Path) -> None:

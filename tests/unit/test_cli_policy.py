@@ -45,6 +45,12 @@ def test_policy_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "乡镇党委 township party committee" in out
     assert "at least 20 days a month" in out
     assert "replacement required" in out
+    # The document as a reader finds it, not as a file of ours.
+    assert (
+        "《赣州市驻村第一书记和工作队选派管理办法（试行）》" in out
+        and "赣市办字〔2021〕19号" in out
+    )
+    assert ".txt" not in out
 
 
 def test_policy_show_json(capsys: pytest.CaptureFixture[str]) -> None:

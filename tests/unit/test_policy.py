@@ -24,8 +24,8 @@ OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 GROUP = ApproverKind.COUNTY_LEADING_GROUP
 ORG = ApproverKind.COUNTY_ORG_DEPT
 
-# ganzhou-2021 Art.17, borrowed by central-2017 and qinghai-2018 (POLICY_RULES: "use ganzhou
-# tiers as the default pack values").
+# ganzhou-2021 Art.17, borrowed by central-2017 and qinghai-2018 (docs/rules.md: "the
+# ganzhou-2021 tiers are their default").
 GANZHOU_TIERS = [
     (1, T, False, "Art.17 3天（含）以内 乡镇党委"),
     (3, T, False, "Art.17 3天（含）以内 乡镇党委"),
@@ -37,11 +37,11 @@ GANZHOU_TIERS = [
     (60, GROUP, True, "Art.17 15天（含）以上 安排人员接替"),
 ]
 ROUTES = [
-    ("guangdong-2016", 1, V, False, "000 五.1 请假2天以下 村党组织同意"),
-    ("guangdong-2016", 2, V, False, "000 五.1 请假2天以下 村党组织同意"),
-    ("guangdong-2016", 3, T, False, "000 五.1 请假3天以下 乡镇党委 (以下 includes 3)"),
-    ("guangdong-2016", 4, ORG, False, "000 五.1 请假3天以上 县组织部门"),
-    ("guangdong-2016", 30, ORG, False, "000 五.1 请假3天以上 县组织部门"),
+    ("guangdong-2016", 1, V, False, "选派意见 五.1 请假2天以下 村党组织同意"),
+    ("guangdong-2016", 2, V, False, "选派意见 五.1 请假2天以下 村党组织同意"),
+    ("guangdong-2016", 3, T, False, "选派意见 五.1 请假3天以下 乡镇党委 (以下 includes 3)"),
+    ("guangdong-2016", 4, ORG, False, "选派意见 五.1 请假3天以上 县组织部门"),
+    ("guangdong-2016", 30, ORG, False, "选派意见 五.1 请假3天以上 县组织部门"),
     *[
         (pack, *row)
         for pack in ("ganzhou-2021", "central-2017", "qinghai-2018")
@@ -111,12 +111,12 @@ VALUES: list[tuple[str, str, Any, str]] = [
     ("ganzhou-2021", "team.min_members", 3, "Art.7"),
     ("central-2017", "team.min_members", 3, "二(二)"),
     ("ganzhou-2021", "team.min_party_years", 1, "Art.6"),
-    ("guangdong-2016", "team.max_age", 45, "000 一.2"),
-    ("guangdong-2016", "team.term_years", 3, "000 三.2"),
+    ("guangdong-2016", "team.max_age", 45, "选派意见 一.2"),
+    ("guangdong-2016", "team.term_years", 3, "选派意见 三.2"),
     ("ganzhou-2021", "team.term_years", 2, "Art.18"),
     ("central-2017", "team.term_years", 2, "二(二)"),
     ("qinghai-2018", "team.term_end_date", date(2020, 12, 31), "item 1"),
-    ("ganzhou-2021", "leave.day_count", "calendar", "POLICY_RULES"),
+    ("ganzhou-2021", "leave.day_count", "calendar", "project reading"),
     ("ganzhou-2021", "leave.emergency_completion_days", 2, "Art.17 及时补办"),
     ("ganzhou-2021", "leave.reminder_hours", 24, "project"),
     ("ganzhou-2021", "leave.escalation_hours", 48, "project"),
@@ -135,7 +135,7 @@ VALUES: list[tuple[str, str, Any, str]] = [
     ("qinghai-2018", "presence.allowance_classes", [DayClass.IN_VILLAGE], "item 5 实际考勤天数"),
     ("ganzhou-2021", "visits.min_per_quarter", 1, "Art.12"),
     ("ganzhou-2021", "visits.households_per_cadre", 2, "Art.11"),
-    ("guangdong-2016", "visits.households_per_cadre", 1, "002 二(四)2"),
+    ("guangdong-2016", "visits.households_per_cadre", 1, "党建意见 二(四)2"),
     ("ganzhou-2021", "visits.reminders.first_weeks_before_quarter_end", 4, "project"),
     ("ganzhou-2021", "visits.reminders.every_days_last_week", 2, "project"),
     ("ganzhou-2021", "money.allowance_per_day", Decimal("100"), "Art.27(二)"),
@@ -149,7 +149,7 @@ VALUES: list[tuple[str, str, Any, str]] = [
     ("ganzhou-2021", "recall.recall_at_confirmed_absences", 2, "Art.21"),
     ("qinghai-2018", "recall.no_award_at_confirmed_absences", 1, "item 4"),
     ("qinghai-2018", "recall.no_promotion_years_after_recall", 2, "item 6"),
-    ("guangdong-2016", "training.min_days_per_year", 3, "000 四.2"),
+    ("guangdong-2016", "training.min_days_per_year", 3, "选派意见 四.2"),
     ("ganzhou-2021", "training.county_training_per_term", 1, "Art.28"),
     ("ganzhou-2021", "calendar.dispatch_check", "monthly", "Art.14"),
     ("ganzhou-2021", "calendar.leader_meeting", "half_year", "Art.14"),
@@ -185,6 +185,41 @@ def test_shipped_packs() -> None:
         assert set(pack.based_on) <= set(PACKS), pack.id
         assert all(tier.source for tier in pack.leave.tiers), pack.id
         assert pack.leave.official_business_kinds == ["business", "meeting", "training"]
+
+
+# (pack, the document's title, issuer, number, date): what a reader needs to find the original.
+CITED = [
+    ("ganzhou-2021", "赣州市驻村第一书记和工作队选派管理办法（试行）", "赣州市人民政府办公室",
+     "赣市办字〔2021〕19号", "2021"),
+    ("central-2017", "关于加强贫困村驻村工作队选派管理工作的指导意见", "中共中央办公厅", None,
+     "2017-12"),
+    ("qinghai-2018", "关于进一步加强第一书记和驻村工作队帮扶力量的十项措施", "青海省财政厅",
+     "青组字〔2018〕231号", "2018"),
+    ("guangdong-2016", "关于抓好党建促精准扶贫精准脱贫三年攻坚的指导意见", "中共广东省委组织部",
+     None, "2016-08-09"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("pack_id", "title", "issuer", "number", "issued"), CITED)
+def test_documents_are_cited_as_a_reader_finds_them(
+    pack_id: str, title: str, issuer: str, number: str | None, issued: str
+) -> None:
+    [document] = [d for d in load_pack(pack_id).documents if d.title == title]
+    assert issuer in document.issuer
+    assert (document.number, document.date) == (number, issued)
+    assert f"《{title}》" in document.citation() and issued in document.citation()
+
+
+def test_a_pack_of_several_documents_says_which_one_each_source_cites() -> None:
+    pack = load_pack("guangdong-2016")
+    shorts = [d.short for d in pack.documents]
+    assert shorts == ["选派意见", "党建意见"]
+    # An article of its own documents, a borrowed value, or a reading of the project's.
+    prefixes = (*shorts, *PACKS, "default from", "local default", "project")
+    sections = [getattr(pack, name) for name in type(pack).model_fields]
+    sources = [s for section in sections for s in getattr(section, "sources", {}).values()]
+    sources += [tier.source for tier in pack.leave.tiers]
+    assert sources and all(s.startswith(prefixes) for s in sources), sources
 
 
 def test_load_pack_unknown_and_cached() -> None:
@@ -295,6 +330,15 @@ BROKEN = [
         "schedule.sources.send_hour: no field",
     ),
     ("bad TOML", "[presence]", "[presence", "not valid TOML"),
+    ("no documents", "[[documents]]\n", "[nothing]\n", "documents: required field"),
+    ("document without issuer", 'issuer = "中共赣州市委办公室', 'by = "x', "documents[0].issuer"),
+    ("document's date", 'date = "2021"', 'date = "in 2021"', "documents[0].date"),
+    (
+        "two documents told apart",
+        "[[documents]]\n",
+        '[[documents]]\ntitle = "x"\nissuer = "y"\ndate = "2020"\n\n[[documents]]\n',
+        "documents[0].short: needed when a pack cites several documents",
+    ),
 ]
 
 
@@ -322,6 +366,12 @@ def test_pack_id_must_match_file_name(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyPackError, match=r"nope\.toml: cannot be read"):
         load_pack_file(tmp_path / "nope.toml")
+
+
+def test_a_document_dated_as_toml_writes_a_date(tmp_path: Path) -> None:
+    path = tmp_path / "ganzhou-2021.toml"
+    path.write_text(GANZHOU.replace('date = "2021"', "date = 2021-03-01", 1), encoding="utf-8")
+    assert load_pack_file(path).documents[0].date == "2021-03-01"
 
 
 def test_pack_file_round_trip(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """The machine-readable Bot API spec: trimming it and loading it.
 
-The full machine-readable spec (``api.json``) is large and lives outside the repository, so a
-trimmed copy is vendored beside this module as ``botapi_spec.json``.  Regenerate it with::
+The full machine-readable spec (``api.json``, some 900 KB of prose) is not kept: the trimmed
+copy beside this module, ``botapi_spec.json``, is the project's spec, and its first keys note
+the Bot API version and release date it was trimmed from.  For a new Bot API version, get the
+new ``api.json`` and regenerate it with::
 
     python -m sandbox.telegram.spec /path/to/api.json
 
