@@ -24,6 +24,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sys
 import time
 from collections import Counter
@@ -46,6 +47,13 @@ from sandbox.telegram.errors import SandboxTimeout
 from sandbox.telegram.users import FakeUser
 
 NOTHING_SAVED = "没有保存"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -57,6 +65,7 @@ class ChaosPlan:
     kills: int = 3
     fault_rate: float = 0.0  # share of sends, edits and press answers that fail or stall
     seed: int = 7
+    replicas: int = 0  # 0: one process polling; n: n webhook replicas and a worker
     wait: float = 45.0  # how long a person waits for an answer before calling it lost
 
 
@@ -71,6 +80,7 @@ class ChaosReport:
     given_up: Counter[str] = field(default_factory=Counter)
     replies_twice: int = 0
     cards_twice: int = 0
+    webhook_answers: int = 0  # calls that rode in a webhook's answer (replicas at work)
     violations: list[str] = field(default_factory=list)
     unanswered_presses: int = 0
     seconds: float = 0.0
@@ -89,14 +99,16 @@ class ChaosReport:
 class BotProcess:
     """``zhucun run`` as a process of its own: started, SIGKILLed, started again."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, log: Path) -> None:
-        self.env, self.cwd, self.log = env, cwd, log
+    def __init__(
+        self, env: dict[str, str], cwd: Path, log: Path, args: tuple[str, ...] = ()
+    ) -> None:
+        self.env, self.cwd, self.log, self.args = env, cwd, log, args
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run",
+                sys.executable, "-m", "bot.cli", "run", *self.args,
                 env=self.env, cwd=self.cwd, stdout=out, stderr=out,
             )  # fmt: skip
 
@@ -132,22 +144,30 @@ class Chaos:
         self.done = asyncio.Event()
         self.cards: list[tuple[FakeUser, str, str]] = []  # (approver, leave number, tag)
         self.faults: Any = None
+        self.front: Any = None  # the replicas' load balancer (an aiohttp AppRunner)
 
     async def run(self) -> ChaosReport:
         started = time.monotonic()
         await self.sandbox.start()
         try:
             await self._world()
-            bot = BotProcess(self._env(), self.plan.workdir, self.plan.workdir / "bot.log")
-            await bot.start()
-            killer = asyncio.create_task(self._killer(bot))
+            bots = await self._processes()
+            for bot in bots:
+                await bot.start()
+            # Kills go to the bots in turn (with replicas, never to the worker: a replica is
+            # what a deployment runs several of).
+            victims = bots[:-1] if self.plan.replicas else bots
+            killer = asyncio.create_task(self._killer(victims))
             try:
                 await asyncio.gather(*(self._cadre(w, n) for n, w in enumerate(self.cadres)))
             finally:
                 self.done.set()
                 await killer
             await self._settle()
-            await bot.stop()
+            for bot in bots:
+                await bot.stop()
+            if self.front is not None:
+                await self.front.cleanup()
             await self._check()
             self.report.faults = self.faults.count if self.faults is not None else 0
         finally:
@@ -215,9 +235,63 @@ class Chaos:
                 seed=self.plan.seed,
             )
 
-    async def _killer(self, bot: BotProcess) -> None:
-        """Kills spread over the run at random moments, each followed by a restart."""
-        for _ in range(self.plan.kills):
+    async def _processes(self) -> list[BotProcess]:
+        """One ``zhucun run`` polling; or webhook replicas (``--role bot``) behind a
+        round-robin front, and a ``--role worker`` that ticks and sends the outbox."""
+        work, env = self.plan.workdir, self._env()
+        if not self.plan.replicas:
+            return [BotProcess(env, work, work / "bot.log")]
+        ports = [_free_port() for _ in range(self.plan.replicas)]
+        front = await self._front(ports)
+        env["ZHUCUN_WEBHOOK_URL"] = front + "/telegram/webhook"
+        env["ZHUCUN_WEBHOOK_SECRET"] = "chaos-secret"
+        env["ZHUCUN_WEBHOOK_HOST"] = "127.0.0.1"
+        replicas = []
+        for n, port in enumerate(ports):
+            own = {**env, "ZHUCUN_WEBHOOK_PORT": str(port)}
+            replicas.append(BotProcess(own, work, work / f"bot{n}.log", ("--role", "bot")))
+        return [*replicas, BotProcess(env, work, work / "worker.log", ("--role", "worker"))]
+
+    async def _front(self, ports: list[int]) -> str:
+        """What a load balancer does: each push to the next replica that answers."""
+        from aiohttp import ClientError, ClientSession, web
+
+        turn = [0]
+        client = ClientSession()
+
+        async def forward(request: web.Request) -> web.StreamResponse:
+            body = await request.read()
+            for step in range(len(ports)):
+                port = ports[(turn[0] + step) % len(ports)]
+                try:
+                    async with client.post(
+                        f"http://127.0.0.1:{port}{request.path}", data=body,
+                        headers={k: v for k, v in request.headers.items()
+                                 if k.lower() in ("content-type", SECRET_HEADER.lower())},
+                    ) as resp:  # fmt: skip
+                        turn[0] += 1
+                        return web.Response(
+                            status=resp.status, body=await resp.read(),
+                            content_type=resp.content_type,
+                        )  # fmt: skip
+                except ClientError:
+                    continue
+            return web.Response(status=502)
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", forward)
+        app.on_cleanup.append(lambda _: client.close())
+        self.front = web.AppRunner(app)
+        await self.front.setup()
+        port = _free_port()
+        await web.TCPSite(self.front, "127.0.0.1", port).start()
+        return f"http://127.0.0.1:{port}"
+
+    async def _killer(self, bots: list[BotProcess]) -> None:
+        """Kills spread over the run at random moments, each followed by a restart; with
+        several bots, each in turn."""
+        for n in range(self.plan.kills):
+            bot = bots[n % len(bots)]
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.done.wait(), self.rng.uniform(2.0, 6.0))
             if self.done.is_set():
@@ -332,6 +406,7 @@ class Chaos:
             if any(NOTHING_SAVED in t for t in texts):
                 report.misled.append(name)
             report.replies_twice += sum(1 for t in Counter(texts).values() if t > 1)
+        report.webhook_answers = sum(1 for c in self.sandbox.calls if c.via == "webhook")
         report.violations = list(self.sandbox.violations)
         # A press whose answer the emulator failed on purpose was answered as far as the
         # bot could: Telegram stops the spinner by itself.

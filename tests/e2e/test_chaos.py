@@ -45,3 +45,16 @@ async def test_a_fifth_of_the_calls_failing_loses_and_misleads_nobody(
     report = await run_chaos(plan)
     assert report.faults > 0
     _assert_clean(report)
+
+
+@pytest.mark.postgresql_only
+async def test_two_webhook_replicas_killed_in_turn_lose_and_double_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Two ``--role bot`` replicas in webhook mode behind a round-robin front, and a
+    worker sending the outbox, on PostgreSQL: each replica SIGKILLed in turn mid-run."""
+    plan = ChaosPlan(database_url, tmp_path, cadres=4, rounds=2, kills=4, seed=3, replicas=2)
+    report = await run_chaos(plan)
+    assert report.kills == 4
+    assert report.webhook_answers > 0  # the replicas answered through the webhook
+    _assert_clean(report)
