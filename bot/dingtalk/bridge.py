@@ -120,7 +120,8 @@ class DingTalkBridge:
         await self._run(event, None, delivery=f"card:{frame_id}")
 
     async def _run(self, event: Incoming, frame: Frame | None, delivery: str | None) -> None:
-        allowed, warn = self.flood.check(CHANNEL, event.user_id)
+        sent = frame.sent_at if frame is not None else None
+        allowed, warn = self.flood.check(CHANNEL, event.user_id, sent)
         if not allowed:
             # Before any database work; told once per flood, in private.
             log.info("DingTalk frame dropped: its sender floods")

@@ -32,6 +32,7 @@ class Frame:
     webhook_expires_ms: int
     voice: str | None = None  # recognised speech ("" when DingTalk heard nothing)
     voice_message: bool = False
+    sent_at: float | None = None  # createAt: when the person sent it (seconds, epoch)
 
 
 def command_of(text: str, commands: frozenset[str]) -> tuple[str | None, str]:
@@ -102,8 +103,16 @@ def from_message(data: dict[str, Any], commands: frozenset[str]) -> tuple[Incomi
         webhook_expires_ms=int(data.get("sessionWebhookExpiredTime") or 0),
         voice=voice,
         voice_message=kind == "audio",
+        sent_at=_seconds(data.get("createAt")),
     )
     return incoming, frame
+
+
+def _seconds(millis: object) -> float | None:
+    try:
+        return int(str(millis)) / 1000 if millis is not None else None
+    except ValueError:  # a frame from outside: no timestamp rather than a failure
+        return None
 
 
 def from_card(data: dict[str, Any]) -> Incoming | None:

@@ -115,7 +115,9 @@ class FloodMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or user.is_bot:
             return await handler(event, data)
-        allowed, warn = self.gate.check(TELEGRAM, str(user.id))
+        message = getattr(event, "message", None) or getattr(event, "edited_message", None)
+        sent = message.date.timestamp() if message is not None else None
+        allowed, warn = self.gate.check(TELEGRAM, str(user.id), sent)
         if allowed:
             return await handler(event, data)
         log.info("update %s dropped: its sender floods", getattr(event, "update_id", "?"))

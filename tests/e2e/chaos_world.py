@@ -48,6 +48,7 @@ from sandbox.telegram.users import FakeUser
 
 NOTHING_SAVED = "没有保存"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+LATE = "（补发）"
 
 
 def _free_port() -> int:
@@ -344,8 +345,14 @@ class Chaos:
             boss, number = self.users[approver.group(1)], found.group(1)
             await self._answer(boss, 0, f"#{number}", f"leave {tag}: card")
             self.cards.append((boss, number, tag))
+            # A person reads the card before deciding; an approver typing a dozen decisions
+            # a second would be (rightly) slowed down as a flood.
+            await asyncio.sleep(self.rng.uniform(0.5, 3.0))
             said = await self._send(boss, f"同意 #{number}")
-            await self._answer(boss, said, "批准", f"leave {tag}: approver told")
+            told = await self._answer(boss, said, "批准", f"leave {tag}: approver told")
+            if told is None:  # what they were told instead, to tell a fault from a rule
+                heard = [m.text[:80] for m in self.sandbox.sent(boss) if m.message_id > said]
+                self.report.lost.append(f"  (approver heard: {heard[:2]})")
             await self._answer(user, sent_to.message_id, "批准", f"leave {tag}: decision notice")
 
     async def _settle(self) -> None:
@@ -397,15 +404,22 @@ class Chaos:
         for row in left:
             report.given_up[f"{row.template}: {row.last_error[:60]}"] += 1
         for boss, number, tag in self.cards:
-            cards = [m for m in self.sandbox.sent(boss) if f"#{number}" in m.text and m.buttons()]
+            cards = [
+                m.text for m in self.sandbox.sent(boss) if f"#{number}" in m.text and m.buttons()
+            ]
             if not cards:
                 report.lost.append(f"leave {tag}: card")
-            report.cards_twice += len(cards) > 1  # harmless: the second answers 已处理
+            # The same card twice (not a reminder of it): harmless, the second answers 已处理.
+            report.cards_twice += any(n > 1 for n in Counter(cards).values())
         for name, user in self.users.items():
             texts = [m.text for m in self.sandbox.sent(user)]
             if any(NOTHING_SAVED in t for t in texts):
                 report.misled.append(name)
-            report.replies_twice += sum(1 for t in Counter(texts).values() if t > 1)
+            # A late reply (（补发）) whose first send had in fact arrived.
+            seen = set(texts)
+            report.replies_twice += sum(
+                1 for t in texts if t.startswith(LATE) and t[len(LATE) :].lstrip() in seen
+            )
         report.webhook_answers = sum(1 for c in self.sandbox.calls if c.via == "webhook")
         report.violations = list(self.sandbox.violations)
         # A press whose answer the emulator failed on purpose was answered as far as the
