@@ -29,7 +29,7 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -290,18 +290,3 @@ def due_today(folder: Path, now: datetime, zone: ZoneInfo) -> bool:
     """The scheduled backup is due: it is 03:00 or later (local) and none was taken today.
     A machine off at night takes it when the worker next runs."""
     return now.astimezone(zone).hour >= DAILY_HOUR and not backed_up_today(folder, now, zone)
-
-
-def age_text(age: timedelta) -> str:
-    hours = int(age.total_seconds() // 3600)
-    return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
-
-
-def freshness(folder: Path, now: datetime) -> tuple[bool | None, str]:
-    """For the doctor: (True fresh / False stale / None no backup, what was found)."""
-    newest = newest_good(folder)
-    if newest is None:
-        return None, f"备份：还没有备份 no backup yet in {folder}"
-    age = now - newest.taken
-    text = f"备份：最新备份 newest backup {newest.path.name}, {age_text(age)} old"
-    return age < timedelta(days=FRESH_DAYS), text

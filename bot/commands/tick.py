@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
+from locales import N_
 from services.clock import FixedClock
 from services.policy_loading import load_pack
 
@@ -23,7 +25,13 @@ def parse_instant(text: str, ctx: AppContext) -> datetime:
     try:
         at = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise CliError(f"--at {text!r}: expected a date and time such as {EXAMPLE}") from exc
+        raise CliError(
+            t(
+                "--at {text!r}: expected a date and time such as {example}",
+                text=text,
+                example=EXAMPLE,
+            )
+        ) from exc
     return at if at.tzinfo is not None else at.replace(tzinfo=ctx.settings.zone)
 
 
@@ -35,10 +43,17 @@ async def _tick(args: argparse.Namespace, ctx: AppContext) -> int:
     pack = load_pack(ctx.settings.policy)
     counts = await run_all(await ctx.sessions(), pack, clock.now(), ctx.settings.zone)
     local = clock.now().astimezone(ctx.settings.zone)
-    print(f"tick as of {local.isoformat(timespec='minutes')} ({ctx.settings.timezone})")
+    print(
+        t(
+            "tick as of {when} ({zone})",
+            when=local.isoformat(timespec="minutes"),
+            zone=ctx.settings.timezone,
+        )
+    )
     width = max(len(name) for name in counts)
+    failed = t("failed (see the log)")
     for name, count in counts.items():
-        print(f"{name:<{width}}  {'failed (see the log)' if count == FAILED else count}")
+        print(f"{name:<{width}}  {failed if count == FAILED else count}")
     return 1 if FAILED in counts.values() else 0
 
 
@@ -47,12 +62,17 @@ def register(sub: Subparsers) -> None:
         sub,
         "tick",
         _tick,
-        "run every scheduled sweep once (reminders, escalations, sheets, the dispatch "
-        "check) and print what each did; messages are queued for the running bot to send",
+        N_(
+            "run every scheduled sweep once (reminders, escalations, sheets, the dispatch "
+            "check) and print what each did; messages are queued for the running bot to send"
+        ),
     )
     parser.add_argument(
         "--at",
         metavar="WHEN",
-        help=f"as of this instant, e.g. {EXAMPLE} (no offset: the deployment's time zone); "
-        "default: now",
+        help=t(
+            "as of this instant, e.g. {example} (no offset: the deployment's time zone); "
+            "default: now",
+            example=EXAMPLE,
+        ),
     )

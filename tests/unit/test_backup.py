@@ -154,7 +154,7 @@ def test_a_bad_file_is_refused_and_nothing_changes(
 
     code, out, err = _run(capsys, "restore", str(bad), "--yes")
     assert code != 0 and out == ""
-    assert len(err.strip().splitlines()) == 1 and "nothing was changed" in err
+    assert len(err.strip().splitlines()) == 1 and "未做任何改动" in err
     assert _digest(db) == before
     assert not list(db.parent.glob("zhucun.db.before-restore-*"))
 
@@ -237,7 +237,7 @@ def test_retention_keeps_the_newest_n(db: Path, capsys: pytest.CaptureFixture[st
     for _ in range(4):  # within a second or two: names get -2, -3… and still sort right
         code, out, _ = _run(capsys, "backup", "--keep", "2")
         assert code == 0
-        written.append(out.split("backup written: ")[1].split(" (")[0])
+        written.append(out.split("已备份：")[1].split("（")[0])
     kept = backup.list_backups(folder)
     assert [str(b.path) for b in kept] == written[:-3:-1]  # the last two, newest first
 
@@ -267,19 +267,19 @@ def test_backup_dir_setting_and_to(
 def test_doctor_reports_the_newest_backup(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = _run(capsys, "doctor", "--offline")
     [line] = [line for line in out.splitlines() if "备份" in line]
-    assert line.startswith("warn") and "no backup yet" in line and "zhucun backup" in line
+    assert line.startswith("注意") and "还没有备份" in line and "zhucun backup" in line
 
     assert _run(capsys, "backup")[0] == 0
     _, out, _ = _run(capsys, "doctor", "--offline")
     [line] = [line for line in out.splitlines() if "备份" in line]
-    assert line.startswith("ok") and "newest backup" in line
+    assert line.startswith("正常") and "最新备份" in line
 
     newest = backup.list_backups(db.parent / "backups")[0].path
     old = backup.stamp(datetime.now(UTC) - timedelta(days=3))
     newest.rename(newest.with_name(f"zhucun-{old}.db"))
     _, out, _ = _run(capsys, "doctor", "--offline")
     [line] = [line for line in out.splitlines() if "备份" in line]
-    assert line.startswith("warn") and "3 d" in line
+    assert line.startswith("注意") and "3 天" in line
 
 
 @pytest.mark.parametrize("command", ["backup", "restore"])

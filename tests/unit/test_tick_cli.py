@@ -53,7 +53,7 @@ async def keys(ctx: AppContext) -> list[str]:
 async def test_tick_at_an_instant(database: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
     assert await _main(["tick", "--at", "2026-12-20T09:00+08:00"]) == 0, capsys.readouterr().err
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "tick as of 2026-12-20T09:00+08:00 (Asia/Shanghai)"
+    assert lines[0] == "定时任务，按 2026-12-20T09:00+08:00（Asia/Shanghai）"
     counts = dict(line.split() for line in lines[1:])
     assert list(counts) == [s.name for s in SWEEPS]
     # A Sunday: the visit reminder waits for a working day (the pack's schedule).
