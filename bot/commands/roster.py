@@ -52,8 +52,10 @@ def _min_team_members(ctx: AppContext) -> int:
 
 async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.path)
-    if args.template:
-        return _write_template(path, force=args.force)
+    if args.template and args.example:
+        raise CliError(t("give --template or --example, not both"))
+    if args.template or args.example:
+        return _write_template(path, force=args.force, example=args.example)
     from services.roster.importing.importer import import_roster
 
     now = ctx.clock.now()
@@ -134,11 +136,24 @@ def _confirmer(*, yes: bool) -> Callable[[Departures], bool]:
     return confirm
 
 
-def _write_template(path: Path, *, force: bool) -> int:
+def _write_template(path: Path, *, force: bool, example: bool) -> int:
     if path.exists() and not force:
         raise CliError(t("{path} exists already; add --force to overwrite it", path=path))
     if path.is_dir():
         raise CliError(t("{path} is a folder: give an .xlsx file name", path=path))
+    if example:
+        # The demo county, typed into the template: what a filled-in roster looks like.
+        from bot.demo.county import write_workbook
+
+        write_workbook(path)
+        print(
+            t(
+                "Example written to {path}: the demo county filled in; "
+                "`zhucun import --dry-run {path}` checks it without writing",
+                path=path,
+            )
+        )
+        return 0
     from services.roster.importing.layout import write_template
 
     write_template(path)
@@ -183,7 +198,14 @@ def register(sub: Subparsers) -> None:
     parser.add_argument(
         "--template", action="store_true", help=t("write a blank roster workbook to PATH instead")
     )
-    parser.add_argument("--force", action="store_true", help=t("with --template: overwrite PATH"))
+    parser.add_argument(
+        "--example",
+        action="store_true",
+        help=t("write a filled-in example roster (the demo county) to PATH instead"),
+    )
+    parser.add_argument(
+        "--force", action="store_true", help=t("with --template or --example: overwrite PATH")
+    )
     parser.add_argument(
         "--dry-run", action="store_true", help=t("check and report, but write nothing")
     )

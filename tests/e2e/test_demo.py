@@ -141,5 +141,5 @@ def test_as_finds_people_and_posts_and_when_reads_times() -> None:
 async def test_the_demo_never_deletes_the_deployments_database(tmp_path: Path) -> None:
     real = tmp_path / "zhucun.db"
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{real}")  # type: ignore[call-arg]
-    with pytest.raises(CliError, match="another file"):
+    with pytest.raises(CliError, match="另一个文件"):
         await run_demo(AppContext(settings), None, db=real, out=tmp_path / "out")
