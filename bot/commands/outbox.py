@@ -48,7 +48,7 @@ def _rows(title: str, rows: list[ProblemRow], total: int, zone: ZoneInfo) -> lis
     if not total:
         return []
     shown = t(" (newest {n})", n=len(rows)) if total > len(rows) else ""
-    lines = [f"{title}: {total}{shown}"]
+    lines = [t("{title}: {total}{shown}", title=title, total=total, shown=shown)]
     for r in rows:
         if r.person_id:
             who = t("person {id}", id=r.person_id)
