@@ -1,20 +1,18 @@
 """``zhucun doctor``: is this installation ready to run, and if not, what to do.
 
-Each check gives one line: ok, warn (it runs, but look) or fail (it will not run), what
-was found, and the fix. Framework-free: the checks that ask a messenger (Telegram's getMe
-and getWebhookInfo, DingTalk's access token) live in ``bot/commands/doctor.py``. Nothing
-here changes anything: the database is neither created nor migrated, and no secret is ever
-part of a line.
+Each check gives one line (``checks.py``): ok, warn (it runs, but look) or fail (it will
+not run), what was found, and the fix. Here the configuration and the database; what the
+database holds in ``doctor_records.py``. Framework-free: the checks that ask a messenger
+(Telegram's getMe and getWebhookInfo, DingTalk's access token) live in
+``bot/messenger_checks.py``. Nothing here changes anything: the database is neither
+created nor migrated, and no secret is ever part of a line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,66 +20,19 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from locales import N_, Translator
+from locales import Translator
 from models import migrate
 from models.db import create_engine, session_factory
-from models.enums import OutboxState
-from services.calendar import WorkCalendar, list_overrides
 from services.errors import DomainError
-from services.messaging import outbox_status
+from services.operations.checks import Check, Level, fail, ok, warn
+from services.operations.doctor_records import calendar_checks, outbox_checks
 from services.policy_loading import load_pack
 
 # What aiogram accepts (digits, a colon, no spaces), in the characters BotFather uses.
 TOKEN_SHAPE = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 CONNECT_TIMEOUT = 10.0
-BACKLOG_AGE = timedelta(minutes=15)  # older pending rows mean no relay is sending
-
-
-class Level(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-LEVEL_WORDS = {Level.OK: N_("ok  "), Level.WARN: N_("warn"), Level.FAIL: N_("fail")}
-
-
-@dataclass(frozen=True)
-class Check:
-    level: Level
-    what: str
-    fix: str = ""
-
-    def line(self, t: Translator) -> str:
-        out = f"{t(LEVEL_WORDS[self.level])}  {self.what}"
-        return f"{out}  → {self.fix}" if self.fix else out
-
-
-def ok(what: str) -> Check:
-    return Check(Level.OK, what)
-
-
-def warn(what: str, fix: str) -> Check:
-    return Check(Level.WARN, what, fix)
-
-
-def fail(what: str, fix: str) -> Check:
-    return Check(Level.FAIL, what, fix)
-
-
-def exit_code(checks: Iterable[Check]) -> int:
-    return 1 if any(c.level is Level.FAIL for c in checks) else 0
-
-
-def summary(checks: list[Check], t: Translator) -> str:
-    counts = {level: sum(c.level is level for c in checks) for level in Level}
-    return t(N_(", ")).join(
-        t(N_("{count} {level}"), count=counts[level], level=t(LEVEL_WORDS[level]).strip())
-        for level in Level
-    )
 
 
 # ----------------------------------------------------------------------- configuration
@@ -258,94 +209,6 @@ async def check_database(url: str, t: Translator) -> tuple[list[Check], AsyncEng
             )
         )
     return checks, None
-
-
-def check_calendar(
-    today: date, known: Callable[[int], bool], set_by_hand: dict[int, int], t: Translator
-) -> list[Check]:
-    """``known(year)``: the Chinese calendar has that year's holidays; ``set_by_hand``:
-    overrides per year (``zhucun calendar set``)."""
-    out = []
-    for year in (today.year, today.year + 1):
-        if known(year):
-            out.append(ok(t("calendar: the Chinese calendar knows {year}'s holidays", year=year)))
-            continue
-        days = set_by_hand.get(year, 0)
-        by_hand = t("; {days} day(s) set by hand", days=days) if days else ""
-        out.append(
-            warn(
-                t(
-                    "calendar: no official holidays for {year} (Monday–Friday is assumed{by_hand})",
-                    year=year,
-                    by_hand=by_hand,
-                ),
-                t(
-                    "upgrade chinesecalendar once the State Council publishes them, or set "
-                    "them: zhucun calendar set {year}-01-01 holiday",
-                    year=year,
-                ),
-            )
-        )
-    return out
-
-
-async def calendar_checks(session: AsyncSession, today: date, t: Translator) -> list[Check]:
-    by_year: dict[int, int] = {}
-    for override in await list_overrides(session):
-        by_year[override.day.year] = by_year.get(override.day.year, 0) + 1
-    return check_calendar(today, WorkCalendar().is_known_year, by_year, t)
-
-
-def _age(delta: timedelta, t: Translator) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes >= 60:
-        return t("{hours} h {minutes} min", hours=minutes // 60, minutes=minutes % 60)
-    return t("{minutes} min", minutes=minutes)
-
-
-async def outbox_checks(session: AsyncSession, now: datetime, t: Translator) -> list[Check]:
-    status = await outbox_status.status(session, now, limit=1)
-    pending = status.counts[OutboxState.PENDING]
-    age = status.oldest_pending_age
-    out = []
-    if pending and age is not None and age > BACKLOG_AGE:
-        out.append(
-            warn(
-                t(
-                    "outbox: {pending} message(s) waiting, the oldest for {age}",
-                    pending=pending,
-                    age=_age(age, t),
-                ),
-                t("is `zhucun run` running? `zhucun outbox status` lists them"),
-            )
-        )
-    else:
-        oldest = (
-            t(", the oldest for {age}", age=_age(age, t)) if pending and age is not None else ""
-        )
-        out.append(
-            ok(t("outbox: {pending} message(s) waiting{oldest}", pending=pending, oldest=oldest))
-        )
-    dead = status.counts[OutboxState.DEAD]
-    if dead:
-        out.append(
-            warn(
-                t("outbox: {dead} message(s) could not be delivered (dead)", dead=dead),
-                t("`zhucun outbox status` says why; `zhucun outbox retry --dead` once fixed"),
-            )
-        )
-    uncertain = status.counts[OutboxState.UNCERTAIN]
-    if uncertain:
-        out.append(
-            warn(
-                t(
-                    "outbox: {uncertain} message(s) may or may not have arrived (uncertain)",
-                    uncertain=uncertain,
-                ),
-                t("`zhucun outbox status`; `zhucun outbox retry --uncertain` if they did not"),
-            )
-        )
-    return out
 
 
 async def local_checks(

@@ -23,8 +23,8 @@ from locales import translator
 from sandbox.dingtalk import DingTalkSandbox
 from sandbox.telegram.emulator import BotApiSandbox
 from services.messaging import outbox, outbox_outcomes, outbox_status
-from services.operations import doctor
-from services.operations.doctor import Level
+from services.operations import doctor, doctor_records
+from services.operations.checks import Level
 
 EN = translator("en")
 
@@ -95,7 +95,9 @@ def test_a_malformed_token_fails_without_being_printed(
 
 
 def test_the_calendar_warns_when_next_year_is_missing() -> None:
-    checks = doctor.check_calendar(date(2026, 11, 23), lambda year: year <= 2026, {2027: 3}, EN)
+    checks = doctor_records.check_calendar(
+        date(2026, 11, 23), lambda year: year <= 2026, {2027: 3}, EN
+    )
     assert [c.level for c in checks] == [Level.OK, Level.WARN]
     assert "2027" in checks[1].what and "3 day(s) set by hand" in checks[1].what
     assert "zhucun calendar set 2027-01-01 holiday" in checks[1].fix
@@ -114,16 +116,16 @@ async def test_an_outbox_backlog_and_dead_rows_warn(session: AsyncSession) -> No
             channel="telegram",
         )
     await session.commit()
-    checks = await doctor.outbox_checks(session, now + timedelta(minutes=5), EN)
+    checks = await doctor_records.outbox_checks(session, now + timedelta(minutes=5), EN)
     assert [c.level for c in checks] == [Level.OK]
-    checks = await doctor.outbox_checks(session, now + timedelta(hours=2), EN)
+    checks = await doctor_records.outbox_checks(session, now + timedelta(hours=2), EN)
     assert checks[0].level is Level.WARN and "2 message(s) waiting" in checks[0].what
     status = await outbox_status.status(session, now)
     assert status.counts
     row_id = 1
     await outbox_outcomes.mark_dead(session, row_id, "400 Bad Request: chat not found", now)
     await session.commit()
-    dead = await doctor.outbox_checks(session, now, EN)
+    dead = await doctor_records.outbox_checks(session, now, EN)
     assert any(c.level is Level.WARN and "dead" in c.what for c in dead)
     assert any("zhucun outbox retry --dead" in c.fix for c in dead)
 
