@@ -127,19 +127,57 @@ def _main(argv: list[str]) -> int:
     except CliError as exc:
         return _fail(str(exc), exc.exit_code)
     except DomainError as exc:
-        return _fail(str(exc))
+        return _fail(domain_problem(exc))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("ZHUCUN_DEBUG"):
             raise
+        database = database_problem(exc, settings.database_url)
+        if database is not None:
+            return _fail(database, 1)
+        first = str(exc).splitlines()[0] if str(exc) else ""
         return _fail(
             t(
                 N_("unexpected error: {error} (ZHUCUN_DEBUG=1 shows more)"),
-                error=f"{type(exc).__name__}: {exc}",
+                error=f"{type(exc).__name__}: {first}",
             ),
             1,
         )
+
+
+def domain_problem(exc: DomainError) -> str:
+    """A service's refusal that reached the command line, in words where it is a setting's."""
+    if exc.code == "policy_unknown":
+        return t(
+            N_(
+                "ZHUCUN_POLICY {policy!r} is not a policy pack: use one of {known} "
+                "(zhucun policy list)"
+            ),
+            policy=exc.params.get("policy", ""),
+            known=exc.params.get("known", ""),
+        )
+    return str(exc)
+
+
+def database_problem(exc: Exception, url: str) -> str | None:
+    """One line for a database that cannot be opened (a bad URL, a server that does not
+    answer, a file that cannot be created); None for any other failure."""
+    sqlalchemy = sys.modules.get("sqlalchemy.exc")
+    refused = (ConnectionError, OSError) if url.startswith("postgresql") else ()
+    known = (sqlalchemy.ArgumentError, sqlalchemy.OperationalError) if sqlalchemy else ()
+    # SQLite's folder cannot be made: the error names the file or a folder above it.
+    where = getattr(exc, "filename", None)
+    in_path = isinstance(exc, OSError) and bool(where) and str(where) in url
+    if not (isinstance(exc, (*known, *refused)) or in_path):
+        return None
+    return t(
+        N_(
+            "cannot open the database ({error}): check ZHUCUN_DATABASE_URL; "
+            "`zhucun doctor` checks everything"
+        ),
+        error=type(exc).__name__,
+    )
 
 
 def entry() -> None:

@@ -128,3 +128,34 @@ def test_outbox_retry_of_a_row_that_is_not_there_says_so(
     code, out, err = _run(capsys, "outbox", "retry", str(row))
     assert (code, out) == (1, "")
     assert "消息 #1 的状态是待发，不是失败或不确定" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [("garbage", "ArgumentError"), ("sqlite+aiosqlite:///{here}/a-file/z.db", "FileExistsError")],
+    ids=["not-a-url", "folder-is-a-file"],
+)
+def test_a_database_that_cannot_be_opened_is_one_line(
+    here: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    error: str,
+) -> None:
+    (here / "a-file").write_text("")
+    monkeypatch.setenv("ZHUCUN_DATABASE_URL", url.format(here=here))
+    code, out, err = _run(capsys, "tick")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"zhucun: 打不开数据库（{error}）：请检查 ZHUCUN_DATABASE_URL；`zhucun doctor` 可逐项检查\n"
+    )
+
+
+def test_an_unknown_policy_is_named_not_coded(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZHUCUN_POLICY", "ganzhou-2099")
+    code, out, err = _run(capsys, "tick")
+    assert (code, out) == (2, "")
+    assert err.startswith("zhucun: ZHUCUN_POLICY 'ganzhou-2099' 不是政策包：请用其中之一：")
+    assert "ganzhou-2021" in err and "policy_unknown" not in err and err.count("\n") == 1
