@@ -156,6 +156,9 @@ def test_a_bad_file_is_refused_and_nothing_changes(
     assert code != 0 and out == ""
     assert len(err.strip().splitlines()) == 1 and "未做任何改动" in err
     assert _digest(db) == before
+    if kind == "not-sqlite":  # and in English on request
+        code, out, err = _run(capsys, "--lang", "en", "restore", str(bad), "--yes")
+        assert err == f"zhucun: not an SQLite database: {bad}; nothing was changed\n"
     assert not list(db.parent.glob("zhucun.db.before-restore-*"))
 
 
@@ -195,7 +198,7 @@ def test_restore_refuses_while_the_database_is_open_elsewhere(
     try:
         before = _digest(db)
         code, _, err = _run(capsys, "restore", "--yes")
-        assert code == 2 and "in use" in err and len(err.strip().splitlines()) == 1
+        assert code == 2 and "正被使用" in err and len(err.strip().splitlines()) == 1
         assert _digest(db) == before
     finally:
         running.close()
@@ -332,4 +335,4 @@ def test_an_older_schema_is_restored_with_a_note(
         conn.commit()
     code, out, err = _run(capsys, "restore", str(older), "--yes")
     assert code == 0, err
-    assert "migrated forward" in out and previous in out
+    assert "下次启动时会自动升级" in out and previous in out

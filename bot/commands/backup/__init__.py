@@ -31,7 +31,7 @@ def _database(settings: Settings) -> Path:
     try:
         path = sqlite_file(settings.database_url)
     except BackupError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     if path is None:
         raise CliError(t(POSTGRES))
     return path
@@ -61,7 +61,7 @@ async def _backup(args: argparse.Namespace, ctx: AppContext) -> int:
             files.take_backup, database, folder, ctx.clock.now()
         )
     except files.BackupError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     print(
         t(
             "backup written: {path} ({size}, schema {revision})",
@@ -121,9 +121,10 @@ async def _restore(args: argparse.Namespace, ctx: AppContext) -> int:
         revision = await asyncio.to_thread(files.inspect, source)
         note = files.check_revision(revision, source)
     except files.BackupError as exc:
-        raise CliError(t("{error}; nothing was changed", error=exc)) from exc
+        error = t(exc.message, **exc.params)
+        raise CliError(t("{error}; nothing was changed", error=error)) from exc
     if note:
-        print(note)
+        print(t(note[0], **note[1]))
     when = taken.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
     if not args.yes:
         if not _interactive():
@@ -146,7 +147,7 @@ async def _restore(args: argparse.Namespace, ctx: AppContext) -> int:
     try:
         before = await asyncio.to_thread(files.restore, source, database, ctx.clock.now())
     except files.BackupError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     kept = ""
     if before:
         kept = t("; the previous one is kept as {path} (zhucun restore it to undo)", path=before)
