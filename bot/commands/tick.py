@@ -18,6 +18,22 @@ from services.clock import FixedClock
 from services.policy_loading import load_pack
 
 EXAMPLE = "2026-12-20T09:00+08:00"
+# What each sweep does, beside its name (the name is what the log says).
+SWEEP_WORDS = {
+    "close_out_of_post": N_("requests of cadres no longer in post closed"),
+    "pending_approvals": N_("approvers reminded, requests escalated"),
+    "unreturned": N_("cadres reminded to report back from leave"),
+    "emergency_paperwork": N_("emergency leave paperwork chased"),
+    "expire_checks": N_("unanswered spot checks closed"),
+    "draft_sheets": N_("attendance sheets drafted"),
+    "visit_due": N_("visit reminders"),
+    "monthly_dispatch": N_("monthly dispatch check"),
+    "training": N_("training reminders"),
+    "half_year_reports": N_("half-year work reports chased"),
+    "leader_meeting": N_("leading group meeting reminders"),
+    "unit_duties": N_("dispatching units' duties reminded"),
+    "term_end": N_("term end reminders"),
+}
 
 
 def parse_instant(text: str, ctx: AppContext) -> datetime:
@@ -53,7 +69,9 @@ async def _tick(args: argparse.Namespace, ctx: AppContext) -> int:
     width = max(len(name) for name in counts)
     failed = t("failed (see the log)")
     for name, count in counts.items():
-        print(f"{name:<{width}}  {failed if count == FAILED else count}")
+        said = failed if count == FAILED else str(count)
+        words = t(SWEEP_WORDS[name]) if name in SWEEP_WORDS else ""
+        print(f"{name:<{width}}  {said:<4}  {words}".rstrip())
     return 1 if FAILED in counts.values() else 0
 
 
