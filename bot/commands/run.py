@@ -203,7 +203,7 @@ async def _telegram(
             t(N_("ZHUCUN_BOT_TOKEN is malformed: expected 123456:ABC... from @BotFather"))
         ) from exc
     except WebhookConfigError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     except TelegramUnauthorizedError as exc:
         raise CliError(
             t(N_("Telegram refused ZHUCUN_BOT_TOKEN (401 Unauthorized): check the token"))

@@ -159,3 +159,13 @@ def test_an_unknown_policy_is_named_not_coded(
     assert (code, out) == (2, "")
     assert err.startswith("zhucun: ZHUCUN_POLICY 'ganzhou-2099' 不是政策包：请用其中之一：")
     assert "ganzhou-2021" in err and "policy_unknown" not in err and err.count("\n") == 1
+
+
+def test_a_webhook_without_its_secret_is_one_line_in_the_language(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZHUCUN_BOT_TOKEN", "123456:ABCdef")
+    monkeypatch.setenv("ZHUCUN_WEBHOOK_URL", "https://bot.example.org/tg")
+    code, out, err = _run(capsys, "run")
+    assert (code, out) == (2, "")
+    assert err.startswith("zhucun: 未设置 ZHUCUN_WEBHOOK_SECRET：") and err.count("\n") == 1
