@@ -9,15 +9,22 @@ come from the same catalog (``ARGPARSE_WORDS`` lists them for extraction).
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import Any, NoReturn
 
-from locales import DEFAULT_LANGUAGE, N_, Translator, normalize_language, translator
+from locales import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    N_,
+    Translator,
+    normalize_language,
+    translator,
+)
 
 LANG_OPTION = "--lang"
-LANGUAGES = ("zh", "en")
 _current: Translator | None = None
 
 
@@ -49,8 +56,6 @@ def cli() -> Translator:
     """The translator of the command running; outside one, the environment's language."""
     if _current is not None:
         return _current
-    import os
-
     return translator(from_environment(os.environ))
 
 
