@@ -29,9 +29,11 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from locales import N_
 
 MAGIC = b"SQLite format 3\x00"
 NAME = re.compile(r"^zhucun-(\d{8}T\d{6}Z)(?:-(\d+))?\.db$")
@@ -42,7 +44,13 @@ FRESH_DAYS = 2  # the doctor warns when the newest backup is older
 
 
 class BackupError(Exception):
-    """Why a backup or restore could not be done: one line, Chinese first."""
+    """Why a backup or restore could not be done, in one line: a msgid and its parameters,
+    said in the command line's language by the command (a log line has the English)."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message.format(**params))
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -78,11 +86,13 @@ def sqlite_file(database_url: str) -> Path | None:
     try:
         url = make_url(database_url)
     except ArgumentError as exc:
-        raise BackupError(f"ZHUCUN_DATABASE_URL 无法解析 is not a database URL: {exc}") from exc
+        raise BackupError(
+            N_("ZHUCUN_DATABASE_URL is not a database URL: {error}"), error=exc
+        ) from exc
     if url.get_backend_name() != "sqlite":
         return None
     if url.database in (None, "", ":memory:"):
-        raise BackupError("内存数据库无法备份 an in-memory database cannot be backed up")
+        raise BackupError(N_("an in-memory database cannot be backed up"))
     return Path(url.database)
 
 
@@ -134,15 +144,17 @@ def inspect(path: Path) -> str | None:
     """Check ``path`` is a sound SQLite database; its alembic revision (None if it has
     none). BackupError, one line, if not."""
     if not path.is_file():
-        raise BackupError(f"文件不存在 no such file: {path}")
+        raise BackupError(N_("no such file: {path}"), path=path)
     if not is_sqlite(path):
-        raise BackupError(f"不是 SQLite 数据库 not an SQLite database: {path}")
+        raise BackupError(N_("not an SQLite database: {path}"), path=path)
     try:
         with contextlib.closing(_open(path, "ro")) as conn:
             rows = conn.execute("PRAGMA integrity_check").fetchall()
             if [tuple(r) for r in rows] != [("ok",)]:
                 raise BackupError(
-                    f"数据库已损坏 the database is damaged: {path} (integrity_check: {rows[0][0]})"
+                    N_("the database is damaged: {path} ({reason})"),
+                    path=path,
+                    reason=f"integrity_check: {rows[0][0]}",
                 )
             has_version = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
@@ -152,29 +164,36 @@ def inspect(path: Path) -> str | None:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             return str(row[0]) if row else None
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"数据库已损坏 the database is damaged: {path} ({exc})") from exc
+        raise BackupError(
+            N_("the database is damaged: {path} ({reason})"), path=path, reason=exc
+        ) from exc
 
 
-def check_revision(revision: str | None, path: Path) -> str | None:
-    """A revision this program knows: None when it is the newest, else a note that the
-    database will be migrated forward. BackupError for none or an unknown one."""
+def check_revision(revision: str | None, path: Path) -> tuple[str, dict[str, object]] | None:
+    """A revision this program knows: None when it is the newest, else a note (msgid and
+    parameters) that the database will be migrated forward. BackupError for none or an
+    unknown one."""
     from models import migrate
 
     if revision is None:
-        raise BackupError(f"不是 zhucun 的数据库 no zhucun schema in {path} (no alembic revision)")
+        raise BackupError(N_("no zhucun schema in {path} (no alembic revision)"), path=path)
     head = migrate.head()
     if revision == head:
         return None
     if revision not in migrate.revisions():
         raise BackupError(
-            f"数据库版本 {revision} 本程序不认识 schema {revision} in {path} is unknown to this "
-            "program (written by a newer zhucun?); use that version to restore it"
+            N_(
+                "schema {revision} in {path} is unknown to this program (written by a newer "
+                "zhucun?); use that version to restore it"
+            ),
+            revision=revision,
+            path=path,
         )
-    return (
-        f"注意：备份的数据库版本为 {revision}，本程序为 {head}；下次启动时会自动升级 "
-        f"note: the backup is at schema {revision}, older than {head}; it is migrated forward "
+    note = N_(
+        "note: the backup is at schema {revision}, older than {head}; it is migrated forward "
         "when zhucun next starts"
     )
+    return note, {"revision": revision, "head": head}
 
 
 # ----------------------------------------------------------------------- backing up
@@ -202,7 +221,7 @@ def take_backup(database: Path, folder: Path, now: datetime) -> tuple[Backup, st
     """A consistent copy of ``database`` in ``folder``, checked before it gets its final
     name; the copy and its alembic revision."""
     if not database.is_file():
-        raise BackupError(f"数据库不存在 the database {database} does not exist yet")
+        raise BackupError(N_("the database {path} does not exist yet"), path=database)
     folder.mkdir(parents=True, exist_ok=True)
     final = _final_name(folder, now)
     partial = folder / f".{final.name}.partial"
@@ -216,7 +235,9 @@ def take_backup(database: Path, folder: Path, now: datetime) -> tuple[Backup, st
         _fsync(partial)
         os.replace(partial, final)
     except sqlite3.Error as exc:
-        raise BackupError(f"备份失败 the backup failed: {type(exc).__name__}: {exc}") from exc
+        raise BackupError(
+            N_("the backup failed: {error}"), error=f"{type(exc).__name__}: {exc}"
+        ) from exc
     finally:
         partial.unlink(missing_ok=True)
     match = NAME.match(final.name)
@@ -261,8 +282,11 @@ def restore(source: Path, database: Path, now: datetime) -> Path | None:
                 mode = "busy"
             if str(mode).lower() != "delete":
                 raise BackupError(
-                    f"数据库正被使用 the database {database} is in use: stop zhucun run (and "
-                    "any other program using it) first; nothing was changed"
+                    N_(
+                        "the database {path} is in use: stop zhucun run (and any other "
+                        "program using it) first; nothing was changed"
+                    ),
+                    path=database,
                 )
             if existed:
                 before = database.with_name(f"{database.name}.before-restore-{stamp(now)}")
@@ -272,9 +296,11 @@ def restore(source: Path, database: Path, now: datetime) -> Path | None:
                 src.backup(dst)
             rows = dst.execute("PRAGMA integrity_check").fetchall()
             if [tuple(r) for r in rows] != [("ok",)]:
-                raise BackupError(f"恢复后检查失败 the restored database fails its check: {rows}")
+                raise BackupError(N_("the restored database fails its check: {rows}"), rows=rows)
     except sqlite3.Error as exc:
-        raise BackupError(f"恢复失败 the restore failed: {type(exc).__name__}: {exc}") from exc
+        raise BackupError(
+            N_("the restore failed: {error}"), error=f"{type(exc).__name__}: {exc}"
+        ) from exc
     return before
 
 
@@ -290,18 +316,3 @@ def due_today(folder: Path, now: datetime, zone: ZoneInfo) -> bool:
     """The scheduled backup is due: it is 03:00 or later (local) and none was taken today.
     A machine off at night takes it when the worker next runs."""
     return now.astimezone(zone).hour >= DAILY_HOUR and not backed_up_today(folder, now, zone)
-
-
-def age_text(age: timedelta) -> str:
-    hours = int(age.total_seconds() // 3600)
-    return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
-
-
-def freshness(folder: Path, now: datetime) -> tuple[bool | None, str]:
-    """For the doctor: (True fresh / False stale / None no backup, what was found)."""
-    newest = newest_good(folder)
-    if newest is None:
-        return None, f"备份：还没有备份 no backup yet in {folder}"
-    age = now - newest.taken
-    text = f"备份：最新备份 newest backup {newest.path.name}, {age_text(age)} old"
-    return age < timedelta(days=FRESH_DAYS), text

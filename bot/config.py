@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from locales import N_
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/zhucun.db"
 TELEGRAM_API_URL = "https://api.telegram.org"
 DINGTALK_API_URL = "https://api.dingtalk.com"
@@ -69,14 +71,15 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            # A msgid: the command line shows it in its language (bot/cli.py).
+            raise ValueError(N_("unknown time zone")) from exc
         return value
 
     @field_validator("backup_keep")
     @classmethod
     def _keep_one(cls, value: int) -> int:
         if value < 1:
-            raise ValueError("keep at least 1 backup")
+            raise ValueError(N_("keep at least 1 backup"))
         return value
 
     @field_validator(

@@ -73,6 +73,10 @@ class Translator:
         text = self._catalog.gettext(message)
         return text.format(**params) if params else text
 
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
+        """The translation as it is, for callers that format it themselves (argparse)."""
+        return self._catalog.ngettext(singular, plural, n)
+
     def plural(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         text = self._catalog.ngettext(singular, plural, n)
         return text.format(n=n, **params)
@@ -92,6 +96,14 @@ class Catalogs:
 
     def __iter__(self) -> Iterator[Translator]:
         return iter(self._translators.values())
+
+
+@cache
+def translator(language: str) -> Translator:
+    """One language's translator, its catalog read once per process (the command line
+    needs only the one it speaks)."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return Translator(lang, _load(lang))
 
 
 @cache

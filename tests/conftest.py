@@ -60,6 +60,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("backend", backends, indirect=True, ids=backends)
 
 
+@pytest.fixture(autouse=True)
+def no_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks English under an English locale (bot/cli_language.py): the
+    tests run as on a server with none set, whatever the developer's terminal says."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer | None]:
     """This session's PostgreSQL server (None when not configured); its databases are

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.cli_language import t
 from bot.context import AppContext
 
 Handler = Callable[[argparse.Namespace, AppContext], Awaitable[int | None]]
@@ -22,6 +23,8 @@ class CliError(Exception):
 
 
 def add(sub: Subparsers, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    """A subcommand; ``help_text`` is a msgid (``N_``), shown in the command line's language."""
+    words = t(help_text)
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=words, description=words)
     parser.set_defaults(handler=handler)
     return parser

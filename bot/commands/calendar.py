@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
+from locales import N_
 from models.enums import DayKind
 from services.calendar import (
     MAX_NOTE_CHARS,
@@ -25,38 +27,49 @@ from services.calendar import (
 )
 from services.errors import DomainError
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
-def parse_day(text: str, what: str = "date") -> date:
+def parse_day(text: str, what: str = "") -> date:
     """A YYYY-MM-DD date from the command line, or one clear error line."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CliError(f"{what} {text!r} is not a date: expected YYYY-MM-DD") from None
+        raise CliError(
+            t(
+                "{what} {text!r} is not a date: expected YYYY-MM-DD",
+                what=what or t("date"),
+                text=text,
+            )
+        ) from None
 
 
 def _kind_words(workday: bool) -> str:
-    return "workday 工作日" if workday else "holiday 休息日"
+    return t("workday") if workday else t("holiday")
 
 
 def _day(day: date) -> str:
-    return f"{day.isoformat()} ({WEEKDAYS[day.weekday()]})"
+    return f"{day.isoformat()} ({t(WEEKDAYS[day.weekday()])})"
 
 
 def _why(info: DayInfo, note: str) -> str:
     if info.source is DaySource.OVERRIDE:
-        return "override 管理员设置" + (f": {note}" if note else "")
+        return t("set by the administrator") + (f": {note}" if note else "")
     if info.source is DaySource.CHINESE_CALENDAR:
         if info.holiday_name is None:
-            ordinary = "an ordinary working day" if info.workday else "an ordinary weekend"
-            return f"Chinese calendar: {ordinary}"
+            if info.workday:
+                return t("Chinese calendar: an ordinary working day")
+            return t("Chinese calendar: an ordinary weekend")
         if info.workday:
-            return f"Chinese calendar: make-up working day for {info.holiday_name} (调休)"
-        return f"Chinese calendar: {info.holiday_name}"
-    return (
-        f"Monday–Friday fallback: the Chinese calendar has no data for {info.day.year} "
-        "(record holidays with `zhucun calendar set`)"
+            return t(
+                "Chinese calendar: make-up working day for {holiday} (调休)",
+                holiday=info.holiday_name,
+            )
+        return t("Chinese calendar: {holiday}", holiday=info.holiday_name)
+    return t(
+        "Monday–Friday fallback: the Chinese calendar has no data for {year} "
+        "(record holidays with `zhucun calendar set`)",
+        year=info.day.year,
     )
 
 
@@ -69,14 +82,23 @@ async def _set(args: argparse.Namespace, ctx: AppContext) -> int:
         except DomainError as exc:
             if exc.code != "calendar_note_too_long":
                 raise
-            raise CliError(f"--note is too long: at most {MAX_NOTE_CHARS} characters") from None
+            raise CliError(
+                t("--note is too long: at most {max} characters", max=MAX_NOTE_CHARS)
+            ) from None
         await uow.commit()
     # What the day would be without the override, so a redundant override is visible
     # (plain Monday–Friday past the Chinese calendar's data, without its warning).
     plain = WorkCalendar()
     base = plain.is_workday(day) if plain.is_known_year(day.year) else day.weekday() < 5
-    same = " (the same as without the override)" if base == (kind is DayKind.WORKDAY) else ""
-    print(f"{_day(day)}: set to {_kind_words(kind is DayKind.WORKDAY)}{same}")
+    same = t(" (the same as without the override)") if base == (kind is DayKind.WORKDAY) else ""
+    print(
+        t(
+            "{day}: set to {kind}{same}",
+            day=_day(day),
+            kind=_kind_words(kind is DayKind.WORKDAY),
+            same=same,
+        )
+    )
     return 0
 
 
@@ -86,10 +108,17 @@ async def _unset(args: argparse.Namespace, ctx: AppContext) -> int:
         removed = await unset_day(uow.session, day)
         await uow.commit()
     if not removed:
-        print(f"{_day(day)}: no override; nothing changed")
+        print(t("{day}: no override; nothing changed", day=_day(day)))
         return 0
     info = WorkCalendar().explain(day)
-    print(f"{_day(day)}: override removed; now {_kind_words(info.workday)} ({_why(info, '')})")
+    print(
+        t(
+            "{day}: override removed; now {kind} ({why})",
+            day=_day(day),
+            kind=_kind_words(info.workday),
+            why=_why(info, ""),
+        )
+    )
     return 0
 
 
@@ -97,11 +126,16 @@ async def _list(args: argparse.Namespace, ctx: AppContext) -> int:
     async with await ctx.uow() as uow:
         rows = await list_overrides(uow.session, args.year)
     if not rows:
-        print("no overrides" + (f" in {args.year}" if args.year else ""))
+        if args.year:
+            print(t("no overrides in {year}", year=args.year))
+        else:
+            print(t("no overrides"))
         return 0
     for row in rows:
         note = f"  {row.note}" if row.note else ""
-        print(f"{_day(row.day)}  {row.kind.value:<8}{note}  (set {row.set_at:%Y-%m-%d %H:%M} UTC)")
+        kind = _kind_words(row.kind is DayKind.WORKDAY)
+        when = t("(set {when} UTC)", when=f"{row.set_at:%Y-%m-%d %H:%M}")
+        print(f"{_day(row.day)}  {kind}{note}  {when}")
     return 0
 
 
@@ -119,19 +153,19 @@ async def _check(args: argparse.Namespace, ctx: AppContext) -> int:
 def register(sub: Subparsers) -> None:
     parser = sub.add_parser(
         "calendar",
-        help="working-day calendar: set, unset, list, check",
-        description="Holidays and make-up working days (调休) beyond the Chinese calendar.",
+        help=t("working-day calendar: set, unset, list, check"),
+        description=t("Holidays and make-up working days (调休) beyond the Chinese calendar."),
     )
-    actions = parser.add_subparsers(dest="calendar_command", metavar="ACTION", required=True)
-    set_ = add(actions, "set", _set, "mark a day as a holiday or a working day")
-    set_.add_argument("date", help="the day, YYYY-MM-DD")
-    set_.add_argument("kind", choices=[k.value for k in DayKind], help="holiday or workday")
+    actions = parser.add_subparsers(dest="calendar_command", metavar=t("ACTION"), required=True)
+    set_ = add(actions, "set", _set, N_("mark a day as a holiday or a working day"))
+    set_.add_argument("date", help=t("the day, YYYY-MM-DD"))
+    set_.add_argument("kind", choices=[k.value for k in DayKind], help=t("holiday or workday"))
     set_.add_argument(
-        "--note", default="", help="why, e.g. 元旦 or 国庆调休 (up to 100 characters)"
+        "--note", default="", help=t("why, e.g. 元旦 or 国庆调休 (up to 100 characters)")
     )
-    unset = add(actions, "unset", _unset, "remove the override on a day")
-    unset.add_argument("date", help="the day, YYYY-MM-DD")
-    list_ = add(actions, "list", _list, "list the overrides")
-    list_.add_argument("--year", type=int, help="only this year")
-    check = add(actions, "check", _check, "say whether a day is a working day, and why")
-    check.add_argument("date", help="the day, YYYY-MM-DD")
+    unset = add(actions, "unset", _unset, N_("remove the override on a day"))
+    unset.add_argument("date", help=t("the day, YYYY-MM-DD"))
+    list_ = add(actions, "list", _list, N_("list the overrides"))
+    list_.add_argument("--year", type=int, help=t("only this year"))
+    check = add(actions, "check", _check, N_("say whether a day is a working day, and why"))
+    check.add_argument("date", help=t("the day, YYYY-MM-DD"))

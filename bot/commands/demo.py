@@ -15,16 +15,18 @@ import logging
 import os
 from pathlib import Path
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.policy import pack_or_fail
 from bot.context import AppContext
+from locales import N_
 from services.policy_loading import pack_ids
 
 SCRIPTS = ("tour",)
 CHANNELS = ("telegram", "dingtalk")
 DEFAULT_DB = Path("data/demo.db")
 DEFAULT_OUT = Path("demo-output")
-NO_TOKEN_BANNER = (
+NO_TOKEN_BANNER = N_(
     "ZHUCUN_BOT_TOKEN is not set, so this is the offline demo: the real bot against the "
     "built-in Bot API emulator, nothing leaves this machine. To run for real, put the token "
     "from @BotFather in ZHUCUN_BOT_TOKEN (or .env) and run ./zhucun again."
@@ -50,16 +52,33 @@ async def run_demo(
     the pack in force, by default the deployment's (``ZHUCUN_POLICY``): the county is the
     same under every pack, what the rules make of it is not."""
     if script is not None and script not in SCRIPTS:
-        raise CliError(f"unknown script {script!r}: choose from {', '.join(SCRIPTS)}")
+        raise CliError(
+            t(
+                "unknown script {script!r}: choose from {known}",
+                script=script,
+                known=", ".join(SCRIPTS),
+            )
+        )
     if channel not in CHANNELS:
-        raise CliError(f"unknown channel {channel!r}: choose from {', '.join(CHANNELS)}")
+        raise CliError(
+            t(
+                "unknown channel {channel!r}: choose from {known}",
+                channel=channel,
+                known=", ".join(CHANNELS),
+            )
+        )
     if channel == "dingtalk" and script is not None:
-        raise CliError("导览（--script tour）目前只有 Telegram 版；钉钉演示请去掉 --script")
+        raise CliError(
+            t("the tour (--script tour) is Telegram's only; leave out --script for DingTalk")
+        )
     pack = pack_or_fail(policy or ctx.settings.policy)
     if _same_file(db, ctx.settings.database_url):
         raise CliError(
-            f"{db} is the database in ZHUCUN_DATABASE_URL; the demo deletes its database at "
-            "every start: give --db another file"
+            t(
+                "{db} is the database in ZHUCUN_DATABASE_URL; the demo deletes its database at "
+                "every start: give --db another file",
+                db=db,
+            )
         )
     # Imported here: aiogram and rich take a moment, and other commands do not need them.
     from bot.demo.console import Console
@@ -127,33 +146,39 @@ def register(sub: Subparsers) -> None:
         sub,
         "demo",
         _demo,
-        "the offline demo: a demo county and the real bot against the built-in Telegram "
-        "emulator, in a terminal chat (no token, no network)",
+        N_(
+            "the offline demo: a demo county and the real bot against the built-in Telegram "
+            "emulator, in a terminal chat (no token, no network)"
+        ),
     )
     parser.add_argument(
         "--channel",
         choices=CHANNELS,
         default="telegram",
-        help="the messenger shown: telegram (default) or dingtalk (its emulator)",
+        help=t("the messenger shown: telegram (default) or dingtalk (its emulator)"),
     )
     parser.add_argument(
         "--policy",
         metavar="PACK",
-        help="the policy pack in force, e.g. guangdong-2016 (default: ZHUCUN_POLICY, "
-        "else ganzhou-2021; zhucun policy list shows them)",
+        help=t(
+            "the policy pack in force, e.g. guangdong-2016 (default: ZHUCUN_POLICY, "
+            "else ganzhou-2021; zhucun policy list shows them)"
+        ),
     )
     parser.add_argument(
-        "--script", choices=SCRIPTS, help="play a scripted story without input (tour)"
+        "--script", choices=SCRIPTS, help=t("play a scripted story without input (tour)")
     )
     parser.add_argument(
         "--db",
         type=Path,
         default=DEFAULT_DB,
-        help=f"the demo's SQLite file, recreated at every start (default {DEFAULT_DB})",
+        help=t(
+            "the demo's SQLite file, recreated at every start (default {path})", path=DEFAULT_DB
+        ),
     )
     parser.add_argument(
         "--out",
         type=Path,
         default=DEFAULT_OUT,
-        help=f"where documents the bot sends are saved (default {DEFAULT_OUT}/)",
+        help=t("where documents the bot sends are saved (default {path}/)", path=DEFAULT_OUT),
     )

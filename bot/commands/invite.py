@@ -9,11 +9,13 @@ import argparse
 import csv
 from pathlib import Path
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
+from locales import N_
 from services.errors import DomainError
 
-CHANNEL_NAMES = {"telegram": "Telegram", "dingtalk": "DingTalk"}
+CHANNEL_NAMES = {"telegram": N_("Telegram"), "dingtalk": N_("DingTalk")}
 CSV_HEADER = ["姓名", "手机", "链接", "有效期至"]
 DINGTALK_COLUMN = "钉钉单聊发送"
 
@@ -25,8 +27,10 @@ async def bot_username(ctx: AppContext) -> str:
     token = ctx.settings.token
     if token is None:
         raise CliError(
-            "the link must name the bot: set ZHUCUN_BOT_USERNAME, "
-            "or ZHUCUN_BOT_TOKEN to ask Telegram"
+            t(
+                "the link must name the bot: set ZHUCUN_BOT_USERNAME, "
+                "or ZHUCUN_BOT_TOKEN to ask Telegram"
+            )
         )
     from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
@@ -37,8 +41,11 @@ async def bot_username(ctx: AppContext) -> str:
         me = await bot.get_me()
     except (TelegramAPIError, TelegramNetworkError) as exc:
         raise CliError(
-            f"could not ask Telegram for the bot's username ({type(exc).__name__}); "
-            "set ZHUCUN_BOT_USERNAME instead"
+            t(
+                "could not ask Telegram for the bot's username ({error}); "
+                "set ZHUCUN_BOT_USERNAME instead",
+                error=type(exc).__name__,
+            )
         ) from exc
     finally:
         await bot.session.close()
@@ -63,9 +70,8 @@ def dingtalk_words(token: str) -> str:
 
 
 def dingtalk_line(token: str) -> str:
-    return (
-        f"钉钉：在与机器人的单聊中发送「{dingtalk_words(token)}」"
-        "(DingTalk: send this to the robot in a private chat)"
+    return t(
+        "DingTalk: send 「{words}」 to the robot in a private chat", words=dingtalk_words(token)
     )
 
 
@@ -80,9 +86,9 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
 
         return await invite_by_mobile(args, ctx)
     if bool(args.phone) == bool(args.all):
-        raise CliError("give either a phone number or --all")
+        raise CliError(t("give either a phone number or --all"))
     if args.all and not args.out:
-        raise CliError("--all writes a CSV file: add --out invites.csv")
+        raise CliError(t("--all writes a CSV file: add --out invites.csv"))
     from models.enums import Channel
     from services.roster import invites
     from services.roster.accounts import account_of
@@ -90,9 +96,11 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
     dingtalk = ctx.settings.dingtalk
     if not dingtalk and not _telegram(ctx):
         raise CliError(
-            "an invitation needs a channel: set ZHUCUN_BOT_USERNAME (or ZHUCUN_BOT_TOKEN) for "
-            "Telegram links, or ZHUCUN_DINGTALK_CLIENT_ID and ZHUCUN_DINGTALK_CLIENT_SECRET "
-            "for DingTalk"
+            t(
+                "an invitation needs a channel: set ZHUCUN_BOT_USERNAME (or ZHUCUN_BOT_TOKEN) "
+                "for Telegram links, or ZHUCUN_DINGTALK_CLIENT_ID and "
+                "ZHUCUN_DINGTALK_CLIENT_SECRET for DingTalk"
+            )
         )
     # With DingTalk alone there is no link to print.
     username = await bot_username(ctx) if _telegram(ctx) else None
@@ -107,14 +115,20 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
             try:
                 people = [await invites.person_by_phone(uow.session, args.phone)]
             except DomainError as exc:
-                raise CliError(f"no one with phone {args.phone} is on the roster") from exc
+                raise CliError(
+                    t("no one with phone {phone} is on the roster", phone=args.phone)
+                ) from exc
             # Registered on every channel offered: a new invitation moves them (--rebind).
             bound = [await account_of(uow.session, people[0].id or 0, c) for c in channels]
             if all(account is not None for account in bound) and not args.rebind:
-                names = "/".join(CHANNEL_NAMES[c] for c in channels)
+                names = "/".join(t(CHANNEL_NAMES[c]) for c in channels)
                 raise CliError(
-                    f"{people[0].name} is already registered; add --rebind to move them "
-                    f"to a new {names} account"
+                    t(
+                        "{name} is already registered; add --rebind to move them to a new "
+                        "{channels} account",
+                        name=people[0].name,
+                        channels=names,
+                    )
                 )
         issued = [await invites.issue(uow.session, person, ctx.clock.now()) for person in people]
         if args.all:
@@ -133,7 +147,11 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
         await uow.commit()
     if args.all:
         print(
-            f"{len(issued)} invitation links written to {args.out} (valid 7 days, each works once)"
+            t(
+                "{count} invitation links written to {path} (valid 7 days, each works once)",
+                count=len(issued),
+                path=args.out,
+            )
         )
     else:
         inv = issued[0]
@@ -142,7 +160,14 @@ async def _invite(args: argparse.Namespace, ctx: AppContext) -> int:
             print(link(username, inv.token))
         if dingtalk:
             print(dingtalk_line(inv.token))
-        print(f"for {inv.name}, works once, valid until {expires} ({ctx.settings.timezone})")
+        print(
+            t(
+                "for {name}, works once, valid until {expires} ({zone})",
+                name=inv.name,
+                expires=expires,
+                zone=ctx.settings.timezone,
+            )
+        )
     return 0
 
 
@@ -151,17 +176,19 @@ def register(sub: Subparsers) -> None:
         sub,
         "invite",
         _invite,
-        "print one-time registration links (t.me deep links; 绑定 <code> for DingTalk)",
+        N_("print one-time registration links (t.me deep links; 绑定 <code> for DingTalk)"),
     )
-    parser.add_argument("phone", nargs="?", help="the person's phone number as on the roster")
-    parser.add_argument("--all", action="store_true", help="everyone not yet registered")
-    parser.add_argument("--out", help="CSV file to write with --all")
+    parser.add_argument("phone", nargs="?", help=t("the person's phone number as on the roster"))
+    parser.add_argument("--all", action="store_true", help=t("everyone not yet registered"))
+    parser.add_argument("--out", help=t("CSV file to write with --all"))
     parser.add_argument(
-        "--rebind", action="store_true", help="invite a registered person to a new account"
+        "--rebind", action="store_true", help=t("invite a registered person to a new account")
     )
     parser.add_argument(
         "--by-mobile",
         action="store_true",
-        help="bind them at once to the DingTalk account with their mobile number in the "
-        "organisation's contacts (needs the app's contact permission)",
+        help=t(
+            "bind them at once to the DingTalk account with their mobile number in the "
+            "organisation's contacts (needs the app's contact permission)"
+        ),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from bot.cli_language import t
 from bot.commands.base import CliError
 from bot.context import AppContext
 from services.errors import DomainError
@@ -27,30 +28,49 @@ def _names(names: list[str]) -> str:
 
 
 def summary(outcome: Outcome) -> str:
-    """One line, Chinese first like the rest of ``invite``."""
+    """One line: who was bound, who was already, who not and why."""
+    bound = _names(outcome.bound)
     parts = [
-        f"已绑定 {len(outcome.bound)} 人" + (f"：{_names(outcome.bound)}" if outcome.bound else "")
+        t("bound {n}: {names}", n=len(outcome.bound), names=bound)
+        if outcome.bound
+        else t("bound {n}", n=0)
     ]
     if outcome.already:
-        parts.append(f"已绑定过 {len(outcome.already)} 人：{_names(outcome.already)}")
+        parts.append(
+            t("already bound {n}: {names}", n=len(outcome.already), names=_names(outcome.already))
+        )
     if outcome.taken:
-        taken = _names([f"{x.name}（该钉钉账号已属于{x.holder}）" for x in outcome.taken])
-        parts.append(f"未绑定 {len(outcome.taken)} 人：{taken}")
+        taken = _names(
+            [
+                t(
+                    "{name} (that DingTalk account belongs to {holder})",
+                    name=x.name,
+                    holder=x.holder,
+                )
+                for x in outcome.taken
+            ]
+        )
+        parts.append(t("not bound {n}: {names}", n=len(outcome.taken), names=taken))
     if outcome.not_found:
         parts.append(
-            f"通讯录中未找到 {len(outcome.not_found)} 人：{_names(outcome.not_found)}"
-            "（可改发「绑定 <邀请码>」）"
+            t(
+                "not in the contacts {n}: {names} (send them 「绑定 <invitation code>」 instead)",
+                n=len(outcome.not_found),
+                names=_names(outcome.not_found),
+            )
         )
-    return "；".join(parts)
+    return t("; ").join(parts)
 
 
 async def invite_by_mobile(args: argparse.Namespace, ctx: AppContext) -> int:
     if bool(args.phone) == bool(args.all):
-        raise CliError("give either a phone number or --all")
+        raise CliError(t("give either a phone number or --all"))
     if not ctx.settings.dingtalk:
         raise CliError(
-            "--by-mobile looks people up in DingTalk's contacts: set "
-            "ZHUCUN_DINGTALK_CLIENT_ID and ZHUCUN_DINGTALK_CLIENT_SECRET"
+            t(
+                "--by-mobile looks people up in DingTalk's contacts: set "
+                "ZHUCUN_DINGTALK_CLIENT_ID and ZHUCUN_DINGTALK_CLIENT_SECRET"
+            )
         )
     import aiohttp
 
@@ -68,13 +88,16 @@ async def invite_by_mobile(args: argparse.Namespace, ctx: AppContext) -> int:
                 try:
                     people = [await invites.person_by_phone(uow.session, args.phone)]
                 except DomainError as exc:
-                    raise CliError("no one with that phone number is on the roster") from exc
+                    raise CliError(t("no one with that phone number is on the roster")) from exc
                 person = people[0]
                 held = await account_of(uow.session, person.id or 0, by_mobile.DINGTALK)
                 if held is not None and not args.rebind:
                     raise CliError(
-                        f"{person.name} is already registered on DingTalk; add --rebind to "
-                        "bind the account found by mobile instead"
+                        t(
+                            "{name} is already registered on DingTalk; add --rebind to bind "
+                            "the account found by mobile instead",
+                            name=person.name,
+                        )
                     )
             found: list[tuple[Person, str | None]] = []
             for person in people:
@@ -85,16 +108,26 @@ async def invite_by_mobile(args: argparse.Namespace, ctx: AppContext) -> int:
     except DingTalkError as exc:
         if exc.bad_credentials:
             raise CliError(
-                "DingTalk refused the app's credentials: check ZHUCUN_DINGTALK_CLIENT_ID "
-                "and ZHUCUN_DINGTALK_CLIENT_SECRET; nothing was changed"
+                t(
+                    "DingTalk refused the app's credentials: check ZHUCUN_DINGTALK_CLIENT_ID "
+                    "and ZHUCUN_DINGTALK_CLIENT_SECRET; nothing was changed"
+                )
             ) from exc
         raise CliError(
-            f"DingTalk refused the contacts lookup ({exc.code}: {exc.message}): the app needs "
-            f"the permission {PERMISSION}; nothing was changed"
+            t(
+                "DingTalk refused the contacts lookup ({code}: {message}): the app needs the "
+                "permission {permission}; nothing was changed",
+                code=exc.code,
+                message=exc.message,
+                permission=PERMISSION,
+            )
         ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise CliError(
-            f"DingTalk's API could not be reached ({type(exc).__name__}); nothing was changed"
+            t(
+                "DingTalk's API could not be reached ({error}); nothing was changed",
+                error=type(exc).__name__,
+            )
         ) from exc
     finally:
         await api.close()

@@ -11,25 +11,33 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
+from locales import N_
 from models.enums import OutboxState
 
 if TYPE_CHECKING:
     from services.messaging.outbox_status import OutboxStatus, ProblemRow
 
 LIST_LIMIT = 20
+STATE_WORDS = {
+    OutboxState.PENDING: N_("pending"),
+    OutboxState.SENT: N_("sent"),
+    OutboxState.DEAD: N_("dead"),
+    OutboxState.UNCERTAIN: N_("uncertain"),
+}
 
 
 def _age(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 120:
-        return f"{max(seconds, 0)} s"
+        return t("{n} s", n=max(seconds, 0))
     if seconds < 7200:
-        return f"{seconds // 60} min"
+        return t("{n} min", n=seconds // 60)
     if seconds < 172800:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+        return t("{n} h", n=seconds // 3600)
+    return t("{n} days", n=seconds // 86400)
 
 
 def _when(at: datetime | None, zone: ZoneInfo) -> str:
@@ -39,36 +47,56 @@ def _when(at: datetime | None, zone: ZoneInfo) -> str:
 def _rows(title: str, rows: list[ProblemRow], total: int, zone: ZoneInfo) -> list[str]:
     if not total:
         return []
-    shown = f" (newest {len(rows)})" if total > len(rows) else ""
-    lines = [f"{title}: {total}{shown}"]
+    shown = t(" (newest {n})", n=len(rows)) if total > len(rows) else ""
+    lines = [t("{title}: {total}{shown}", title=title, total=total, shown=shown)]
     for r in rows:
-        who = f"person {r.person_id}" if r.person_id else "group" if r.is_group else "chat"
+        if r.person_id:
+            who = t("person {id}", id=r.person_id)
+        else:
+            who = t("group") if r.is_group else t("chat")
         lines.append(
-            f"  #{r.id:<6} {_when(r.created_at, zone)}  {r.template:<24} to {who} "
-            f"({r.channel} chat {r.chat_id}), {r.attempts} attempt(s)"
+            f"  #{r.id:<6} {_when(r.created_at, zone)}  {r.template:<24} "
+            + t(
+                "to {who} ({channel} chat {chat}), {attempts} attempt(s)",
+                who=who,
+                channel=r.channel,
+                chat=r.chat_id,
+                attempts=r.attempts,
+            )
         )
-        lines.append(f"          {r.error or '(no reason recorded)'}")
+        lines.append(f"          {r.error or t('(no reason recorded)')}")
     return lines
 
 
 def render_status(report: OutboxStatus, zone: ZoneInfo) -> str:
     counts = report.counts
     lines = [
-        "outbox: "
-        + ", ".join(f"{counts[state]} {state.value}" for state in OutboxState)
-        + f" (in flight {report.in_flight}, due now {report.due})"
+        t(
+            "outbox: {counts} (in flight {in_flight}, due now {due})",
+            counts=t(", ").join(
+                f"{counts[state]} {t(STATE_WORDS[state])}" for state in OutboxState
+            ),
+            in_flight=report.in_flight,
+            due=report.due,
+        )
     ]
     if report.oldest_pending is not None and report.oldest_pending_age is not None:
         lines.append(
-            f"oldest pending: created {_when(report.oldest_pending, zone)}, "
-            f"{_age(report.oldest_pending_age)} ago"
+            t(
+                "oldest pending: created {when}, {age} ago",
+                when=_when(report.oldest_pending, zone),
+                age=_age(report.oldest_pending_age),
+            )
         )
-    lines += _rows("dead", report.dead, counts[OutboxState.DEAD], zone)
-    lines += _rows("uncertain", report.uncertain, counts[OutboxState.UNCERTAIN], zone)
+    dead, uncertain = OutboxState.DEAD, OutboxState.UNCERTAIN
+    lines += _rows(t(STATE_WORDS[dead]), report.dead, counts[dead], zone)
+    lines += _rows(t(STATE_WORDS[uncertain]), report.uncertain, counts[uncertain], zone)
     if counts[OutboxState.UNCERTAIN]:
         lines.append(
-            "  uncertain rows may have arrived: ask the recipient, then "
-            "`zhucun outbox retry <id>` to send again"
+            t(
+                "  uncertain rows may have arrived: ask the recipient, then "
+                "`zhucun outbox retry <id>` to send again"
+            )
         )
     return "\n".join(lines)
 
@@ -85,48 +113,67 @@ async def _status(args: argparse.Namespace, ctx: AppContext) -> int:
 async def _retry(args: argparse.Namespace, ctx: AppContext) -> int:
     chosen = [args.id is not None, args.dead, args.uncertain]
     if sum(chosen) != 1:
-        raise CliError("give one of: a row id, --dead or --uncertain")
+        raise CliError(t("give one of: a row id, --dead or --uncertain"))
+    from models.workflow import OutboxMessage
     from services.messaging import outbox_status
 
     async with await ctx.uow() as uow:
+        if args.id is not None:
+            row = await uow.session.get(OutboxMessage, args.id)
+            if row is None:
+                raise CliError(
+                    t("there is no outbox row #{id} (see `zhucun outbox status`)", id=args.id), 1
+                )
+            if row.state not in (OutboxState.DEAD, OutboxState.UNCERTAIN):
+                raise CliError(
+                    t(
+                        "outbox row #{id} is {state}, not dead or uncertain: only those are "
+                        "sent again",
+                        id=args.id,
+                        state=t(STATE_WORDS[row.state]),
+                    ),
+                    1,
+                )
         count = await outbox_status.retry(
             uow.session, args.id, dead=args.dead, uncertain=args.uncertain, now=ctx.clock.now()
         )
         await uow.commit()
-    if args.id is not None and count == 0:
-        raise CliError(
-            f"outbox row #{args.id} is not dead or uncertain (see `zhucun outbox status`)"
-        )
-    kind = "dead" if args.dead else "uncertain"
+    kind = t(STATE_WORDS[OutboxState.DEAD if args.dead else OutboxState.UNCERTAIN])
     if count == 0:
-        print(f"no {kind} rows")
+        print(t("no {kind} rows", kind=kind))
         return 0
-    what = f"row #{args.id}" if args.id is not None else f"{count} {kind} row(s)"
-    print(f"{what} queued again; the running bot sends within its poll interval")
+    if args.id is not None:
+        what = t("row #{id}", id=args.id)
+    else:
+        what = t("{count} {kind} row(s)", count=count, kind=kind)
+    print(t("{what} queued again; the running bot sends within its poll interval", what=what))
     return 0
 
 
 def register(sub: Subparsers) -> None:
     parser = sub.add_parser(
         "outbox",
-        help="outbox: status, retry",
-        description="Messages the bot sends to people other than the sender.",
+        help=t("outbox: status, retry"),
+        description=t("Messages the bot sends to people other than the sender."),
     )
-    actions = parser.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="outbox_command", metavar=t("ACTION"), required=True)
     status = add(
         actions,
         "status",
         _status,
-        "counts by state, the oldest pending message, dead and uncertain rows with reasons",
+        N_("counts by state, the oldest pending message, dead and uncertain rows with reasons"),
     )
     status.add_argument(
-        "--limit", type=int, default=LIST_LIMIT, help=f"rows listed per kind (default {LIST_LIMIT})"
+        "--limit",
+        type=int,
+        default=LIST_LIMIT,
+        help=t("rows listed per kind (default {limit})", limit=LIST_LIMIT),
     )
-    retry = add(actions, "retry", _retry, "queue dead or uncertain rows again")
-    retry.add_argument("id", nargs="?", type=int, help="the row id shown by `outbox status`")
-    retry.add_argument("--dead", action="store_true", help="every dead row")
+    retry = add(actions, "retry", _retry, N_("queue dead or uncertain rows again"))
+    retry.add_argument("id", nargs="?", type=int, help=t("the row id shown by `outbox status`"))
+    retry.add_argument("--dead", action="store_true", help=t("every dead row"))
     retry.add_argument(
         "--uncertain",
         action="store_true",
-        help="every uncertain row (they may have arrived already: they would arrive twice)",
+        help=t("every uncertain row (they may have arrived already: they would arrive twice)"),
     )

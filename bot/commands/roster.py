@@ -17,10 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli_language import cli, t
 from bot.commands.base import CliError, Subparsers, add
 from bot.commands.roster_messages import problem_line
 from bot.context import AppContext
-from locales import Translator, office_translator
+from locales import N_, Translator
 from services.policy_loading import load_pack
 
 if TYPE_CHECKING:
@@ -31,16 +32,16 @@ if TYPE_CHECKING:
 EXIT_PROBLEMS = 1
 
 _ENTITY_NAMES = {
-    "units": "派出单位",
-    "counties": "县",
-    "townships": "乡镇",
-    "villages": "村",
-    "teams": "工作队",
-    "people": "人员",
-    "cadres": "工作队员",
-    "approver_posts": "审批岗位",
-    "households": "农户",
-    "pairings": "结对",
+    "units": N_("dispatching units"),
+    "counties": N_("counties"),
+    "townships": N_("townships"),
+    "villages": N_("villages"),
+    "teams": N_("teams"),
+    "people": N_("people"),
+    "cadres": N_("cadres"),
+    "approver_posts": N_("approver posts"),
+    "households": N_("households"),
+    "pairings": N_("pairings"),
 }
 
 
@@ -51,8 +52,10 @@ def _min_team_members(ctx: AppContext) -> int:
 
 async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.path)
-    if args.template:
-        return _write_template(path, force=args.force)
+    if args.template and args.example:
+        raise CliError(t("give --template or --example, not both"))
+    if args.template or args.example:
+        return _write_template(path, force=args.force, example=args.example)
     from services.roster.importing.importer import import_roster
 
     now = ctx.clock.now()
@@ -68,26 +71,42 @@ async def _import(args: argparse.Namespace, ctx: AppContext) -> int:
         )
         if result.ok and not args.dry_run:
             await uow.commit()
-    zh = office_translator()
+    tr = cli()
     if result.refused:
         # One line: who the file leaves out, and that nothing was written.
         n, names = len(result.departed), _names(result.departed)
-        hint = "" if sys.stdin.isatty() else "；非交互运行请加 --yes 确认"
+        hint = "" if sys.stdin.isatty() else t("; without a terminal, confirm with --yes")
         print(
-            f"未导入：未确认结束 {n} 人的驻村/岗位（{names}），数据库未改动{hint}", file=sys.stderr
+            t(
+                "Not imported: ending the terms or posts of {n} people ({names}) was not "
+                "confirmed; the database is unchanged{hint}",
+                n=n,
+                names=names,
+                hint=hint,
+            ),
+            file=sys.stderr,
         )
         return EXIT_PROBLEMS
     if not result.ok:
         for problem in result.errors:
-            print(problem_line(problem, zh), file=sys.stderr)
-        _print_warnings(result.warnings, zh)
-        print(f"未导入：共{len(result.errors)}个错误，数据库未改动", file=sys.stderr)
+            print(problem_line(problem, tr), file=sys.stderr)
+        _print_warnings(result.warnings, tr)
+        print(
+            t(
+                "Not imported: {count} error(s); the database is unchanged",
+                count=len(result.errors),
+            ),
+            file=sys.stderr,
+        )
         return EXIT_PROBLEMS
-    _print_warnings(result.warnings, zh)
+    _print_warnings(result.warnings, tr)
     _print_summary(path, result, dry_run=args.dry_run)
     if result.departed:
-        verb = "将结束" if args.dry_run else "已结束"
-        print(f"{verb} {len(result.departed)} 人的驻村/岗位：{_names(result.departed)}")
+        n, names = len(result.departed), _names(result.departed)
+        if args.dry_run:
+            print(t("Would end the terms or posts of {n} people: {names}", n=n, names=names))
+        else:
+            print(t("Ended the terms or posts of {n} people: {names}", n=n, names=names))
     return 0
 
 
@@ -101,7 +120,11 @@ def _confirmer(*, yes: bool) -> Callable[[Departures], bool]:
     def confirm(departed: Departures) -> bool:
         if yes:
             return True
-        question = f"将结束以下 {len(departed)} 人的驻村/岗位：{_names(departed)} 确定吗？[y/N] "
+        question = t(
+            "This ends the terms or posts of {n} people: {names}. Go ahead? [y/N] ",
+            n=len(departed),
+            names=_names(departed),
+        )
         if not sys.stdin.isatty():
             return False  # nobody to ask: refused, said once by the caller
         try:
@@ -113,31 +136,54 @@ def _confirmer(*, yes: bool) -> Callable[[Departures], bool]:
     return confirm
 
 
-def _write_template(path: Path, *, force: bool) -> int:
+def _write_template(path: Path, *, force: bool, example: bool) -> int:
     if path.exists() and not force:
-        raise CliError(f"{path} 已存在；如要覆盖请加 --force")
+        raise CliError(t("{path} exists already; add --force to overwrite it", path=path))
     if path.is_dir():
-        raise CliError(f"{path} 是文件夹；请给出 .xlsx 文件名")
+        raise CliError(t("{path} is a folder: give an .xlsx file name", path=path))
+    if example:
+        # The demo county, typed into the template: what a filled-in roster looks like.
+        from bot.demo.county import write_workbook
+
+        write_workbook(path)
+        print(
+            t(
+                "Example written to {path}: the demo county filled in; "
+                "`zhucun import --dry-run {path}` checks it without writing",
+                path=path,
+            )
+        )
+        return 0
     from services.roster.importing.layout import write_template
 
     write_template(path)
-    print(f"已写入模板 {path}")
+    print(t("Template written to {path}", path=path))
     return 0
 
 
-def _print_warnings(warnings: list[Problem], zh: Translator) -> None:
+def _print_warnings(warnings: list[Problem], tr: Translator) -> None:
     for problem in warnings:
-        print(f"警告：{problem_line(problem, zh)}", file=sys.stderr)
+        print(t("Warning: {problem}", problem=problem_line(problem, tr)), file=sys.stderr)
 
 
 def _print_summary(path: Path, result: ImportResult, *, dry_run: bool) -> None:
-    head = f"试运行（未写入）{path}" if dry_run else f"已导入 {path}"
-    print(head + (f"，{len(result.warnings)}条警告" if result.warnings else ""))
+    head = (
+        t("Dry run (nothing written) {path}", path=path)
+        if dry_run
+        else t("Imported {path}", path=path)
+    )
+    warned = t(", {count} warning(s)", count=len(result.warnings)) if result.warnings else ""
+    print(head + warned)
     for key, counts in result.counts.items():
         if counts.created or counts.updated or counts.unchanged:
-            name = _ENTITY_NAMES.get(key, key)
             print(
-                f"  {name}：新增 {counts.created}，更新 {counts.updated}，未变 {counts.unchanged}"
+                t(
+                    "  {what}: {created} new, {updated} updated, {unchanged} unchanged",
+                    what=t(_ENTITY_NAMES[key]) if key in _ENTITY_NAMES else key,
+                    created=counts.created,
+                    updated=counts.updated,
+                    unchanged=counts.unchanged,
+                )
             )
 
 
@@ -146,18 +192,25 @@ def register(sub: Subparsers) -> None:
         sub,
         "import",
         _import,
-        "import the roster (花名册) from an .xlsx workbook or a folder of CSV files",
+        N_("import the roster (花名册) from an .xlsx workbook or a folder of CSV files"),
     )
-    parser.add_argument("path", metavar="PATH", help="roster.xlsx, or a folder of 村.csv etc.")
+    parser.add_argument("path", metavar="PATH", help=t("roster.xlsx, or a folder of 村.csv etc."))
     parser.add_argument(
-        "--template", action="store_true", help="write a blank roster workbook to PATH instead"
+        "--template", action="store_true", help=t("write a blank roster workbook to PATH instead")
     )
-    parser.add_argument("--force", action="store_true", help="with --template: overwrite PATH")
     parser.add_argument(
-        "--dry-run", action="store_true", help="check and report, but write nothing"
+        "--example",
+        action="store_true",
+        help=t("write a filled-in example roster (the demo county) to PATH instead"),
+    )
+    parser.add_argument(
+        "--force", action="store_true", help=t("with --template or --example: overwrite PATH")
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help=t("check and report, but write nothing")
     )
     parser.add_argument(
         "--yes",
         action="store_true",
-        help="end, without asking, the terms and posts of people the file leaves out",
+        help=t("end, without asking, the terms and posts of people the file leaves out"),
     )

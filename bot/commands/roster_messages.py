@@ -21,6 +21,10 @@ MESSAGES: dict[tuple[str, str], str] = {
     ("roster_single_csv", ""): N_(
         "Put each sheet's CSV ({files} and so on) in one folder and import that folder"
     ),
+    ("roster_empty", ""): N_(
+        "The file holds nothing to import: every sheet is empty (a row whose first cell "
+        "starts with {mark} is an example and is skipped)"
+    ),
     ("missing_sheet", ""): N_("This sheet is missing"),
     ("unknown_sheet", ""): N_("Unknown sheet, ignored"),
     ("duplicate_sheet", ""): N_(

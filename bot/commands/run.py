@@ -16,25 +16,32 @@ import logging
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
 from bot.context import AppContext
 from bot.logs import level_of
+from locales import N_
 
 if TYPE_CHECKING:
     from bot.telegram.runtime import BotRuntime
 
-NO_TOKEN = (
+NO_TOKEN = N_(
     "ZHUCUN_BOT_TOKEN is not set: put the token from @BotFather in the environment "
     "or in .env (see README, 'Running for real')"
 )
-NO_DINGTALK_SECRET = (
+NO_DINGTALK_SECRET = N_(
     "ZHUCUN_DINGTALK_CLIENT_ID is set but ZHUCUN_DINGTALK_CLIENT_SECRET is not: put the "
     "app's client secret in the environment or in .env (see README, 'DingTalk')"
 )
-BAD_DINGTALK_CREDENTIALS = (
-    "钉钉不认这组应用凭据：请核对 ZHUCUN_DINGTALK_CLIENT_ID 和 ZHUCUN_DINGTALK_CLIENT_SECRET"
-    "（DingTalk refused the app's client id or secret）"
+BAD_DINGTALK_CREDENTIALS = N_(
+    "DingTalk refused the app's client id or secret: check ZHUCUN_DINGTALK_CLIENT_ID and "
+    "ZHUCUN_DINGTALK_CLIENT_SECRET"
+)
+UNREACHABLE = N_(
+    "cannot reach {messenger} at {host} ({error}): check the network or the proxy; "
+    "`zhucun doctor` checks everything"
 )
 ROLES = ("all", "bot", "worker")
 
@@ -80,17 +87,48 @@ async def _run(args: argparse.Namespace, ctx: AppContext) -> int:
     settings = ctx.settings
     telegram, dingtalk = settings.token is not None, settings.dingtalk
     if settings.dingtalk_client_id and not settings.dingtalk_client_secret:
-        raise CliError(NO_DINGTALK_SECRET)
+        raise CliError(t(NO_DINGTALK_SECRET))
     if not telegram and not dingtalk:
         if args.role == "all":
             # No channel: the offline demo, so a newcomer sees what the bot does at once.
             from bot.commands.demo import NO_TOKEN_BANNER, run_demo
 
-            return await run_demo(ctx, None, banner=NO_TOKEN_BANNER)
-        raise CliError(NO_TOKEN)  # every role sends: the relay runs in each
+            return await run_demo(ctx, None, banner=t(NO_TOKEN_BANNER))
+        raise CliError(t(NO_TOKEN))  # every role sends: the relay runs in each
     # ZHUCUN_LOG_LEVEL, DEBUG included (the offline demo above quiets the root itself).
     logging.getLogger().setLevel(level_of(settings.log_level))
     await ctx.engine()  # create and migrate before the first update arrives
+    try:
+        return await _serve_all(args, ctx)
+    except Exception as exc:
+        problem = unreachable(exc, ctx)
+        if problem is None:
+            raise
+        raise CliError(problem, 1) from exc
+
+
+def unreachable(exc: BaseException, ctx: AppContext) -> str | None:
+    """One line for a messenger that cannot be reached (no network, a proxy, a wrong
+    API URL), in place of the library's exception; None for anything else."""
+    from aiogram.exceptions import TelegramNetworkError
+    from aiohttp import ClientConnectionError
+
+    settings = ctx.settings
+    if isinstance(exc, TelegramNetworkError):
+        messenger, url = "Telegram", settings.bot_api_url
+    elif settings.dingtalk and isinstance(
+        exc, ClientConnectionError | ConnectionError | TimeoutError
+    ):
+        # aiogram wraps its own failures, so a bare connection error is DingTalk's.
+        messenger, url = t(N_("DingTalk")), settings.dingtalk_api_url
+    else:
+        return None
+    host = urlsplit(url).hostname or url
+    return t(UNREACHABLE, messenger=messenger, host=host, error=type(exc).__name__)
+
+
+async def _serve_all(args: argparse.Namespace, ctx: AppContext) -> int:
+    telegram, dingtalk = ctx.settings.token is not None, ctx.settings.dingtalk
     parts: list[tuple[str, _Part]] = []
     wakes: list[Callable[[], None]] = []
     try:
@@ -155,19 +193,25 @@ async def _telegram(
             wakes.append(webhook.wake)
             return
         runtime = BotRuntime(ctx)
-        await runtime.prepare()
+        try:
+            await runtime.prepare()
+        except BaseException:
+            await runtime.bot.session.close()  # or aiohttp complains of it on the way out
+            raise
     except TokenValidationError as exc:
         raise CliError(
-            "ZHUCUN_BOT_TOKEN is malformed: expected 123456:ABC... from @BotFather"
+            t(N_("ZHUCUN_BOT_TOKEN is malformed: expected 123456:ABC... from @BotFather"))
         ) from exc
     except WebhookConfigError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     except TelegramUnauthorizedError as exc:
         raise CliError(
-            "Telegram refused ZHUCUN_BOT_TOKEN (401 Unauthorized): check the token"
+            t(N_("Telegram refused ZHUCUN_BOT_TOKEN (401 Unauthorized): check the token"))
         ) from exc
     except TelegramBadRequest as exc:
-        raise CliError(f"Telegram refused the bot's set-up: {exc.message}") from exc
+        raise CliError(
+            t(N_("Telegram refused the bot's set-up: {reason}"), reason=exc.message)
+        ) from exc
     assert runtime.relay is not None
     parts.append(("telegram", _Polling(runtime)))
     wakes.append(runtime.relay.wake)
@@ -190,13 +234,13 @@ async def _dingtalk(
     except DingTalkError as exc:
         await runtime.api.close()
         if exc.bad_credentials:
-            raise CliError(BAD_DINGTALK_CREDENTIALS) from exc
-        raise CliError(f"钉钉拒绝了应用的访问凭据请求：{exc.code}") from exc
-    except (OSError, TimeoutError) as exc:
-        await runtime.api.close()
+            raise CliError(t(BAD_DINGTALK_CREDENTIALS)) from exc
         raise CliError(
-            f"连不上钉钉开放平台 {ctx.settings.dingtalk_api_url}（{type(exc).__name__}）"
+            t(N_("DingTalk refused the app's access token request: {code}"), code=exc.code)
         ) from exc
+    except BaseException:
+        await runtime.api.close()
+        raise
     parts.append(("dingtalk", runtime))
     assert runtime.relay is not None
     wakes.append(runtime.relay.wake)
@@ -207,13 +251,17 @@ def register(sub: Subparsers) -> None:
         sub,
         "run",
         _run,
-        "run the bot (the default when zhucun is called with no command): polling, the "
-        "outbox relay and the scheduler",
+        N_(
+            "run the bot (the default when zhucun is called with no command): polling, the "
+            "outbox relay and the scheduler"
+        ),
     )
     parser.add_argument(
         "--role",
         choices=ROLES,
         default="all",
-        help="all: everything in one process (default); bot: polling and the relay; "
-        "worker: the scheduler and the relay (one worker ticks at a time)",
+        help=t(
+            "all: everything in one process (default); bot: polling and the relay; "
+            "worker: the scheduler and the relay (one worker ticks at a time)"
+        ),
     )

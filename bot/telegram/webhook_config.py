@@ -10,24 +10,32 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from locales import N_
+
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_HOST = "0.0.0.0"  # every interface: a server in a container
 DEFAULT_PORT = 8080
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-NO_SECRET = (
+NO_SECRET = N_(
     "ZHUCUN_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1-256 characters "
     "A-Z a-z 0-9 _ - (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 )
-BAD_SECRET = (
+BAD_SECRET = N_(
     "ZHUCUN_WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - and be 1-256 characters long "
     "(Telegram's rule for secret_token)"
 )
-BAD_URL = "ZHUCUN_WEBHOOK_URL must be a full URL, such as https://bot.example.org/telegram"
+BAD_URL = N_("ZHUCUN_WEBHOOK_URL must be a full URL, such as https://bot.example.org/telegram")
 
 
 class WebhookConfigError(ValueError):
-    """The webhook settings cannot work; the message is one line for the operator."""
+    """The webhook settings cannot work: one line for the operator, a msgid and its
+    parameters (the command line says it in its language; ``str`` is the English)."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message.format(**params))
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,9 @@ class WebhookConfig:
             configured = getattr(settings, "webhook_port", None)
             port = DEFAULT_PORT if configured is None else int(configured)
         if not 0 <= port <= 65535:
-            raise WebhookConfigError(f"ZHUCUN_WEBHOOK_PORT must be 0-65535, not {port}")
+            raise WebhookConfigError(
+                N_("ZHUCUN_WEBHOOK_PORT must be 0-65535, not {port}"), port=port
+            )
         return cls(url=url, secret=secret, path=path, host=host, port=port)
 
 

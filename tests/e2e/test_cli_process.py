@@ -1,5 +1,5 @@
-"""The installed ``zhucun`` program as separate processes: invite, run, stop, and the
-one-line answer when no token is set."""
+"""The installed ``zhucun`` program as separate processes: invite, run, stop, the
+one-line answer when no token is set, and a reader that goes away."""
 
 from __future__ import annotations
 
@@ -224,3 +224,21 @@ async def test_with_both_set_one_process_serves_both(
     assert sandbox.token not in logs and box.client_secret not in logs
     sandbox.assert_no_violations()
     box.assert_no_violations()
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
+    """``zhucun policy show … | head -1``: no "unexpected error: BrokenPipeError"."""
+    import subprocess
+
+    proc = subprocess.Popen(
+        [*CLI, "policy", "show", "ganzhou-2021"],
+        env=_env(None, tmp_path / "z.db"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before it writes: its first line meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) != 0
+    assert err == ""

@@ -178,5 +178,5 @@ async def test_an_unknown_pack_is_refused_before_the_demo_starts(
 async def test_the_demo_never_deletes_the_deployments_database(tmp_path: Path) -> None:
     real = tmp_path / "zhucun.db"
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{real}")  # type: ignore[call-arg]
-    with pytest.raises(CliError, match="another file"):
+    with pytest.raises(CliError, match="另一个文件"):
         await run_demo(AppContext(settings), None, db=real, out=tmp_path / "out")

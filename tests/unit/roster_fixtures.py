@@ -197,11 +197,13 @@ def _headers(title: str, rows: list[Row]) -> list[str]:
 
 
 def write_workbook(path: Path, roster: Roster) -> Path:
-    """The roster typed into the real template, cells keeping their Python types."""
+    """The roster typed into the real template, cells keeping their Python types; the
+    template's example rows deleted first, so row numbers are the fixture's order."""
     write_template(path)
     workbook = load_workbook(path)
     for title, rows in roster.items():
         ws = workbook[title]
+        ws.delete_rows(2)  # the example row
         headers = _headers(title, rows)
         for index, header in enumerate(headers, start=1):
             ws.cell(1, index, header)

@@ -154,8 +154,11 @@ def test_a_bad_file_is_refused_and_nothing_changes(
 
     code, out, err = _run(capsys, "restore", str(bad), "--yes")
     assert code != 0 and out == ""
-    assert len(err.strip().splitlines()) == 1 and "nothing was changed" in err
+    assert len(err.strip().splitlines()) == 1 and "未做任何改动" in err
     assert _digest(db) == before
+    if kind == "not-sqlite":  # and in English on request
+        code, out, err = _run(capsys, "--lang", "en", "restore", str(bad), "--yes")
+        assert err == f"zhucun: not an SQLite database: {bad}; nothing was changed\n"
     assert not list(db.parent.glob("zhucun.db.before-restore-*"))
 
 
@@ -195,7 +198,7 @@ def test_restore_refuses_while_the_database_is_open_elsewhere(
     try:
         before = _digest(db)
         code, _, err = _run(capsys, "restore", "--yes")
-        assert code == 2 and "in use" in err and len(err.strip().splitlines()) == 1
+        assert code == 2 and "正被使用" in err and len(err.strip().splitlines()) == 1
         assert _digest(db) == before
     finally:
         running.close()
@@ -237,7 +240,7 @@ def test_retention_keeps_the_newest_n(db: Path, capsys: pytest.CaptureFixture[st
     for _ in range(4):  # within a second or two: names get -2, -3… and still sort right
         code, out, _ = _run(capsys, "backup", "--keep", "2")
         assert code == 0
-        written.append(out.split("backup written: ")[1].split(" (")[0])
+        written.append(out.split("已备份：")[1].split("（")[0])
     kept = backup.list_backups(folder)
     assert [str(b.path) for b in kept] == written[:-3:-1]  # the last two, newest first
 
@@ -267,19 +270,19 @@ def test_backup_dir_setting_and_to(
 def test_doctor_reports_the_newest_backup(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = _run(capsys, "doctor", "--offline")
     [line] = [line for line in out.splitlines() if "备份" in line]
-    assert line.startswith("warn") and "no backup yet" in line and "zhucun backup" in line
+    assert line.startswith("注意") and "还没有备份" in line and "zhucun backup" in line
 
     assert _run(capsys, "backup")[0] == 0
     _, out, _ = _run(capsys, "doctor", "--offline")
     [line] = [line for line in out.splitlines() if "备份" in line]
-    assert line.startswith("ok") and "newest backup" in line
+    assert line.startswith("正常") and "最新备份" in line
 
     newest = backup.list_backups(db.parent / "backups")[0].path
     old = backup.stamp(datetime.now(UTC) - timedelta(days=3))
     newest.rename(newest.with_name(f"zhucun-{old}.db"))
     _, out, _ = _run(capsys, "doctor", "--offline")
     [line] = [line for line in out.splitlines() if "备份" in line]
-    assert line.startswith("warn") and "3 d" in line
+    assert line.startswith("注意") and "3 天" in line
 
 
 @pytest.mark.parametrize("command", ["backup", "restore"])
@@ -332,4 +335,4 @@ def test_an_older_schema_is_restored_with_a_note(
         conn.commit()
     code, out, err = _run(capsys, "restore", str(older), "--yes")
     assert code == 0, err
-    assert "migrated forward" in out and previous in out
+    assert "下次启动时会自动升级" in out and previous in out

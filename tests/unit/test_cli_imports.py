@@ -55,7 +55,7 @@ def _probe(tmp_path: Path, *argv: str) -> tuple[int, str, set[str]]:
     ("argv", "expected"),
     [
         (["--help"], "policy"),
-        (["policy", "route", "--days", "3"], "ganzhou-2021: 请假3天，由乡镇党委审批"),
+        (["policy", "route", "--days", "3"], "ganzhou-2021：请假3天，由乡镇党委审批"),
     ],
     ids=["help", "policy-route"],
 )

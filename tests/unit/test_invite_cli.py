@@ -67,7 +67,7 @@ async def test_invite_prints_what_each_channel_needs(
         assert len(found) == (1 if wanted else 0), lines
         tokens.update(found)
     assert len(tokens) == 1  # one invitation, however many channels it is offered on
-    assert lines[-1].startswith("for 王芳, works once")
+    assert lines[-1].startswith("给 王芳，只能用一次")
 
 
 async def test_invite_with_no_channel_says_what_to_set(

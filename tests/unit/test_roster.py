@@ -120,14 +120,53 @@ def test_template_has_every_sheet_header_and_instructions(tmp_path: Path) -> Non
     assert "身份证" in instructions and "江口镇/下寨村" in instructions
 
 
-async def test_blank_template_imports_as_nothing(
+EMPTY = (
+    "roster.xlsx: 文件中没有可导入的内容：各表都是空的（第一格以“示例”开头的行是示例，导入时跳过）"
+)
+
+
+def test_template_has_one_example_row_per_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "roster.xlsx"
+    write_template(path)
+    workbook = load_workbook(path)
+    for spec in SHEETS:
+        ws = workbook[spec.title]
+        example = [c.value for c in ws[2]]
+        assert str(example[0]).startswith("示例："), spec.title
+        assert all(c.font.i for c in ws[2])
+        assert ws.max_row == 2  # nothing below it
+    instructions = " ".join(str(c.value) for row in workbook["说明"].iter_rows() for c in row)
+    assert "示例" in instructions
+
+
+async def test_blank_template_is_refused_as_empty(
+    session: AsyncSession, clock: FixedClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "roster.xlsx"
+    write_template(path)  # its example rows only
+    result = await run_import(session, path, clock)
+    assert not result.ok and [line(p) for p in result.errors] == [EMPTY]
+    assert set((await table_sizes(session)).values()) == {0}
+
+
+async def test_example_rows_are_skipped(
     session: AsyncSession, clock: FixedClock, tmp_path: Path
 ) -> None:
     path = tmp_path / "roster.xlsx"
     write_template(path)
+    workbook = load_workbook(path)
+    for title, rows in sample_roster().items():
+        ws = workbook[title]
+        headers = [c.value for c in ws[1]]
+        for row in rows:  # below the example row, as a county office fills it in
+            ws.append([row.get(h) for h in headers])
+    workbook.save(path)
     result = await run_import(session, path, clock)
-    assert result.ok and result.warnings == []
-    assert set((await table_sizes(session)).values()) == {0}
+    assert result.ok, [line(p) for p in result.errors]
+    assert result.counts["cadres"].created == len(sample_roster()["工作队员"])
+    names = [person["name"] for person in (await dump(session))["Person"]]
+    assert names and not any(name.startswith("示例") for name in names)
+    assert result.counts["people"].created == len(names)  # nobody from the example rows
 
 
 # --- a good roster -------------------------------------------------------------------------
@@ -723,6 +762,31 @@ def test_cli_template_refuses_to_overwrite(
     assert main(["import", "--template", str(path)]) == 2
     assert "--force" in capsys.readouterr().err
     assert main(["import", "--template", "--force", str(path)]) == 0
+
+
+def test_cli_blank_template_imports_nothing_and_says_so(
+    cli_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "roster.xlsx"
+    assert main(["import", "--template", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["import", "--yes", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "已导入" not in err
+    assert err.splitlines() == [EMPTY, "未导入：共1个错误，数据库未改动"]
+    assert main(["--lang", "en", "import", str(path)]) == 1
+    assert "The file holds nothing to import" in capsys.readouterr().err
+
+
+def test_cli_example_is_a_filled_in_roster_that_imports(
+    cli_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "example.xlsx"
+    assert main(["import", "--example", str(path)]) == 0
+    assert f"--dry-run {path}" in capsys.readouterr().out
+    assert main(["import", "--dry-run", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "工作队员：新增 21" in out and "农户：新增 60" in out
 
 
 def test_cli_imports_and_reports_counts(

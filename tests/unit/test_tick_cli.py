@@ -53,14 +53,15 @@ async def keys(ctx: AppContext) -> list[str]:
 async def test_tick_at_an_instant(database: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
     assert await _main(["tick", "--at", "2026-12-20T09:00+08:00"]) == 0, capsys.readouterr().err
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "tick as of 2026-12-20T09:00+08:00 (Asia/Shanghai)"
-    counts = dict(line.split() for line in lines[1:])
+    assert lines[0] == "定时任务，按 2026-12-20T09:00+08:00（Asia/Shanghai）"
+    counts = dict(line.split()[:2] for line in lines[1:])
     assert list(counts) == [s.name for s in SWEEPS]
+    assert lines[7].endswith("走访提醒")  # what the sweep does, in the command line's language
     # A Sunday: the visit reminder waits for a working day (the pack's schedule).
     assert counts["visit_due"] == "0" and counts["draft_sheets"] == "1"
     # Monday, without an offset (the deployment's zone): the same slot goes out now.
     assert await _main(["tick", "--at", "2026-12-21 10:00"]) == 0
-    counts = dict(line.split() for line in capsys.readouterr().out.strip().splitlines()[1:])
+    counts = dict(line.split()[:2] for line in capsys.readouterr().out.strip().splitlines()[1:])
     assert counts["visit_due"] == "1" and counts["draft_sheets"] == "0"
     assert await keys(database) == [f"visit-due:{(await _wang(database))}:2026Q4:2026-12-18"]
     assert "failed" not in counts.values()
@@ -92,3 +93,9 @@ async def test_a_malformed_instant(
     assert said.out == ""
     (line,) = said.err.strip().splitlines()
     assert line.startswith("zhucun: --at") and "2026-12-20T09:00+08:00" in line
+
+
+def test_every_sweep_says_what_it_does() -> None:
+    from bot.commands.tick import SWEEP_WORDS
+
+    assert list(SWEEP_WORDS) == [s.name for s in SWEEPS]

@@ -14,13 +14,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
 from bot.config import Settings
 from bot.context import AppContext
+from locales import N_
 
-POSTGRES = (
-    "PostgreSQL 数据库请用 pg_dump 备份、pg_restore 恢复 zhucun backs up only SQLite: for "
-    "PostgreSQL use pg_dump -Fc / pg_restore (README, Backups)"
+POSTGRES = N_(
+    "zhucun backs up only SQLite: for PostgreSQL use pg_dump -Fc / pg_restore (README, Backups)"
 )
 
 
@@ -30,9 +31,9 @@ def _database(settings: Settings) -> Path:
     try:
         path = sqlite_file(settings.database_url)
     except BackupError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     if path is None:
-        raise CliError(POSTGRES)
+        raise CliError(t(POSTGRES))
     return path
 
 
@@ -54,28 +55,42 @@ async def _backup(args: argparse.Namespace, ctx: AppContext) -> int:
     folder = Path(args.to) if args.to else files.backup_folder(database, settings.backup_dir)
     keep = args.keep if args.keep is not None else settings.backup_keep
     if keep < 1:
-        raise CliError("--keep 至少为 1 keep at least 1 backup")
+        raise CliError(t("--keep must be at least 1"))
     try:
         taken, revision = await asyncio.to_thread(
             files.take_backup, database, folder, ctx.clock.now()
         )
     except files.BackupError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     print(
-        f"已备份 backup written: {taken.path} ({files.human_size(taken.size)}, "
-        f"schema {revision or 'none'})"
+        t(
+            "backup written: {path} ({size}, schema {revision})",
+            path=taken.path,
+            size=files.human_size(taken.size),
+            revision=revision or t("none"),
+        )
     )
     # The new copy checked OK: now the oldest may go. More than one at once (a smaller
     # --keep) is a deletion the person confirms.
     surplus = len(files.list_backups(folder)) - keep
     if surplus > 1 and not args.yes:
-        question = f"将删除 {surplus} 个旧备份（保留最新 {keep} 个），确定吗？[y/N] "
+        question = t(
+            "This deletes {surplus} old backups (keeping the newest {keep}). Go ahead? [y/N] ",
+            surplus=surplus,
+            keep=keep,
+        )
         if not _interactive() or not _ask(question):
-            print(f"未删除旧备份 kept all older backups ({surplus} over --keep {keep}; add --yes)")
+            print(
+                t(
+                    "kept all older backups ({surplus} over --keep {keep}; add --yes)",
+                    surplus=surplus,
+                    keep=keep,
+                )
+            )
             return 0
     removed = await asyncio.to_thread(files.prune, folder, keep, taken.path)
     if removed:
-        print(f"已删除旧备份 removed {len(removed)} older backup(s), keeping {keep}")
+        print(t("removed {n} older backup(s), keeping {keep}", n=len(removed), keep=keep))
     return 0
 
 
@@ -85,14 +100,14 @@ def _source(args: argparse.Namespace, folder: Path) -> tuple[Path, datetime]:
     if args.file:
         path = Path(args.file)
         if not path.is_file():
-            raise CliError(f"文件不存在 no such file: {path}")
+            raise CliError(t("no such file: {path}", path=path))
         match = files.NAME.match(path.name)
         if match:
             return path, datetime.strptime(match.group(1), files.STAMP).replace(tzinfo=UTC)
         return path, datetime.fromtimestamp(path.stat().st_mtime, UTC)
     newest = files.newest_good(folder)
     if newest is None:
-        raise CliError(f"没有找到备份 no backup in {folder} (name one: zhucun restore FILE)")
+        raise CliError(t("no backup in {folder} (name one: zhucun restore FILE)", folder=folder))
     return newest.path, newest.taken
 
 
@@ -106,29 +121,46 @@ async def _restore(args: argparse.Namespace, ctx: AppContext) -> int:
         revision = await asyncio.to_thread(files.inspect, source)
         note = files.check_revision(revision, source)
     except files.BackupError as exc:
-        raise CliError(f"{exc}; 未做任何改动 nothing was changed") from exc
+        error = t(exc.message, **exc.params)
+        raise CliError(t("{error}; nothing was changed", error=error)) from exc
     if note:
-        print(note)
+        print(t(note[0], **note[1]))
     when = taken.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
     if not args.yes:
         if not _interactive():
             raise CliError(
-                "恢复需要确认 restore asks before it overwrites the database: run it in a "
-                "terminal, or add --yes; nothing was changed"
+                t(
+                    "restore asks before it overwrites the database: run it in a terminal, "
+                    "or add --yes; nothing was changed"
+                )
             )
-        stop = "（须先停止 zhucun run）"
-        question = f"将用 {source}（{when}）覆盖当前数据库 {database}{stop}，确定吗？[y/N] "
+        question = t(
+            "This overwrites the database {database} with {source} ({when}); stop zhucun run "
+            "first. Go ahead? [y/N] ",
+            database=database,
+            source=source,
+            when=when,
+        )
         if not _ask(question):
-            print("已取消 cancelled: nothing was changed")
+            print(t("cancelled: nothing was changed"))
             return 1
     try:
         before = await asyncio.to_thread(files.restore, source, database, ctx.clock.now())
     except files.BackupError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(t(exc.message, **exc.params)) from exc
     kept = ""
     if before:
-        kept = f"; 原数据库保存为 the previous one is kept as {before} (zhucun restore it to undo)"
-    print(f"已恢复 restored {database} from {source} ({when}, schema {revision}){kept}")
+        kept = t("; the previous one is kept as {path} (zhucun restore it to undo)", path=before)
+    print(
+        t(
+            "restored {database} from {source} ({when}, schema {revision}){kept}",
+            database=database,
+            source=source,
+            when=when,
+            revision=revision,
+            kept=kept,
+        )
+    )
     return 0
 
 
@@ -137,24 +169,33 @@ def register(sub: Subparsers) -> None:
         sub,
         "backup",
         _backup,
-        "copy the SQLite database (consistent while the bot runs) to the backup folder and "
-        "keep the newest N",
+        N_(
+            "copy the SQLite database (consistent while the bot runs) to the backup folder and "
+            "keep the newest N"
+        ),
     )
     backup.add_argument(
-        "--to", metavar="DIR", help="the folder (default: ZHUCUN_BACKUP_DIR or data/backups/)"
+        "--to", metavar="DIR", help=t("the folder (default: ZHUCUN_BACKUP_DIR or data/backups/)")
     )
     backup.add_argument(
-        "--keep", type=int, metavar="N", help="keep the newest N (default: ZHUCUN_BACKUP_KEEP, 14)"
+        "--keep",
+        type=int,
+        metavar="N",
+        help=t("keep the newest N (default: ZHUCUN_BACKUP_KEEP, 14)"),
     )
     backup.add_argument(
-        "--yes", action="store_true", help="delete surplus old backups without asking"
+        "--yes", action="store_true", help=t("delete surplus old backups without asking")
     )
     restore = add(
         sub,
         "restore",
         _restore,
-        "replace the SQLite database with a backup (the latest unless FILE is given); stop "
-        "zhucun run first",
+        N_(
+            "replace the SQLite database with a backup (the latest unless FILE is given); stop "
+            "zhucun run first"
+        ),
     )
-    restore.add_argument("file", nargs="?", metavar="FILE", help="a backup (default: the latest)")
-    restore.add_argument("--yes", action="store_true", help="do not ask before overwriting")
+    restore.add_argument(
+        "file", nargs="?", metavar="FILE", help=t("a backup (default: the latest)")
+    )
+    restore.add_argument("--yes", action="store_true", help=t("do not ask before overwriting"))

@@ -8,10 +8,11 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
-from bot.commands.report.common import resolve_scope, write_output
+from bot.commands.report.common import bad_month, resolve_scope, write_output
 from bot.context import AppContext
-from locales import office_translator
+from locales import N_, office_translator
 from models.enums import SheetState
 from services.calendar import load_calendar
 from services.policy_loading import load_pack
@@ -24,7 +25,7 @@ def _month(text: str | None, ctx: AppContext) -> tuple[int, int]:
         return previous_month(ctx.clock.now().astimezone(ctx.settings.zone).date())
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
     if not match or not 1 <= int(match[2]) <= 12:
-        raise CliError(f"月份“{text}”应写成 2026-11 这样的形式")
+        raise CliError(bad_month(text))
     return int(match[1]), int(match[2])
 
 
@@ -45,9 +46,21 @@ async def _attendance(args: argparse.Namespace, ctx: AppContext) -> int:
     transport = sum((r.transport for r in rows), Decimal(0))
     confirmed = sum(1 for s in found if s.state is SheetState.CONFIRMED)
     print(
-        f"考勤表 {year}年{month}月（{scope_name}）：{len(found)} 个乡镇（已确认 {confirmed}），"
-        f"{len(rows)} 人，达到最低驻村天数 {sum(1 for r in rows if r.met)} 人；"
-        f"生活补助 {allowance} 元，交通费 {transport} 元；已写入 {output}"
+        t(
+            "Attendance {year}-{month:02d} ({scope}): {townships} township(s) ({confirmed} "
+            "confirmed), {people} people, {met} met the minimum days in the village; "
+            "allowance {allowance} yuan, transport {transport} yuan; written to {path}",
+            year=year,
+            month=month,
+            scope=scope_name,
+            townships=len(found),
+            confirmed=confirmed,
+            people=len(rows),
+            met=sum(1 for r in rows if r.met),
+            allowance=allowance,
+            transport=transport,
+            path=output,
+        )
     )
     return 0
 
@@ -57,12 +70,12 @@ def register(sub: Subparsers) -> None:
         sub,
         "attendance",
         _attendance,
-        "the month's attendance sheets (考勤表): days, allowance and transport per cadre",
+        N_("the month's attendance sheets (考勤表): days, allowance and transport per cadre"),
     )
     parser.add_argument(
-        "--month", help="the month, e.g. 2026-11 (default: the month that just ended)"
+        "--month", help=t("the month, e.g. 2026-11 (default: the month that just ended)")
     )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--township", help="one township (乡镇, or 县/乡镇 when not unique)")
-    where.add_argument("--county", help="one county (县)")
-    parser.add_argument("-o", "--output", required=True, help="the XLSX file to write")
+    where.add_argument("--township", help=t("one township (乡镇, or 县/乡镇 when not unique)"))
+    where.add_argument("--county", help=t("one county (县)"))
+    parser.add_argument("-o", "--output", required=True, help=t("the XLSX file to write"))

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli_language import t
 from bot.commands.base import CliError
+from locales import N_
 from services.errors import DomainError
 
 if TYPE_CHECKING:
@@ -15,10 +17,12 @@ if TYPE_CHECKING:
     from services.visits.coverage import Scope
 
 SCOPE_ERRORS = {
-    "report_county_unknown": "找不到县（区）“{county}”",
-    "report_township_unknown": "找不到乡镇“{township}”",
-    "report_township_ambiguous": "有多个乡镇叫“{township}”：{choices}；请写成 县/乡镇",
-    "report_scope_both": "--township 和 --county 只能给一个",
+    "report_county_unknown": N_('No county named "{county}"'),
+    "report_township_unknown": N_('No township named "{township}"'),
+    "report_township_ambiguous": N_(
+        'More than one township is named "{township}": {choices}; write it as county/township'
+    ),
+    "report_scope_both": N_("give --township or --county, not both"),
 }
 
 
@@ -34,17 +38,27 @@ async def resolve_scope(
         template = SCOPE_ERRORS.get(exc.code)
         if template is None:
             raise
-        raise CliError(template.format(**exc.params)) from None
-    return scope, (township or county or "全部").split("/")[-1]
+        raise CliError(t(template, **exc.params)) from None
+    return scope, (township or county or t("all")).split("/")[-1]
 
 
 def write_output(output: Path, content: bytes) -> None:
     if output.suffix.lower() != ".xlsx":
-        raise CliError(f"{output}：输出文件应以 .xlsx 结尾")
+        raise CliError(not_xlsx(output))
     if output.is_dir():
-        raise CliError(f"{output} 是文件夹；请给出 .xlsx 文件名")
+        raise CliError(t("{path} is a folder: give an .xlsx file name", path=output))
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(content)
     except OSError as exc:
-        raise CliError(f"{output}：无法写入（{exc.strerror or exc}）") from None
+        raise CliError(
+            t("{path}: cannot write it ({error})", path=output, error=exc.strerror or exc)
+        ) from None
+
+
+def not_xlsx(output: Path) -> str:
+    return t("{path}: the output file's name must end in .xlsx", path=output)
+
+
+def bad_month(text: str) -> str:
+    return t('The month "{text}" should be written like 2026-11', text=text)

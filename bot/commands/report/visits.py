@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.cli_language import t
 from bot.commands.base import CliError, Subparsers, add
-from bot.commands.report.common import resolve_scope, write_output
+from bot.commands.report.common import not_xlsx, resolve_scope, write_output
 from bot.context import AppContext
-from locales import office_translator
+from locales import N_, office_translator
 from services.errors import DomainError
 from services.policy_loading import load_pack
 
@@ -27,10 +28,12 @@ async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:
             else Period.of(Cadence.QUARTERLY, now, zone)
         )
     except DomainError:
-        raise CliError(f"季度“{args.quarter}”应写成 2026Q4 这样的形式") from None
+        raise CliError(
+            t('The quarter "{text}" should be written like 2026Q4', text=args.quarter)
+        ) from None
     output = Path(args.output)
     if output.suffix.lower() != ".xlsx":  # checked before the work, not only after
-        raise CliError(f"{output}：输出文件应以 .xlsx 结尾")
+        raise CliError(not_xlsx(output))
     pack = load_pack(ctx.settings.policy)
     async with await ctx.uow() as uow:
         scope, name = await resolve_scope(uow.session, args.township, args.county)
@@ -41,9 +44,20 @@ async def _visits(args: argparse.Namespace, ctx: AppContext) -> int:
         )
     write_output(output, content)
     print(
-        f"已写入 {output}：{quarter.year}年第{quarter.index}季度 {name}，"
-        f"走访记录 {visits} 条；结对 {cov.pairings} 户，已走访 {cov.visited} 户，"
-        f"未走访 {cov.pairings - cov.visited} 户，返贫风险标记 {cov.risk_flags} 次"
+        t(
+            "Written to {path}: {year} Q{quarter}, {scope}, {visits} visit(s); {paired} "
+            "paired household(s), {visited} visited, {unvisited} not visited, {flags} risk "
+            "flag(s)",
+            path=output,
+            year=quarter.year,
+            quarter=quarter.index,
+            scope=name,
+            visits=visits,
+            paired=cov.pairings,
+            visited=cov.visited,
+            unvisited=cov.pairings - cov.visited,
+            flags=cov.risk_flags,
+        )
     )
     return 0
 
@@ -53,16 +67,18 @@ def register(sub: Subparsers) -> None:
         sub,
         "visits",
         _visits,
-        "the visit ledger (走访台账, one row per visit) and the quarter's coverage sheet",
+        N_("the visit ledger (走访台账, one row per visit) and the quarter's coverage sheet"),
     )
     parser.add_argument(
-        "--quarter", metavar="YYYYQn", help="the calendar quarter, e.g. 2026Q4 (default: this one)"
+        "--quarter",
+        metavar="YYYYQn",
+        help=t("the calendar quarter, e.g. 2026Q4 (default: this one)"),
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--township", metavar="NAME", help="one township (县/乡镇 when the name is not unique)"
+        "--township", metavar="NAME", help=t("one township (县/乡镇 when the name is not unique)")
     )
-    where.add_argument("--county", metavar="NAME", help="one county")
+    where.add_argument("--county", metavar="NAME", help=t("one county"))
     parser.add_argument(
-        "-o", "--output", required=True, metavar="FILE.xlsx", help="where to write the workbook"
+        "-o", "--output", required=True, metavar="FILE.xlsx", help=t("where to write the workbook")
     )

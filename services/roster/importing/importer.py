@@ -27,10 +27,10 @@ from services.roster.importing.check_households import check_households, check_p
 from services.roster.importing.check_places import check_units, check_villages
 from services.roster.importing.checker import RosterCheck
 from services.roster.importing.departures import Departures, end_memberships, find_departures
-from services.roster.importing.layout import CADRES, UNITS, VILLAGES
+from services.roster.importing.layout import CADRES, EXAMPLE_MARK, UNITS, VILLAGES
 from services.roster.importing.plan import Plan
 from services.roster.importing.problems import Problem, RosterFileError, Severity
-from services.roster.importing.reader import RosterFile, read_roster
+from services.roster.importing.reader import RosterFile, is_empty, read_roster
 from services.roster.importing.snapshot import Snapshot, load_snapshot
 
 # In this order: each sheet names only what the sheets before it list (or the database
@@ -98,6 +98,12 @@ async def import_roster(
         roster = read_roster(path)
     except RosterFileError as exc:
         return ImportResult(errors=[_file_problem(path, exc)])
+    if is_empty(roster):
+        # A blank template would otherwise "import" nothing and end everyone on the roster.
+        empty = Problem(
+            Severity.ERROR, path.name, None, None, "roster_empty", {"mark": EXAMPLE_MARK}
+        )
+        return ImportResult(errors=[empty])
     snapshot = await load_snapshot(session)
     today = today or now.date()
     checked = validate(roster, snapshot, today=today, min_team_members=min_team_members)

@@ -1,5 +1,6 @@
 """The roster's layout: its six sheets and their columns (``SHEETS``), and the blank
-workbook written from them for a county office (``zhucun import --template``).
+workbook written from them for a county office (``zhucun import --template``), with one
+example row per sheet (its first cell starts with ``EXAMPLE_MARK``; the reader skips it).
 
 The reader matches a file against the same ``SHEETS``, so the template and the reader
 cannot drift apart. Nothing here knows the database.
@@ -8,6 +9,7 @@ cannot drift apart. Nothing here knows the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -132,6 +134,9 @@ SHEETS: tuple[SheetSpec, ...] = (VILLAGES, UNITS, CADRES, APPROVERS, HOUSEHOLDS,
 
 #: The template's instructions sheet; skipped on import.
 INSTRUCTIONS_TITLE = "说明"
+#: A row whose first cell starts with this is an example: shown in the template, skipped
+#: on import, so a county office sees what a row looks like and can leave it there.
+EXAMPLE_MARK = "示例"
 
 # --- the template --------------------------------------------------------------------------
 
@@ -152,9 +157,44 @@ _CHOICES: dict[tuple[str, str], tuple[list[str], bool]] = {
 _TEXT_COLUMNS = {"phone", "cadre_phone", "code", "household_code"}
 _DATE_COLUMNS = {"term_start", "term_end", "party_since", "birth_date"}
 
+# One row per sheet, the same made-up village throughout, so the rows read as one story.
+_PLACE = {"county": "赣县区", "township": "江口镇", "village": "下寨村"}
+_EXAMPLES: dict[str, dict[str, object]] = {
+    "villages": {**_PLACE, "needs": "产业薄弱", "latitude": 25.832, "longitude": 114.941},
+    "units": {"unit": "赣州市财政局", "level": "市"},
+    "cadres": {
+        "name": "王芳",
+        "phone": "13800000001",
+        **_PLACE,
+        "role": "第一书记兼队长",
+        "unit": "赣州市财政局",
+        "term_start": date(2025, 6, 1),
+        "term_end": date(2027, 5, 31),
+    },
+    "approvers": {
+        "name": "刘洋",
+        "phone": "13800000002",
+        "post": "乡镇党委",
+        "jurisdiction": "江口镇",
+    },
+    "households": {
+        "code": "XZ001",
+        "head": "张为明",
+        **_PLACE,
+        "category": "脱贫不稳定户",
+        "size": 4,
+    },
+    "pairings": {"cadre_phone": "13800000001", "household_code": "XZ001"},
+}
+
 _INSTRUCTIONS: list[tuple[str, str]] = [
     ("驻村工作花名册 填写说明", ""),
-    ("", "每个工作表的第1行是列名，请勿修改；从第2行起每行填写一条。空行会被跳过。"),
+    ("", "每个工作表的第1行是列名，请勿修改；其下每行填写一条。空行会被跳过。"),
+    (
+        "",
+        f"第2行是示例（第一格以“{EXAMPLE_MARK}”开头），导入时跳过，可保留或删除；"
+        "真实数据请从第3行（删除示例后从第2行）起填写。",
+    ),
     (
         "",
         "导入时先检查全部内容：只要有一处错误，就一条也不写入，并列出每个问题所在的工作表、行和列。",
@@ -226,6 +266,12 @@ def _instructions(ws: Worksheet) -> None:
 
 def _data_sheet(ws: Worksheet, spec: SheetSpec) -> None:
     ws.append([column.header for column in spec.columns])
+    example = _EXAMPLES[spec.key]
+    values = [example.get(column.key) for column in spec.columns]
+    values[0] = f"{EXAMPLE_MARK}：{values[0] if values[0] is not None else ''}"
+    ws.append(values)
+    for cell in ws[2]:
+        cell.font = Font(italic=True, color="808080")
     ws.freeze_panes = "A2"
     for index, column in enumerate(spec.columns, start=1):
         letter = get_column_letter(index)

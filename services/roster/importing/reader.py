@@ -20,7 +20,14 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from services.roster.importing.cells import Cell, norm_label
-from services.roster.importing.layout import INSTRUCTIONS_TITLE, PAIRINGS, SHEETS, Column, SheetSpec
+from services.roster.importing.layout import (
+    EXAMPLE_MARK,
+    INSTRUCTIONS_TITLE,
+    PAIRINGS,
+    SHEETS,
+    Column,
+    SheetSpec,
+)
 from services.roster.importing.problems import Param, Problem, RosterFileError, Severity
 
 # Header words that mean an ID-card number: never read, whatever the sheet.
@@ -172,7 +179,7 @@ def _add_table(roster: RosterFile, title: str, rows: Iterable[Sequence[Cell]]) -
     header = next(iterator, ())
     positions = _read_header(sheet, header, roster.problems)
     for index, values in enumerate(iterator, start=2):
-        if _is_blank(values):
+        if _is_blank(values) or _is_example(values):
             continue
         cells = {key: values[i] if i < len(values) else None for key, i in positions.items()}
         sheet.rows.append(RawRow(index, cells))
@@ -237,6 +244,16 @@ def _match_column(spec: SheetSpec, label: str) -> str | None:
         if norm in _labels(column):
             return column.key
     return None
+
+
+def _is_example(values: Sequence[Cell]) -> bool:
+    first = values[0] if values else None
+    return isinstance(first, str) and first.strip().startswith(EXAMPLE_MARK)
+
+
+def is_empty(roster: RosterFile) -> bool:
+    """No row to import on any sheet (a blank template, or its examples only)."""
+    return not any(sheet.rows for sheet in roster.sheets.values())
 
 
 def _is_blank(values: Sequence[Cell]) -> bool:
