@@ -170,7 +170,7 @@ async def test_an_unknown_pack_is_refused_before_the_demo_starts(
     tmp_path: Path, flag: str | None, env: str
 ) -> None:
     settings = Settings(_env_file=None, policy=env)  # type: ignore[call-arg]
-    with pytest.raises(CliError, match=r"unknown policy 'nope' \(known: .*guangdong-2016"):
+    with pytest.raises(CliError, match=r"未知的政策包 'nope'（可选：.*guangdong-2016"):
         await run_demo(AppContext(settings), None, db=tmp_path / "d.db", policy=flag)
     assert not (tmp_path / "d.db").exists()
 
