@@ -11,7 +11,7 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.events import ChatKind, EventKind, Incoming
-from handlers.core.views import Reply
+from handlers.core.views import Reply, Toast
 from handlers.leave.payloads import LeaveDecision, LeaveOwn
 from handlers.presence.payloads import SpotCb
 from handlers.supervision.payloads import RecallGround
@@ -185,3 +185,38 @@ async def test_a_bug_with_no_draft_is_not_swallowed(
             await Private(session, clock, users["王芳"]).send("/bug")
     finally:
         core_requests._CORE = saved
+
+
+@pytest.mark.parametrize(
+    ("who", "data", "says"),
+    [
+        ("王芳", f"spc:ok:{BIG}", STALE),
+        ("王芳", "no such button", STALE),
+        (None, "no such button", "只为已登记"),
+    ],
+)
+async def test_a_press_no_feature_takes_in_a_group_is_answered(
+    session: AsyncSession,
+    clock: FixedClock,
+    users: dict[str, str],
+    who: str | None,
+    data: str,
+    says: str,
+) -> None:
+    """Found by the fuzz test: the fallbacks for presses took private chats only, so a
+    forged or outdated button in a group (or a stranger's press there) was never
+    answered and the presser's client kept spinning."""
+    user = users[who] if who else "99999"
+    chat = Private(session, clock, user)
+    reply = await chat.event(
+        Incoming(
+            channel=chat.channel,
+            kind=EventKind.PRESS,
+            chat_id="-1001000000001",
+            chat_kind=ChatKind.GROUP,
+            user_id=user,
+            payload=data,
+        )
+    )
+    assert reply is not None and says in _texts(reply)
+    assert all(isinstance(view, Toast) for view in reply)  # only the presser sees it
