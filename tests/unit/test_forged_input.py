@@ -220,3 +220,21 @@ async def test_a_press_no_feature_takes_in_a_group_is_answered(
     )
     assert reply is not None and says in _texts(reply)
     assert all(isinstance(view, Toast) for view in reply)  # only the presser sees it
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        # Typed decisions name the request by its id: beyond int64 no request has it.
+        ("同意 #99999999999999999999", "您无权审批"),
+        (f"驳回 #{BIG} 理由", "您无权审批"),
+        # A ground number int() refuses ("²" is a digit) is no ground: the buttons ask.
+        ("/recall 李强 ² 理由", "召回"),
+    ],
+)
+async def test_an_approvers_typed_numbers_are_checked(
+    session: AsyncSession, clock: FixedClock, users: dict[str, str], typed: str, says: str
+) -> None:
+    """Found by the fuzz test: each of these ended in the generic error."""
+    answer = await Private(session, clock, users["刘洋"]).said(typed)
+    assert says in answer, answer
