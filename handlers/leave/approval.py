@@ -191,7 +191,8 @@ async def typed_decision(req: Request) -> Reply:
     else:
         leave_id = int(named)
         if leave_id >= INT_LIMIT:
-            # No request has an id beyond int64, and the database would refuse the number;
+            # No request has an id beyond the id column's range, and the database would refuse
+            # the number;
             # the same words as for any id that is not theirs.
             return Reply.text(error_text(t, DomainError("not_your_decision")))
     if not approve and not note:

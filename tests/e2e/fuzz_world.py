@@ -78,7 +78,14 @@ class Tally:
 
 def huge_number(rng: random.Random) -> str:
     return rng.choice(
-        [str(2**63), str(2**63 - 1), str(2**64), "9" * rng.randint(19, 60), str(-(2**63) - 1)]
+        [
+            str(2**31),
+            str(2**31 - 1),
+            str(2**63),
+            str(2**64),
+            "9" * rng.randint(19, 60),
+            str(-(2**63) - 1),
+        ]
     )
 
 
