@@ -21,11 +21,15 @@ import handlers.leave.payloads
 import handlers.presence.payloads
 import handlers.supervision.payloads
 import handlers.visits.card  # noqa: F401 - every payload type registers on import
+from handlers.core.events import split_command
 from handlers.core.payloads import _PREFIXES, INT_LIMIT, MAX_BYTES, SEPARATOR, Payload, _fields
 from handlers.leave.parse import OneLineError, parse_date, parse_one_line
 from handlers.presence.attendance import past_date, sheet_month
 from handlers.supervision.training_parse import ParseError, training_date
 from handlers.supervision.training_parse import parse as parse_training
+from services.errors import DomainError
+from services.periods import Period
+from services.presence.trips import MAX_KM, parse_km
 from services.roster import names
 from services.roster.importing import cells
 from services.visits import household_search
@@ -124,6 +128,39 @@ def test_a_one_line_visit_always_has_a_reading(text: str) -> None:
         assert line.names and all(name for name, _ in line.names)
     problems_from_notes(text)
     risk_from_notes(text)
+
+
+@FUZZ
+@given(st.one_of(SPACED, SPACED.map(lambda s: "/" + s)))
+def test_a_command_splits_into_a_name_and_its_args(text: str) -> None:
+    command, args = split_command(text)
+    if command is None:
+        assert args == ""
+    else:
+        assert command and not any(c.isspace() for c in command) and "@" not in command
+        assert args == args.strip()
+
+
+@FUZZ
+@given(st.one_of(TYPED, st.decimals(allow_nan=True).map(str).map(lambda s: s + "km")))
+@example("0.01")
+@example("1e-9")
+def test_a_trips_kilometres_are_positive_or_refused(text: str) -> None:
+    try:
+        km = parse_km(text)
+    except DomainError as exc:
+        assert exc.code == "trip_km_invalid"
+    else:
+        assert 0 < km <= MAX_KM
+
+
+@FUZZ
+@given(TYPED)
+def test_a_period_is_read_or_refused(text: str) -> None:
+    try:
+        Period.parse(text)
+    except DomainError as exc:
+        assert exc.code == "period_invalid"
 
 
 # --- names ----------------------------------------------------------------------------------
