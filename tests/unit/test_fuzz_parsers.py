@@ -23,7 +23,8 @@ import handlers.supervision.payloads
 import handlers.visits.card  # noqa: F401 - every payload type registers on import
 from handlers.core.events import split_command
 from handlers.core.payloads import _PREFIXES, INT_LIMIT, MAX_BYTES, SEPARATOR, Payload, _fields
-from handlers.leave.parse import OneLineError, parse_date, parse_one_line
+from handlers.leave.parse import OneLineError, end_after, parse_date, parse_one_line
+from handlers.leave.requests import _days
 from handlers.presence.attendance import past_date, sheet_month
 from handlers.supervision.training_parse import ParseError, training_date
 from handlers.supervision.training_parse import parse as parse_training
@@ -82,6 +83,17 @@ def test_a_typed_date_is_a_date_or_none(text: str, today: date) -> None:
 def test_an_iso_date_reads_back(day: date, today: date) -> None:
     assert parse_date(day.isoformat(), today) == day
     assert parse_date(f"{day.year}年{day.month}月{day.day}日", today) == day
+
+
+@FUZZ
+@given(st.one_of(TYPED, st.integers(min_value=0).map(str).map(lambda s: s + "天")), TODAY)
+@example("9" * 4000, date(2026, 11, 23))
+def test_a_typed_day_count_is_a_number_or_none(text: str, today: date) -> None:
+    days = _days(text)
+    if days is not None:
+        assert days >= 0
+        end = end_after(today, days)  # the guided step's next move: None beyond the calendar
+        assert end is None or end >= today
 
 
 @FUZZ
