@@ -77,6 +77,7 @@ async def main(args: argparse.Namespace) -> None:
                 started = time.perf_counter()
                 await fuzz_world.run(fuzzer, args.count)
                 await sandbox.drain(timeout=60)
+                await fuzz_world.settle(harness)
                 wall = time.perf_counter() - started
                 names = await fuzz_world.paired_household_names(harness)
             finally:
@@ -101,6 +102,8 @@ def report(
     for kind, n in tally.actions.most_common():
         print(f"  {kind:<16}{n:>8,}")
     print(f"presses answered  {answered:>8,} of {presses:,}")
+    in_groups = sum(1 for m in sandbox.sent() if m.chat_id < 0)
+    print(f"bot messages      {len(sandbox.sent()):>8,} ({in_groups:,} in groups)")
     for name, items in vars(found).items():
         print(f"{name:<18}{len(items):>8,}")
     print(f"wall              {wall:>8.1f} s, {1000 * wall / max(tally.sent, 1):.1f} ms per update")

@@ -11,10 +11,13 @@ by timing (flows move on as presses land), which is why the checks are propertie
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -23,7 +26,9 @@ from bot.flood import FloodGate
 from bot.telegram.middlewares import FloodMiddleware
 from bot.telegram.runtime import BotRuntime
 from handlers.core.payloads import _PREFIXES, MAX_BYTES
+from models.enums import OutboxState
 from models.tables import Household, Pairing
+from models.workflow import OutboxMessage
 from sandbox.telegram.chats import FakeGroup, SentMessage
 from sandbox.telegram.emulator import BotApiSandbox
 from sandbox.telegram.users import FakeUser
@@ -149,12 +154,16 @@ class Fuzzer:
         strangers: list[FakeUser],
         groups: list[FakeGroup],
         seed: int,
+        tick: Callable[[timedelta], Awaitable[object]] | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.people = people
         self.strangers = strangers
         self.groups = groups
         self.rng = random.Random(seed)
+        # Moves the clock on and runs the sweeps: reminders, summaries in groups, deadlines
+        # passing under flows and cards in hand.
+        self.tick = tick
         self.tally = Tally()
 
     def _messages(self, chat: FakeUser | FakeGroup) -> list[SentMessage]:
@@ -203,12 +212,17 @@ class Fuzzer:
             await user.send_document(
                 rng.choice(["花名册.xlsx", "a.csv", "x"]), bytes(rng.randbytes(64)), chat=group
             )
-        elif roll < 0.98:
+        elif roll < 0.975:
             kind = "block"
             (user.unblock if user.blocked else user.block)()
+        elif roll < 0.985 and self.tick is not None:
+            kind = "clock and sweeps"
+            hours = rng.choice([1, 6, 24, 72, 24 * 30])
+            await self.tick(timedelta(hours=hours))
         else:
             kind = "bot membership"
-            self._bot_membership(rng.choice(self.groups), user)
+            # Not the bound group (groups[0]): its summaries are what the leak check reads.
+            self._bot_membership(rng.choice(self.groups[1:]), user)
         self.tally.actions[kind] += 1
         return kind
 
@@ -291,7 +305,12 @@ async def populate(harness: Harness, seed: int) -> Fuzzer:
     await sandbox.wait_for_message(county, contains="赣县区", after=sent["message_id"])
     open_group = sandbox.group("下寨村工作队", bot_is_admin=True, members=[*people, *strangers])
     other = sandbox.group("闲聊群", members=[people[0], strangers[0]])
-    return Fuzzer(sandbox, people, strangers, [county, open_group, other], seed)
+
+    async def tick(step: timedelta) -> None:
+        harness.clock.advance(step)
+        await harness.tick()
+
+    return Fuzzer(sandbox, people, strangers, [county, open_group, other], seed, tick)
 
 
 async def run(fuzzer: Fuzzer, count: int, batch: int = 8) -> None:
@@ -310,6 +329,18 @@ async def paired_household_names(harness: Harness) -> list[str]:
             Pairing, col(Pairing.household_id) == col(Household.id)
         )
         return sorted(set((await uow.session.exec(query)).all()))
+
+
+async def settle(harness: Harness, timeout: float = 20) -> None:  # noqa: ASYNC109
+    """Until the relay has sent (or given up on) every notice the sweeps queued."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        async with await harness.ctx.uow() as uow:
+            query = select(OutboxMessage.id).where(col(OutboxMessage.state) == OutboxState.PENDING)
+            if not (await uow.session.exec(query)).first():
+                return
+        await asyncio.sleep(0.1)
 
 
 @dataclass
