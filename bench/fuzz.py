@@ -33,7 +33,7 @@ from models import migrate  # noqa: E402
 from models.db import create_engine  # noqa: E402
 from sandbox.telegram.emulator import BotApiSandbox  # noqa: E402
 from services.clock import FixedClock  # noqa: E402
-from tests.e2e import fuzz_world  # noqa: E402
+from tests.e2e import fuzz_checks, fuzz_world  # noqa: E402
 from tests.e2e.conftest import Harness, settings_for  # noqa: E402
 from tests.factories import seed_roster  # noqa: E402
 
@@ -77,21 +77,21 @@ async def main(args: argparse.Namespace) -> None:
                 started = time.perf_counter()
                 await fuzz_world.run(fuzzer, args.count)
                 await sandbox.drain(timeout=60)
-                await fuzz_world.settle(harness)
+                await fuzz_checks.settle(harness)
                 wall = time.perf_counter() - started
-                names = await fuzz_world.paired_household_names(harness)
+                names = await fuzz_checks.paired_household_names(harness)
             finally:
                 await runtime.stop()
                 await asyncio.wait_for(task, timeout=10)
                 await ctx.close()
-    found = fuzz_world.findings(sandbox, logs.records, names)
+    found = fuzz_checks.findings(sandbox, logs.records, names)
     report(fuzzer.tally, sandbox, found, wall, args)
 
 
 def report(
     tally: fuzz_world.Tally,
     sandbox: BotApiSandbox,
-    found: fuzz_world.Findings,
+    found: fuzz_checks.Findings,
     wall: float,
     args: argparse.Namespace,
 ) -> None:

@@ -13,7 +13,7 @@ import logging
 import pytest
 
 from tests.conftest import SQLITE
-from tests.e2e import fuzz_world
+from tests.e2e import fuzz_checks, fuzz_world
 from tests.e2e.conftest import Harness
 
 COUNT = {SQLITE: 2_000}
@@ -29,12 +29,12 @@ async def test_fuzzed_updates_crash_nothing_and_mislead_nobody(
     count = COUNT.get(backend, SMALL_COUNT)
     await fuzz_world.run(fuzzer, count)
     await harness.sandbox.drain(timeout=30)
-    await fuzz_world.settle(harness)
-    names = await fuzz_world.paired_household_names(harness)
+    await fuzz_checks.settle(harness)
+    names = await fuzz_checks.paired_household_names(harness)
     assert names  # else the leak check would check nothing
     assert fuzzer.tally.sent == count
     # Every kind of action was taken, so each check saw something.
     kinds = {"press", "forged press", "command", "shaped command", "text", "clock and sweeps"}
     assert set(fuzzer.tally.actions) >= kinds
-    found = fuzz_world.findings(harness.sandbox, caplog.records, names)
+    found = fuzz_checks.findings(harness.sandbox, caplog.records, names)
     assert found.problems() == {}
