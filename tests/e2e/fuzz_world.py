@@ -176,7 +176,10 @@ class Fuzzer:
             kind = await self._press(user, group)
         elif roll < 0.45:
             kind = "command"
-            await user.send(f"/{rng.choice(COMMANDS)} {garbage_args(rng)}".strip(), chat=group)
+            # Sometimes addressed: to this bot, or to another one (not ours to answer).
+            to = rng.choice(["", "", "", "@zhucun_test_bot", "@ZHUCUN_TEST_BOT", "@other_bot"])
+            text = f"/{rng.choice(COMMANDS)}{to} {garbage_args(rng)}"
+            await user.send(text.strip()[:TEXT_LIMIT], chat=group)
         elif roll < 0.62:
             kind = "shaped command"
             shape = rng.choice(SHAPES)
@@ -201,6 +204,14 @@ class Fuzzer:
             kind = "photo"
             caption = rng.choice([None, "/visit 张伟明 入户", garbage_args(rng)])
             await user.send_photo(caption=caption[:1024] if caption else None, chat=group)
+        elif roll < 0.93:
+            kind = "contact or dice"
+            content = rng.choice([
+                {"contact": {"phone_number": rng.choice(["13800000001", "+8613900000001", "1"]),
+                             "first_name": "王芳", "user_id": user.id}},
+                {"dice": {"emoji": "🎲", "value": rng.randint(1, 6)}},
+            ])  # fmt: skip
+            self.sandbox._user_message(user, group, content, None)
         elif roll < 0.95:
             kind = "document"
             await user.send_document(
