@@ -21,16 +21,22 @@ import logging
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' world and roster
 
+from sqlalchemy import func  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
 from bot.context import AppContext  # noqa: E402
 from bot.telegram.runtime import BotRuntime  # noqa: E402
 from models import migrate  # noqa: E402
 from models.db import create_engine  # noqa: E402
+from models.presence import LocationReport, Recall, SpotCheck, Training, Trip  # noqa: E402
+from models.workflow import LeaveRequest, Visit  # noqa: E402
 from sandbox.telegram.emulator import BotApiSandbox  # noqa: E402
 from services.clock import FixedClock  # noqa: E402
 from tests.e2e import fuzz_checks, fuzz_world  # noqa: E402
@@ -80,12 +86,25 @@ async def main(args: argparse.Namespace) -> None:
                 await fuzz_checks.settle(harness)
                 wall = time.perf_counter() - started
                 names = await fuzz_checks.paired_household_names(harness)
+                saved = await saved_rows(harness)
             finally:
                 await runtime.stop()
                 await asyncio.wait_for(task, timeout=10)
                 await ctx.close()
     found = fuzz_checks.findings(sandbox, logs.records, names)
     report(fuzzer.tally, sandbox, found, wall, args)
+    print("saved: " + ", ".join(f"{n:,} {name}" for name, n in saved.items()))
+
+
+async def saved_rows(harness: Harness) -> Counter[str]:
+    """How deep the run went: what the flows it walked through saved."""
+    out: Counter[str] = Counter()
+    tables = [LeaveRequest, Visit, Trip, Training, Recall, SpotCheck, LocationReport]
+    async with await harness.ctx.uow() as uow:
+        for table in tables:
+            count = (await uow.session.exec(select(func.count()).select_from(table))).one()
+            out[table.__tablename__] = int(count)
+    return out
 
 
 def report(

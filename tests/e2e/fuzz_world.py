@@ -61,6 +61,16 @@ SHAPES = [
     "/spotcheck {}", "/explain {} {}", "/bind {}", "/bind county {}", "/lang {}", "/start {}",
     "/myleave {}", "/coverage {}", "/trip {} {}", "同意 #{}", "驳回 #{} {}", "驳回 {}",
 ]  # fmt: skip
+# Well-formed commands, so that requests, cards, checks and records pile up for the
+# garbage and the old presses to meet.
+VALID = [
+    "/leave 12-01 12-03 事假 家中有事", "/leave 明天 病假 发烧", "/emergency 2 病假 发烧",
+    "/visit 张伟明 入户 一切正常", "/visit H0001 电话 孩子辍学", "/trip 120", "/trip 80 加油",
+    "/training 11-20 县 3 党建", "/training 李强 11-18 市 2 产业", "/spotcheck 王芳",
+    "/spotcheck 下寨村", "/fix 李强 11-06 在村 提前返岗", "/recall 李强 1 长期不在岗", "/pending",
+    "/myleave", "/mine", "/month", "/sheet", "/coverage", "/halfyear 本半年完成走访", "/here",
+    "/explain 在县里开会",
+]  # fmt: skip
 TEXT_LIMIT = 4096
 
 
@@ -181,10 +191,14 @@ class Fuzzer:
             text = f"/{rng.choice(COMMANDS)}{to} {garbage_args(rng)}"
             await user.send(text.strip()[:TEXT_LIMIT], chat=group)
         elif roll < 0.62:
-            kind = "shaped command"
-            shape = rng.choice(SHAPES)
-            words = [garbage_word(rng) for _ in range(shape.count("{}"))]
-            await user.send(shape.format(*words)[:TEXT_LIMIT], chat=group)
+            if rng.random() < 0.4:
+                kind = "valid command"
+                await user.send(rng.choice(VALID), chat=group)
+            else:
+                kind = "shaped command"
+                shape = rng.choice(SHAPES)
+                words = [garbage_word(rng) for _ in range(shape.count("{}"))]
+                await user.send(shape.format(*words)[:TEXT_LIMIT], chat=group)
         elif roll < 0.75:
             kind = "text"
             await user.send(self._text(), chat=group, reply_to=self._reply_target(user, group))
