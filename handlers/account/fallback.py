@@ -19,5 +19,7 @@ async def stale_button(req: Request) -> Reply:
 def routes() -> Router:
     router = Router("fallback")
     router.anything(not_understood)
-    router.anything(stale_button, press=True)
+    # A press is answered in any chat: an old card in a group too (a toast only the
+    # presser sees), else their client spins and the group learns nothing either way.
+    router.anything(stale_button, press=True, chat=None)
     return router

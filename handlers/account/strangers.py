@@ -33,5 +33,5 @@ def routes() -> Router:
     """Last in the order: whatever no feature took from someone not on the roster."""
     router = Router("strangers")
     router.anything(refuse_message, registered=False)
-    router.anything(refuse_press, registered=False, press=True)
+    router.anything(refuse_press, registered=False, press=True, chat=None)  # a toast: private
     return router

@@ -41,5 +41,5 @@ async def term_over_press(req: Request) -> Reply:
 def routes() -> Router:
     router = Router("term_over")
     router.anything(term_over)
-    router.anything(term_over_press, press=True)
+    router.anything(term_over_press, press=True, chat=None)  # a toast: private
     return router

@@ -15,9 +15,10 @@ from typing import Any, ClassVar, Self
 
 SEPARATOR = ":"
 MAX_BYTES = 64
-# Ids are database keys (BIGINT) or small indexes: a forged press must not carry a number
-# that overflows a query parameter or a date computation.
-INT_LIMIT = 2**63
+# Ids are database keys or small indexes: a forged press must not carry a number that
+# overflows a query parameter or a date computation. The keys are INTEGER columns, 32 bits
+# on PostgreSQL (SQLite's are 64): beyond 2**31 - 1 asyncpg refuses the parameter.
+INT_LIMIT = 2**31
 _PREFIXES: dict[str, type[Payload]] = {}
 
 

@@ -12,6 +12,7 @@ from html import escape
 
 from handlers.context import Deployment
 from handlers.core.conversation import State, Steps
+from handlers.core.payloads import INT_LIMIT
 from handlers.core.request import Request
 from handlers.core.routing import Router, Skip
 from handlers.core.views import Button, Edit, Reply, Toast
@@ -189,6 +190,11 @@ async def typed_decision(req: Request) -> Reply:
         leave_id = waiting[0].leave_id
     else:
         leave_id = int(named)
+        if leave_id >= INT_LIMIT:
+            # No request has an id beyond the id column's range, and the database would refuse
+            # the number;
+            # the same words as for any id that is not theirs.
+            return Reply.text(error_text(t, DomainError("not_your_decision")))
     if not approve and not note:
         example = f"驳回 #{leave_id} 理由" if named else "驳回 理由"
         return Reply.text(escape(t('To reject, give the reason: "{example}".', example=example)))

@@ -66,7 +66,10 @@ def past_date(text: str, day: date) -> date | None:
     """A date on the sheet: without a year, the latest such date not after today."""
     parsed = parse_date(text, day)
     if parsed is not None and parsed > day and _NUMERIC_DATE.match(text) and len(text) <= 6:
-        parsed = parsed.replace(year=parsed.year - 1)
+        try:
+            parsed = parsed.replace(year=parsed.year - 1)
+        except ValueError:  # 2-29 typed early in a leap year: last year had no such day
+            return None
     return parsed
 
 

@@ -68,7 +68,8 @@ async def recall_command(req: Request) -> Reply:
     except DomainError as exc:
         return Reply.text(error_text(t, exc))
     grounds = _grounds(pack)
-    if len(words) == 3 and words[1].isdigit() and 1 <= int(words[1]) <= len(grounds):
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if len(words) == 3 and words[1].isdecimal() and 1 <= int(words[1]) <= len(grounds):
         ground = grounds[int(words[1]) - 1]
         return await _propose(req, found.cadre_id, ground, words[2])
     buttons = tuple(

@@ -75,7 +75,8 @@ def parse(args: str, today: date) -> Parsed:
     if level is None:
         raise ParseError("level", rest[0])
     days = rest[1].removesuffix("天")
-    if not days.isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if not days.isdecimal():
         raise ParseError("days", rest[1])
     names = [n for n in _NAMES.split(" ".join(words[:index])) if n]
     return Parsed(names, Course(day, level, int(days), " ".join(rest[2:])))

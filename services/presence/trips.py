@@ -55,9 +55,13 @@ def parse_km(text: str) -> Decimal:
         km = Decimal(text.strip().lower().removesuffix("km").removesuffix("公里"))
     except InvalidOperation:
         raise DomainError("trip_km_invalid", text=text) from None
-    if not km.is_finite() or km <= 0 or km > MAX_KM:
+    if not km.is_finite() or km > MAX_KM:
         raise DomainError("trip_km_invalid", text=text)
-    return km.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    # Checked once rounded: "0.01" would be a round trip of 0.0 km, counted and paid.
+    km = km.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    if km <= 0:
+        raise DomainError("trip_km_invalid", text=text)
+    return km
 
 
 async def kms_by_cadre(

@@ -1,4 +1,4 @@
-"""Numbers and drafts are not trusted: a forged press, an id beyond int64, a huge day
+"""Numbers and drafts are not trusted: a forged press, an id beyond the id columns, a huge day
 count or a conversation whose draft is not what a flow wrote each get one clear answer,
 and a broken draft is forgotten rather than kept to fail the person's next messages."""
 
@@ -11,7 +11,7 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.events import ChatKind, EventKind, Incoming
-from handlers.core.views import Reply
+from handlers.core.views import Reply, Toast
 from handlers.leave.payloads import LeaveDecision, LeaveOwn
 from handlers.presence.payloads import SpotCb
 from handlers.supervision.payloads import RecallGround
@@ -21,6 +21,7 @@ from tests.factories import bind_telegram, seed_roster
 
 STALE = "该选项已失效。"
 BIG = str(2**63)
+BEYOND_INTEGER = str(2**31)  # ids are INTEGER columns: 32 bits on PostgreSQL
 
 
 @pytest.fixture
@@ -63,14 +64,18 @@ async def _press(chat: Private, data: str) -> Reply | None:
         (LeaveDecision, "lvd:ok:1_0"),
         (SpotCb, f"spc:ok:{BIG}"),
         (RecallGround, f"rcg:{BIG}:1"),
+        (LeaveDecision, f"lvd:ok:{BEYOND_INTEGER}"),
+        (SpotCb, f"spc:ok:{BEYOND_INTEGER}"),
     ],
 )
-def test_an_int_beyond_int64_or_not_plain_digits_does_not_parse(kind: Any, data: str) -> None:
+def test_an_int_beyond_the_id_columns_or_not_plain_digits_does_not_parse(
+    kind: Any, data: str
+) -> None:
     assert kind.unpack(data) is None
 
 
 def test_ints_within_range_still_parse() -> None:
-    assert LeaveDecision.unpack(f"lvd:ok:{2**63 - 1}") == LeaveDecision("ok", 2**63 - 1)
+    assert LeaveDecision.unpack(f"lvd:ok:{2**31 - 1}") == LeaveDecision("ok", 2**31 - 1)
     assert RecallGround.unpack("rcg:12:0") == RecallGround(12, 0)
 
 
@@ -82,6 +87,10 @@ def test_ints_within_range_still_parse() -> None:
         ("王芳", "lv:kind:forged"),
         ("王芳", "lv:start:99999-01-01"),
         ("王芳", "lv:days:99999999999999999999"),
+        # Found by the fuzz test on PostgreSQL, where the id columns hold 32 bits.
+        ("刘洋", f"ats:ok:{BEYOND_INTEGER}"),
+        ("刘洋", f"lvd:ok:{BEYOND_INTEGER}"),
+        ("王芳", f"lvo:withdraw:{BEYOND_INTEGER}"),
     ],
 )
 async def test_a_forged_press_is_answered_as_a_stale_one(
@@ -185,3 +194,57 @@ async def test_a_bug_with_no_draft_is_not_swallowed(
             await Private(session, clock, users["王芳"]).send("/bug")
     finally:
         core_requests._CORE = saved
+
+
+@pytest.mark.parametrize(
+    ("who", "data", "says"),
+    [
+        ("王芳", f"spc:ok:{BIG}", STALE),
+        ("王芳", "no such button", STALE),
+        (None, "no such button", "只为已登记"),
+    ],
+)
+async def test_a_press_no_feature_takes_in_a_group_is_answered(
+    session: AsyncSession,
+    clock: FixedClock,
+    users: dict[str, str],
+    who: str | None,
+    data: str,
+    says: str,
+) -> None:
+    """Found by the fuzz test: the fallbacks for presses took private chats only, so a
+    forged or outdated button in a group (or a stranger's press there) was never
+    answered and the presser's client kept spinning."""
+    user = users[who] if who else "99999"
+    chat = Private(session, clock, user)
+    reply = await chat.event(
+        Incoming(
+            channel=chat.channel,
+            kind=EventKind.PRESS,
+            chat_id="-1001000000001",
+            chat_kind=ChatKind.GROUP,
+            user_id=user,
+            payload=data,
+        )
+    )
+    assert reply is not None and says in _texts(reply)
+    assert all(isinstance(view, Toast) for view in reply)  # only the presser sees it
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        # Typed decisions name the request by its id: beyond the id column no request has it.
+        ("同意 #99999999999999999999", "您无权审批"),
+        (f"驳回 #{BIG} 理由", "您无权审批"),
+        (f"同意 #{BEYOND_INTEGER}", "您无权审批"),
+        # A ground number int() refuses ("²" is a digit) is no ground: the buttons ask.
+        ("/recall 李强 ² 理由", "召回"),
+    ],
+)
+async def test_an_approvers_typed_numbers_are_checked(
+    session: AsyncSession, clock: FixedClock, users: dict[str, str], typed: str, says: str
+) -> None:
+    """Found by the fuzz test: each of these ended in the generic error."""
+    answer = await Private(session, clock, users["刘洋"]).said(typed)
+    assert says in answer, answer

@@ -145,7 +145,8 @@ def _bad_date(raw: Cell) -> CellError:
 def parse_positive_int(value: Cell) -> int:
     text = unicodedata.normalize("NFKC", cell_text(value)).removesuffix("人").removesuffix("口")
     text = re.sub(r"\.0+$", "", text)  # "3.0" from a CSV written by a program
-    if not re.fullmatch(r"\d+", text) or int(text) < 1:
+    # At most nine digits: a count, and int() refuses a cell of over 4,300 digits.
+    if not re.fullmatch(r"\d{1,9}", text) or int(text) < 1:
         raise CellError("bad_number", value=cell_text(value))
     return int(text)
 
