@@ -95,7 +95,7 @@ def _parse_line(text: str, line: int) -> NoticeHoliday:
     name, rest = words[0], words[1].strip()
     if len(name) + len("调休上班") > MAX_NOTE_CHARS:
         raise DomainError("notice_name_too_long", line=line, max=MAX_NOTE_CHARS - 4)
-    makeup_text = ""
+    makeup_text: str | None = None
     for word in MAKEUP_WORDS:
         if word in rest:
             rest, _, makeup_text = rest.partition(word)
@@ -110,8 +110,8 @@ def _parse_line(text: str, line: int) -> NoticeHoliday:
         raise DomainError("notice_range_reversed", line=line, start=start, end=end)
     if (end - start).days + 1 > MAX_HOLIDAY_DAYS:
         raise DomainError("notice_range_too_long", line=line, days=(end - start).days + 1)
-    makeup = tuple(_date(w, line) for w in _DAYS.split(makeup_text.strip()) if w)
-    if makeup_text and not makeup:
+    makeup = tuple(_date(w, line) for w in _DAYS.split((makeup_text or "").strip()) if w)
+    if makeup_text is not None and not makeup:
         raise DomainError("notice_no_makeup_days", line=line)
     return NoticeHoliday(name, start, end, makeup)
 
@@ -129,11 +129,12 @@ def parse_notice(text: str, year: int | None = None) -> HolidayNotice:
         year = holidays[0][1].start.year
     earliest = date(year - 1, *MAKEUP_EARLIEST)
     seen: dict[date, int] = {}  # every day named so far, by the line that named it
-    for number, h in holidays:
+    for index, (number, h) in enumerate(holidays):
         if h.start.year != year or h.end.year != year:
             raise DomainError("notice_wrong_year", line=number, year=year)
-        for other_line, other in holidays:
-            if other is not h and other.start <= h.end and h.start <= other.end:
+        # Against the lines above only, so the error names the later, offending line.
+        for other_line, other in holidays[:index]:
+            if other.start <= h.end and h.start <= other.end:
                 raise DomainError("notice_overlap", line=number, other=other_line)
         for day in h.makeup:
             if not earliest <= day <= date(year, 12, 31):

@@ -33,6 +33,7 @@ SHAPE_MODULES: tuple[str, ...] = (
     "services.roster.by_mobile",
     "services.supervision.calendar_reminders",
     "services.supervision.monthly_check",
+    "services.supervision.next_year_holidays",
     "services.supervision.recall",
     "services.supervision.team_reports",
     "services.supervision.training",

@@ -89,6 +89,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "team_report.due": {"period": PERIOD, "due": "2026-12-31", "overdue": False},
     "team_report.missing": {"period": PERIOD, "due": "2026-12-31", "overdue": True,
                             "teams": [TEAM]},
+    "calendar.holidays_unknown": {"year": 2027},
     "meeting.leader_office": {"period": PERIOD, "cadence": "half_year", "teams": 6},
     "meeting.leader_group": {"period": "2026Q4", "cadence": "quarterly"},
     "unit.duties": {
