@@ -25,7 +25,7 @@ SHAPE_MODULES: tuple[str, ...] = (
     "services.leave.requests",
     "services.leave.approvals",
     "services.leave.sweeps",
-    "services.presence.attendance_workbook",
+    "services.presence.sheet_rows",
     "services.presence.days",
     "services.presence.sanctions",
     "services.presence.spot_checks",

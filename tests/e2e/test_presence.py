@@ -54,6 +54,8 @@ async def test_shared_locations_inside_outside_and_forwarded(harness: Harness) -
     assert [(r.source, r.inside) for r in reports] == [("here", True), ("location", False)]
     month = await harness.say(wang, "/month", contains="驻村天数")
     assert "11月23日" in month.text
+    # The day shown by the location is told apart from the presumed ones (issue 18).
+    assert "1 天有位置或走访为证" in month.text and "周末和节假日须有证据才计入" in month.text
 
 
 async def test_a_spot_check_answered_in_time_and_one_not(harness: Harness) -> None:
