@@ -319,6 +319,7 @@ async def test_report_attendance_writes_the_townships_sheet(
     assert await _main(argv) == 0, capsys.readouterr().err
     said = capsys.readouterr().out
     assert "1 个乡镇" in said and "3 人" in said and "交通费 67.50 元" in said
+    assert "天为推定" in said and "周末和节假日须有证据才计入" in said  # issue 18
     ws = load_workbook(out)["江口镇"]
     header = next(r for r in range(1, 8) if ws.cell(r, 1).value == "序号")
     li = next(r for r in range(header + 1, header + 4) if ws.cell(r, 3).value == "李强")
