@@ -95,7 +95,7 @@ async def test_the_terminal_chat_reads_piped_lines(tmp_path: Path) -> None:
     assert "当前身份 now playing: 刘洋（乡镇党委 · 江口镇）" in out
     assert "刘洋 › /pending" in out and "驻村助手 → 刘洋" in out
     assert "今天计为在村" in out  # /loc alone: at one's own village
-    assert "✗ 王芳的聊天里没有可按的按钮" in out
+    assert "✗ 机器人最后一条消息没有按钮" in out  # the location's answer has none
     assert "now playing: 钟国华" in out  # the village party organisation of 王芳's village
     assert "再见 bye" in out
 
