@@ -15,7 +15,7 @@ def core() -> Core:
     from handlers.leave import approval, requests
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
-    from handlers.supervision import recall, team_reports, training
+    from handlers.supervision import recall, team_reports, team_view, training
     from handlers.visits import commands as visits
     from handlers.visits import coverage
 
@@ -38,6 +38,7 @@ def core() -> Core:
             attendance.routes(),
             training.routes(),
             team_reports.routes(),
+            team_view.routes(),
             fallback.routes(),
             strangers.routes(),
         ]

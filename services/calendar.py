@@ -3,7 +3,9 @@
 ``chinesecalendar`` knows public holidays and make-up working days (调休) only for the
 years the State Council has announced (up to 2026 in 1.11). Past that, a day is a working
 day Monday to Friday until an administrator records the new year's holidays with
-``zhucun calendar set``; the fallback is logged once per year so nobody is surprised.
+``zhucun calendar import`` (the State Council's notice, ``services.holiday_notice``) or
+``zhucun calendar set``; the fallback is logged once per year so nobody is surprised, and the
+county posts are told in December when next year is still unknown.
 """
 
 from __future__ import annotations
@@ -89,6 +91,13 @@ class WorkCalendar:
         """Whether the Chinese calendar has holiday data for ``year``."""
         return _known_year(year)
 
+    def holidays_known(self, year: int) -> bool:
+        """Whether ``year``'s official holidays are known: to the Chinese calendar, or
+        recorded here (a year's notice always has 元旦, so any holiday override counts)."""
+        return _known_year(year) or any(
+            day.year == year and kind is DayKind.HOLIDAY for day, kind in self._overrides.items()
+        )
+
     def explain(self, day: date) -> DayInfo:
         kind = self._overrides.get(day)
         if kind is not None:
@@ -103,7 +112,7 @@ class WorkCalendar:
             _warned_years.add(day.year)
             log.warning(
                 "Chinese calendar has no data for %d; using Monday–Friday plus overrides "
-                "(zhucun calendar set YYYY-MM-DD holiday|workday)",
+                "(zhucun calendar import FILE, or zhucun calendar set YYYY-MM-DD holiday|workday)",
                 day.year,
             )
         return DayInfo(day, day.weekday() < 5, DaySource.WEEKDAY_FALLBACK)

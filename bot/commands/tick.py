@@ -33,6 +33,7 @@ SWEEP_WORDS = {
     "leader_meeting": N_("leading group meeting reminders"),
     "unit_duties": N_("dispatching units' duties reminded"),
     "term_end": N_("term end reminders"),
+    "holidays_unknown": N_("next year's holidays still unknown (December)"),
 }
 
 

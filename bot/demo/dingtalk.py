@@ -17,7 +17,7 @@ from pypinyin import lazy_pinyin
 
 from bot.demo.console import Console
 from bot.demo.session import COUNTY_GROUP, DEFAULT_DB, DEFAULT_OUT, DemoWorld
-from bot.demo.terminal import HELP, DemoError, Terminal
+from bot.demo.terminal import HELP, NO_BUTTONS, DemoError, Terminal
 from bot.dingtalk.runtime import DingTalkRuntime
 from bot.relay.loop import Relay
 from sandbox.dingtalk import DingTalkSandbox
@@ -77,16 +77,16 @@ class DingTalkWorld(DemoWorld):
         self._unacked.append(await self.box.send_picture(self.staff[name], data))
 
     async def tap(self, name: str, index: int) -> str:
-        """Tap button ``index`` (from 1) of the latest message with buttons in their chat;
-        returns the button's label."""
+        """Tap button ``index`` (from 1) of the bot's last message in their chat (never
+        an older card: see ``Terminal.press``); returns the button's label."""
         staff = self.staff[name]
-        cards = [s for s in self.box.sent if s.to == staff and s.buttons]
-        if not cards:
-            raise DemoError(f"{name}的聊天里没有可按的按钮 no buttons to press")
-        card = cards[-1]
+        mine = [s for s in self.box.sent if s.to == staff]
+        card = mine[-1] if mine else None
+        if card is None or not card.buttons:
+            raise DemoError(NO_BUTTONS)
         if not 1 <= index <= len(card.buttons):
             n = len(card.buttons)
-            raise DemoError(f"最新的按钮是 1–{n} the latest buttons are 1–{n}")
+            raise DemoError(f"最后一条消息的按钮是 1–{n} its buttons are 1–{n}")
         try:
             self._unacked.append(await self.box.tap(staff, card, index - 1))
         except ValueError:

@@ -25,7 +25,7 @@ HELP = """\
   /as 王芳              换成某人 become someone；或某个岗位 or a post：/as 乡镇党委、/as 县驻村办
   /as 乡镇党委@茅店镇    另一个乡镇的岗位（村党组织@下寨村、派出单位@赣州市财政局）
   /who                  所有人及其岗位 everyone
-  1、2、…               按最新一条带按钮消息的第几个按钮 press that button
+  1、2、…               按机器人最后一条消息上的按钮 press a button of the bot's last message
   /reply 同意            回复那条消息（回复“同意”即批准请假）reply to it
   /loc 25.83,114.93     发送位置（只写 /loc：在自己驻的村）share a location
   /photo [说明]          发送示例照片（说明写 /visit 张伟明 即登记走访）send a photo
@@ -36,6 +36,13 @@ HELP = """\
 
 _STEP = re.compile(r"(\d+)\s*([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+# Said when a digit is typed and the bot's last message in the chat has no buttons.
+NO_BUTTONS = (
+    "机器人最后一条消息没有按钮，数字只按最后一条消息上的按钮 "
+    "the bot's last message has no buttons: a digit presses only the last message's buttons"
+)
 
 
 class DemoError(Exception):
@@ -177,14 +184,16 @@ class Terminal:
         return sent[-1]
 
     async def press(self, number: int) -> None:
-        cards = self._cards()
-        if not cards:
-            raise DemoError(f"{self.current}的聊天里没有可按的按钮 no buttons to press")
-        card = cards[-1]
+        # Only the bot's last message: a digit once pressed a button on an older card
+        # after newer messages had followed, and withdrew an approved leave (issue 18).
+        sent = self.world.sandbox.sent(self.world.users[self.current])
+        card = sent[-1] if sent else None
+        if card is None or not card.buttons():
+            raise DemoError(NO_BUTTONS)
         texts = [text for row in card.buttons() for text in row]
         data = [d for row in card.button_data() for d in row]
         if not 1 <= number <= len(texts):
-            raise DemoError(f"最新的按钮是 1–{len(texts)} the latest buttons are 1–{len(texts)}")
+            raise DemoError(f"最后一条消息的按钮是 1–{len(texts)} its buttons are 1–{len(texts)}")
         text, pressed = texts[number - 1], data[number - 1]
         if pressed is None:
             self.transcript.note(f"[{text}] 是链接，不是按钮 a link, not a button")

@@ -45,6 +45,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("fix", N_("Correct a day on the attendance sheet"), APPROVERS),
     MenuCommand("training", N_("Record a training attended"), CADRES | APPROVERS),
     MenuCommand("mytraining", N_("My trainings this term"), CADRES),
+    MenuCommand("team", N_("My team this month: days, leave, visits"), TEAM_LEADERS),
     MenuCommand("halfyear", N_("Submit the team's half-year work report"), TEAM_LEADERS),
     MenuCommand("whoami", N_("Who I am registered as")),
     MenuCommand("lang", N_("Language: 中文 / English")),

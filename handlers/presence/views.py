@@ -103,6 +103,18 @@ def month_text(t: Translator, m: CadreMonth) -> str:
             official=m.so_far(DayClass.OFFICIAL_BUSINESS),
         ),
     ]
+    # Without this a month of presumed days reads as a month of proof (issue 18).
+    presumed = [d for d in m.presumed_days if m.today is None or d <= m.today]
+    lines.append(
+        t(
+            "Of the {in_village} days in the village, {evidenced} are shown by a location or "
+            "visit and {presumed} presumed (working days with no leave or absence recorded). "
+            "A weekend or holiday counts only with evidence: share your location there (/here).",
+            in_village=m.so_far(DayClass.IN_VILLAGE),
+            evidenced=m.so_far(DayClass.IN_VILLAGE) - len(presumed),
+            presumed=len(presumed),
+        )
+    )
     leave = [
         f"{class_label(t, c)} {m.count(c)}"
         for c in (DayClass.PERSONAL_LEAVE, DayClass.SICK_LEAVE, DayClass.ANNUAL_LEAVE)
@@ -194,6 +206,17 @@ def sheet_text(t: Translator, params: dict[str, Any]) -> str:
             met=params["met"],
         ),
     ]
+    if "presumed" in params:  # absent from drafts queued before it was counted
+        lines.append(
+            t(
+                "Days in the village: {in_village}, of which {presumed} presumed (working "
+                "days with no leave or absence recorded), {evidenced} shown by a location, a "
+                "visit or a correction. A weekend or holiday counts only with evidence.",
+                in_village=params["in_village"],
+                presumed=params["presumed"],
+                evidenced=params["in_village"] - params["presumed"],
+            )
+        )
     if params["not_met"]:
         shown = params["not_met"][:10]  # a caption holds 1024 characters
         names = t(", ").join(escape(n) for n in shown)

@@ -64,8 +64,18 @@ def dispatch_summary(t: Translator, params: dict[str, Any]) -> Rendered:
             teams=len(teams),
             **total,
         ),
-        "",
     ]
+    if all("presumed" in team for team in teams):  # absent from summaries queued before
+        head.append(
+            t(
+                "Of the {counted} days counted, {presumed} are presumed in the village (working "
+                "days with no leave or absence recorded); weekends and holidays count only "
+                "with evidence.",
+                counted=sum(team["counted"] for team in teams),
+                presumed=sum(team["presumed"] for team in teams),
+            )
+        )
+    head.append("")
     lines: list[str] = []
     used = sum(len(line) + 1 for line in head)
     for index, team in enumerate(teams):

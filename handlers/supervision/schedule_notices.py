@@ -246,3 +246,18 @@ def term_end_list(t: Translator, params: dict[str, Any]) -> Rendered:
     lines += _people(params["cadres"])
     lines.append(ask)
     return Rendered("\n".join(lines))
+
+
+@notice("calendar.holidays_unknown")
+def holidays_unknown(t: Translator, params: dict[str, Any]) -> Rendered:
+    return Rendered(
+        "📅 "
+        + t(
+            "<b>{year}'s official holidays are not known yet.</b> Until they are recorded, "
+            "元旦, 春节 and the other holidays count as working days in leave and attendance. "
+            "When the State Council's notice on {year}'s holidays is out, the county office "
+            "records it in one step: <code>zhucun calendar import FILE</code>, one line per "
+            "holiday with its make-up working days (<code>zhucun calendar import --help</code>).",
+            year=params["year"],
+        )
+    )

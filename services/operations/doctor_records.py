@@ -18,16 +18,26 @@ BACKLOG_AGE = timedelta(minutes=15)  # older pending rows mean no relay is sendi
 
 
 def check_calendar(
-    today: date, known: Callable[[int], bool], set_by_hand: dict[int, int], t: Translator
+    today: date,
+    known: Callable[[int], bool],
+    set_by_hand: dict[int, int],
+    t: Translator,
+    recorded: Callable[[int], bool] = lambda year: False,
 ) -> list[Check]:
     """``known(year)``: the Chinese calendar has that year's holidays; ``set_by_hand``:
-    overrides per year (``zhucun calendar set``)."""
+    overrides per year (``zhucun calendar set`` or ``import``); ``recorded(year)``: the
+    overrides hold that year's holidays (``WorkCalendar.holidays_known``)."""
     out = []
     for year in (today.year, today.year + 1):
         if known(year):
             out.append(ok(t("calendar: the Chinese calendar knows {year}'s holidays", year=year)))
             continue
         days = set_by_hand.get(year, 0)
+        if recorded(year):
+            out.append(
+                ok(t("calendar: {year}'s holidays recorded ({days} day(s))", year=year, days=days))
+            )
+            continue
         by_hand = t("; {days} day(s) set by hand", days=days) if days else ""
         out.append(
             warn(
@@ -37,8 +47,8 @@ def check_calendar(
                     by_hand=by_hand,
                 ),
                 t(
-                    "upgrade chinesecalendar once the State Council publishes them, or set "
-                    "them: zhucun calendar set {year}-01-01 holiday",
+                    "record the State Council's notice on {year}'s holidays: "
+                    "zhucun calendar import FILE (or upgrade chinesecalendar once it has them)",
                     year=year,
                 ),
             )
@@ -48,9 +58,13 @@ def check_calendar(
 
 async def calendar_checks(session: AsyncSession, today: date, t: Translator) -> list[Check]:
     by_year: dict[int, int] = {}
-    for override in await list_overrides(session):
+    overrides = await list_overrides(session)
+    for override in overrides:
         by_year[override.day.year] = by_year.get(override.day.year, 0) + 1
-    return check_calendar(today, WorkCalendar().is_known_year, by_year, t)
+    calendar = WorkCalendar({o.day: o.kind for o in overrides})
+    return check_calendar(
+        today, calendar.is_known_year, by_year, t, recorded=calendar.holidays_known
+    )
 
 
 def _age(delta: timedelta, t: Translator) -> str:

@@ -27,6 +27,7 @@ from services.policy import PolicyPack
 from services.presence import attendance, spot_checks
 from services.supervision import calendar_reminders
 from services.supervision.monthly_check import monthly_dispatch
+from services.supervision.next_year_holidays import holidays_unknown
 from services.supervision.team_reports import half_year_reports
 from services.supervision.training_sweeps import training_reminders
 from services.visits.sweeps import visit_due
@@ -133,6 +134,7 @@ SWEEPS: list[NamedSweep] = [
     NamedSweep("leader_meeting", leader_meeting),
     NamedSweep("unit_duties", unit_duties),
     NamedSweep("term_end", term_end),
+    NamedSweep("holidays_unknown", holidays_unknown),
 ]
 
 

@@ -28,16 +28,10 @@ from services.calendar import WorkCalendar
 from services.errors import DomainError
 from services.messaging import outbox
 from services.policy import PolicyPack
-from services.presence.attendance_workbook import (
-    Sheet,
-    file_name,
-    row_of,
-    rows_from_json,
-    rows_to_json,
-    workbook,
-)
+from services.presence.attendance_workbook import file_name, workbook
 from services.presence.day_ledger import CadreMonth, cadre_month, month_ledger
 from services.presence.days import month_days
+from services.presence.sheet_rows import Sheet, row_of, rows_from_json, rows_to_json
 from services.presence.trips import kms_by_cadre
 from services.roster.cadre_lookup import one_covered
 from services.roster.jurisdiction import holders, holds

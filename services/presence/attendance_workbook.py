@@ -1,33 +1,25 @@
-"""The attendance sheet's figures and its printable workbook (考勤表).
+"""The attendance sheet's printable workbook (考勤表), from its rows (``sheet_rows``).
 
-One row per cadre: days by class, days counted toward the minimum, the living allowance
-(allowance days × the pack's daily rate, ganzhou Art.27(二) / qinghai item 5) and the
-transport reimbursement (ganzhou Art.27(一)). The workbook's words are the catalogs'
-(English msgids): the caller passes the translator, Chinese for the township's files.
+The workbook's words are the catalogs' (English msgids): the caller passes the translator,
+Chinese for the township's files.
 """
 
 from __future__ import annotations
 
 import io
-import json
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from locales import N_, Translator
 from models.enums import DayClass, SheetState, TeamRole
-from services.messaging import templates
-from services.policy import PolicyPack
-from services.presence.day_ledger import CadreMonth
 from services.presence.days import month_days
-from services.presence.trips import transport
+from services.presence.sheet_rows import Sheet, SheetRow
 
 CODES = {
     DayClass.IN_VILLAGE: "√",
@@ -55,154 +47,20 @@ ROLES = {
 }
 HEADERS = [
     N_("No."), N_("Village"), N_("Name"), N_("Role"), N_("Dispatching unit"),
-    N_("Days in the village"), N_("Official trips, meetings, training"), N_("Personal leave"),
+    N_("Days in the village"), N_("Of which shown by evidence"),
+    N_("Official trips, meetings, training"), N_("Personal leave"),
     N_("Sick leave"), N_("Paid annual leave"), N_("Unexplained absence"), N_("Rest days"),
     N_("Days counted in the village"), N_("Days required in the village"), N_("Minimum met"),
     N_("Allowance days"), N_("Living allowance (yuan)"), N_("Round trips reimbursed"),
     N_("Kilometres reimbursed"), N_("Transport (yuan)"), N_("Total (yuan)"),
 ]  # fmt: skip
-MONEY_COLUMNS = (17, 20, 21)  # 1-based: allowance, transport, total
-SUMMED = range(6, 22)  # totals under every figure column except 应驻村天数 and 是否达标
-NOT_SUMMED = (14, 15)
-
-
-class DraftParams(TypedDict):
-    """``attendance.draft``: the sheet's figures (``SheetView.summary``)."""
-
-    sheet_id: int
-    township: str
-    year: int
-    month: int
-    cadres: int
-    met: int
-    not_met: list[str]
-    absent: int
-    allowance: str
-    transport: str
-    confirmed: bool
-
-
-templates.declare("attendance.draft", DraftParams)
-
-
-@dataclass(frozen=True)
-class SheetRow:
-    cadre_id: int
-    name: str
-    village: str
-    role: str
-    unit: str
-    days: tuple[DayClass | None, ...]  # one per day of the month; None: not in post
-    in_village: int
-    official: int
-    personal: int
-    sick: int
-    annual: int
-    absent: int
-    rest: int
-    counted: int
-    minimum: int
-    met: bool
-    allowance_days: int
-    allowance: Decimal
-    trips: int
-    km: Decimal
-    transport: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.allowance + self.transport
-
-
-def row_of(pack: PolicyPack, cadre: CadreMonth, kms: list[Decimal]) -> SheetRow:
-    rate = pack.money.allowance_per_day
-    paid = transport(pack, kms)
-    allowance_days = cadre.allowance_days
-    return SheetRow(
-        cadre_id=cadre.cadre_id,
-        name=cadre.name,
-        village=cadre.village,
-        role=cadre.team_role.value,
-        unit=cadre.unit,
-        days=tuple(cadre.days.get(d) for d in month_days(cadre.year, cadre.month)),
-        in_village=cadre.count(DayClass.IN_VILLAGE),
-        official=cadre.count(DayClass.OFFICIAL_BUSINESS),
-        personal=cadre.count(DayClass.PERSONAL_LEAVE),
-        sick=cadre.count(DayClass.SICK_LEAVE),
-        annual=cadre.count(DayClass.ANNUAL_LEAVE),
-        absent=cadre.count(DayClass.ABSENT),
-        rest=cadre.count(DayClass.REST),
-        counted=cadre.counted,
-        minimum=cadre.minimum,
-        met=cadre.met,
-        allowance_days=allowance_days,
-        allowance=Decimal(0) if rate is None else rate * allowance_days,
-        trips=paid.counted,
-        km=paid.km,
-        transport=paid.amount,
-    )
-
-
-@dataclass(frozen=True)
-class Sheet:
-    township_id: int
-    township: str
-    county: str
-    year: int
-    month: int
-    rows: tuple[SheetRow, ...]
-    policy: str
-    minimum: int
-    allowance_rate: Decimal | None
-    transport_rate: Decimal | None
-    max_trips: int | None
-    sheet_id: int | None = None
-    state: SheetState | None = None  # None: no sheet drafted yet
-    confirmed_by: str = ""
-    confirmed_at: datetime | None = None
-
-    @classmethod
-    def of(
-        cls, pack: PolicyPack, township: str, county: str, township_id: int, year: int,
-        month: int, rows: tuple[SheetRow, ...],
-    ) -> Sheet:  # fmt: skip
-        money = pack.money
-        return cls(
-            township_id, township, county, year, month, rows, pack.title,
-            pack.presence.min_days_per_month, money.allowance_per_day, money.transport_per_km,
-            money.transport_max_round_trips_per_month,
-        )  # fmt: skip
-
-    def summary(self) -> dict[str, Any]:
-        """Plain figures for a chat message about the sheet."""
-        return {
-            "sheet_id": self.sheet_id,
-            "township": self.township,
-            "year": self.year,
-            "month": self.month,
-            "cadres": len(self.rows),
-            "met": sum(1 for r in self.rows if r.met),
-            "not_met": [r.name for r in self.rows if not r.met],
-            "absent": sum(r.absent for r in self.rows),
-            "allowance": str(sum((r.allowance for r in self.rows), Decimal(0))),
-            "transport": str(sum((r.transport for r in self.rows), Decimal(0))),
-            "confirmed": self.state is SheetState.CONFIRMED,
-        }
-
-
-def rows_to_json(sheet: Sheet) -> str:
-    """The rows as confirmed, for ``AttendanceSheet.snapshot``."""
-    return json.dumps([asdict(r) for r in sheet.rows], ensure_ascii=False, default=str)
-
-
-def rows_from_json(text: str) -> tuple[SheetRow, ...]:
-    rows = []
-    for raw in json.loads(text):
-        raw["days"] = tuple(DayClass(d) if d else None for d in raw["days"])
-        for key in ("allowance", "km", "transport"):
-            raw[key] = Decimal(raw[key])
-        rows.append(SheetRow(**raw))
-    return tuple(rows)
+MONEY_COLUMNS = (18, 21, 22)  # 1-based: allowance, transport, total
+SUMMED = range(6, 23)  # totals under every figure column except 应驻村天数 and 是否达标
+NOT_SUMMED = (15, 16)
+# A presumed day in the grid: a mark that survives a black-and-white printer, and a fill.
+PRESUMED_MARK = "○"
+PRESUMED_FILL = PatternFill("solid", fgColor="EEEEEE")
+UNKNOWN = "—"  # evidence not kept on a sheet confirmed before it was
 
 
 def file_name(sheet: Sheet, t: Translator) -> str:
@@ -216,7 +74,8 @@ def _values(t: Translator, index: int, row: SheetRow) -> list[Any]:
     role = TeamRole(row.role)
     return [
         index, row.village, row.name, t(ROLES[role]) if role in ROLES else row.role, row.unit,
-        row.in_village, row.official, row.personal, row.sick, row.annual, row.absent, row.rest,
+        row.in_village, UNKNOWN if row.evidenced is None else row.evidenced, row.official,
+        row.personal, row.sick, row.annual, row.absent, row.rest,
         row.counted, row.minimum, t("Yes") if row.met else t("No"), row.allowance_days,
         row.allowance,
         row.trips, row.km, row.transport, row.total,
@@ -254,6 +113,27 @@ def _rule_line(t: Translator, sheet: Sheet) -> str:
     return t("; ").join(parts)
 
 
+def _reading_line(t: Translator, sheet: Sheet) -> str:
+    """How a day is counted, so that a figure reads right (services.presence.days)."""
+    names = t("; ")  # the class names hold 、 themselves
+    line = t(
+        "How days are counted: a working day counts as in the village unless leave or an "
+        "unexplained absence is recorded (presumed: nobody clocks in); a weekend or holiday "
+        "only with evidence (a location shared in the village, a visit with one, or the "
+        "township's correction). {mark} in the day-by-day sheet marks a presumed day.",
+        mark=PRESUMED_MARK,
+    )
+    if sheet.counted_classes:
+        counted = names.join(t(CLASS_NAMES[c]) for c in sheet.counted_classes)
+        more = t("Counted toward the minimum: {classes}.", classes=counted)
+        line = t("{sentence} {next}", sentence=line, next=more)
+    if sheet.allowance_classes and sheet.allowance_rate is not None:
+        paid = names.join(t(CLASS_NAMES[c]) for c in sheet.allowance_classes)
+        more = t("Allowance paid for: {classes}.", classes=paid)
+        line = t("{sentence} {next}", sentence=line, next=more)
+    return line
+
+
 def _state_line(t: Translator, sheet: Sheet) -> str:
     if sheet.state is SheetState.CONFIRMED and sheet.confirmed_at is not None:
         when = sheet.confirmed_at.date().isoformat()
@@ -281,8 +161,11 @@ def _main(t: Translator, ws: Worksheet, sheet: Sheet) -> None:
     )  # fmt: skip
     ws.append([t("{where}  {state}", where=where, state=_state_line(t, sheet))])
     ws.append([_rule_line(t, sheet)])
-    for line in (2, 3):
+    ws.append([_reading_line(t, sheet)])
+    for line in (2, 3, 4):
         ws.merge_cells(start_row=line, start_column=1, end_row=line, end_column=width)
+    ws.row_dimensions[4].height = 45
+    ws["A4"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.append([t(h) for h in HEADERS])
     header = ws.max_row
     for index, row in enumerate(sheet.rows, start=1):
@@ -291,6 +174,9 @@ def _main(t: Translator, ws: Worksheet, sheet: Sheet) -> None:
     for column in SUMMED:
         if column not in NOT_SUMMED:
             values = [r[column - 1] for r in (_values(t, 0, row) for row in sheet.rows)]
+            if UNKNOWN in values:
+                totals[column - 1] = UNKNOWN
+                continue
             totals[column - 1] = sum(values, Decimal(0) if column in MONEY_COLUMNS else 0)
     ws.append(totals)
     thin = Side(style="thin")
@@ -341,13 +227,21 @@ def _daily(t: Translator, ws: Worksheet, sheet: Sheet) -> None:
         ]
     )  # fmt: skip
     items = [f"{codes[c]} {t(CLASS_NAMES[c])}" for c in CODES]
+    items.insert(1, f"{PRESUMED_MARK} " + t("In the village, presumed (no evidence that day)"))
     legend = items[0]
     for item in items[1:]:
         legend = t("{legend}  {item}", legend=legend, item=item)
     ws.append([t("Legend: {legend}; blank: not in post", legend=legend)])
     ws.append([t("Village"), t("Name"), *[str(d) for d in range(1, days + 1)]])
     for row in sheet.rows:
-        ws.append([row.village, row.name, *[codes[c] if c else "" for c in row.days]])
+        presumed = set(row.presumed or ())
+        marks = [
+            PRESUMED_MARK if day in presumed else codes[c] if c else ""
+            for day, c in enumerate(row.days, start=1)
+        ]
+        ws.append([row.village, row.name, *marks])
+        for day in presumed:
+            ws.cell(ws.max_row, day + 2).fill = PRESUMED_FILL
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 10
     for index in range(3, days + 3):

@@ -63,6 +63,17 @@ class CadreMonth:
     minimum: int
     counted_classes: frozenset[DayClass]
     allowance_classes: frozenset[DayClass]
+    # Days shown in the village: a location or a visit with one inside the radius, or the
+    # township's correction. Other in-village days are presumed (a working day with no
+    # leave and no absence found), which a reader of the sheet needs to tell apart.
+    evidenced: frozenset[date] = frozenset()
+
+    @property
+    def presumed_days(self) -> list[date]:
+        """In-village days that rest on the presumption, not on evidence."""
+        return [
+            d for d, c in self.days.items() if c is DayClass.IN_VILLAGE and d not in self.evidenced
+        ]
 
     def count(self, *classes: DayClass) -> int:
         return sum(1 for c in self.days.values() if c in classes)
@@ -283,6 +294,7 @@ async def month_ledger(
                 minimum=minimum_for(pack, len(posted), len(days)),
                 counted_classes=counted,
                 allowance_classes=allowance,
+                evidenced=facts.present | frozenset(facts.corrections),
             )
         )
     return out

@@ -64,7 +64,12 @@ from services.visits.coverage import Scope, ScopeKind, counted_modes
 OFFICE = ApproverKind.COUNTY_LEADING_GROUP_OFFICE
 
 
-class TeamFigures(TypedDict):
+class _Presumed(TypedDict, total=False):
+    # Missing in summaries queued before it was counted.
+    presumed: int
+
+
+class TeamFigures(_Presumed):
     """One team's line (``monthly_check_sheet.TeamLine`` as a dict)."""
 
     township: str
@@ -244,6 +249,7 @@ async def county_lines(
                 minimum=m.minimum + (before.minimum if before else 0),
                 leave=m.count(*LEAVE_CLASSES) + (before.leave if before else 0),
                 absent=m.count(DayClass.ABSENT) + (before.absent if before else 0),
+                presumed=len(m.presumed_days) + (before.presumed if before else 0),
             )
     if not lines:
         return []

@@ -36,6 +36,9 @@ class CadreLine:
     paired: int = 0  # households paired at the period's end
     visited: int = 0  # of them, visited this quarter by the period's end
     visits: int = 0  # counted visits made in the period
+    # Of the days counted, those in the village by presumption alone (no location, visit or
+    # correction that day): the reader of "all met the minimum" needs it (issue 18).
+    presumed: int = 0
 
     @property
     def met(self) -> bool:
@@ -56,11 +59,12 @@ class TeamLine:
     absent: int = 0
     paired: int = 0
     visited: int = 0
+    presumed: int = 0
 
     def add(self, line: CadreLine) -> None:
         self.cadres += 1
         self.met += line.met
-        for name in ("counted", "minimum", "leave", "absent", "paired", "visited"):
+        for name in ("counted", "minimum", "leave", "absent", "paired", "visited", "presumed"):
             setattr(self, name, getattr(self, name) + getattr(line, name))
 
 

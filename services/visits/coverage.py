@@ -22,7 +22,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import HouseholdCategory, Jurisdiction, VisitMode
-from models.tables import Cadre, County, Household, Pairing, Person, Team, Township, Village
+from models.tables import (
+    Cadre,
+    County,
+    DispatchingUnit,
+    Household,
+    Pairing,
+    Person,
+    Team,
+    Township,
+    Village,
+)
 from models.workflow import Visit
 from services.errors import DomainError
 from services.periods import Period
@@ -113,7 +123,7 @@ def _scope_filter(scope: Scope) -> ColumnElement[bool]:
 
 
 async def place_name(session: AsyncSession, scope: Scope) -> str:
-    """The scope by name (a cadre's name, a village, township or county); empty for ALL."""
+    """The scope by name (a cadre, a village, township, county or unit); empty for ALL."""
     if scope.kind is ScopeKind.CADRE:
         cadre = await session.get(Cadre, scope.id)
         person = await session.get(Person, cadre.person_id) if cadre else None
@@ -122,13 +132,15 @@ async def place_name(session: AsyncSession, scope: Scope) -> str:
         team = await session.get(Team, scope.id)
         village = await session.get(Village, team.village_id) if team else None
         return village.name if village else ""
-    row: Village | Township | County | None = None
+    row: Village | Township | County | DispatchingUnit | None = None
     if scope.kind is ScopeKind.VILLAGE:
         row = await session.get(Village, scope.id)
     elif scope.kind is ScopeKind.TOWNSHIP:
         row = await session.get(Township, scope.id)
     elif scope.kind is ScopeKind.COUNTY:
         row = await session.get(County, scope.id)
+    elif scope.kind is ScopeKind.UNIT:
+        row = await session.get(DispatchingUnit, scope.id)
     return row.name if row else ""
 
 

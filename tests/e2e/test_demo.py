@@ -9,6 +9,8 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -18,9 +20,12 @@ from bot.commands.demo import run_demo
 from bot.config import Settings
 from bot.context import AppContext
 from bot.demo import county
+from bot.demo.dingtalk import DingTalkWorld
 from bot.demo.session import DemoWorld
-from bot.demo.terminal import DemoError, Terminal
+from bot.demo.terminal import NO_BUTTONS, DemoError, Terminal
 from bot.demo.tour import CHAPTERS
+from sandbox.dingtalk.records import Sent
+from sandbox.telegram.chats import SentMessage
 from sandbox.telegram.emulator import BotApiSandbox
 
 CLI = [sys.executable, "-m", "bot.cli"]
@@ -90,7 +95,7 @@ async def test_the_terminal_chat_reads_piped_lines(tmp_path: Path) -> None:
     assert "当前身份 now playing: 刘洋（乡镇党委 · 江口镇）" in out
     assert "刘洋 › /pending" in out and "驻村助手 → 刘洋" in out
     assert "今天计为在村" in out  # /loc alone: at one's own village
-    assert "✗ 王芳的聊天里没有可按的按钮" in out
+    assert "✗ 机器人最后一条消息没有按钮" in out  # the location's answer has none
     assert "now playing: 钟国华" in out  # the village party organisation of 王芳's village
     assert "再见 bye" in out
 
@@ -180,3 +185,66 @@ async def test_the_demo_never_deletes_the_deployments_database(tmp_path: Path) -
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{real}")  # type: ignore[call-arg]
     with pytest.raises(CliError, match="另一个文件"):
         await run_demo(AppContext(settings), None, db=real, out=tmp_path / "out")
+
+
+def _message(message_id: int, *buttons: str) -> SentMessage:
+    raw: dict[str, Any] = {"message_id": message_id, "chat": {"id": 1}, "date": 0, "text": "…"}
+    if buttons:
+        keyboard = [[{"text": b, "callback_data": f"data:{b}"} for b in buttons]]
+        raw["reply_markup"] = {"inline_keyboard": keyboard}
+    return SentMessage(raw, source=None, parse_mode=None)
+
+
+class _Person:
+    def __init__(self) -> None:
+        self.pressed: list[str] = []
+
+    async def press_data(self, message: SentMessage, data: str) -> str:
+        self.pressed.append(data)
+        return "ok"
+
+
+async def test_a_digit_presses_only_the_bots_last_message() -> None:
+    """In the demo a digit pressed 撤回 on an older card after a plain answer had followed,
+    and withdrew an approved leave (issue 18): only the last message's buttons count."""
+    person = _Person()
+    chat = [_message(1, "撤回", "返岗")]
+    world = SimpleNamespace(
+        users={"王芳": person}, sandbox=SimpleNamespace(sent=lambda user: list(chat))
+    )
+    terminal = Terminal(world, transcript=None, echo=False)  # type: ignore[arg-type]
+    await terminal.press(2)
+    assert person.pressed == ["data:返岗"]
+    chat.append(_message(2))  # a plain answer follows the card
+    with pytest.raises(DemoError) as refused:
+        await terminal.press(1)
+    assert str(refused.value) == NO_BUTTONS and "\n" not in NO_BUTTONS
+    assert "没有按钮" in NO_BUTTONS and "no buttons" in NO_BUTTONS
+    assert person.pressed == ["data:返岗"]
+    chat.append(_message(3, "确定", "取消"))
+    with pytest.raises(DemoError, match="1–2"):
+        await terminal.press(3)
+    await terminal.press(1)
+    assert person.pressed == ["data:返岗", "data:确定"]
+
+
+async def test_a_digit_on_dingtalk_taps_only_the_bots_last_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = DingTalkWorld(Path("unused.db"), Path("unused-out"))
+    staff = world.staff["王芳"]
+    tapped: list[str] = []
+
+    async def tap(to: str, message: Sent, index: int) -> str:
+        tapped.append(message.buttons[index][0])
+        return "msg-id"
+
+    monkeypatch.setattr(world.box, "tap", tap)
+    card = [("撤回", "dtmd://x"), ("返岗", "dtmd://y")]
+    world.box.sent.append(Sent("card", staff, "t", {}, "…", card))
+    world.box.sent.append(Sent("oto", "someone-else", "sampleText", {}, "…"))
+    assert await world.tap("王芳", 2) == "返岗"
+    world.box.sent.append(Sent("oto", staff, "sampleText", {}, "已批准"))
+    with pytest.raises(DemoError, match="no buttons"):
+        await world.tap("王芳", 1)
+    assert tapped == ["返岗"]

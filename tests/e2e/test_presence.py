@@ -54,6 +54,17 @@ async def test_shared_locations_inside_outside_and_forwarded(harness: Harness) -
     assert [(r.source, r.inside) for r in reports] == [("here", True), ("location", False)]
     month = await harness.say(wang, "/month", contains="驻村天数")
     assert "11月23日" in month.text
+    # The day shown by the location is told apart from the presumed ones (issue 18).
+    assert "1 天有位置或走访为证" in month.text and "周末和节假日须有证据才计入" in month.text
+
+
+async def test_the_team_leader_sees_the_team(harness: Harness) -> None:
+    wang, li = await harness.register("王芳"), await harness.register("李强")
+    team = await harness.say(wang, "/team", contains="工作队")
+    assert "下寨村工作队" in team.text and "李强" in team.text and "张伟" in team.text
+    assert "计入驻村" in team.text and "请假：无" in team.text and "张伟明" not in team.text
+    other = await harness.say(li, "/team")  # a member, not the leader
+    assert "只有队长" in other.text and "工作队" not in other.text
 
 
 async def test_a_spot_check_answered_in_time_and_one_not(harness: Harness) -> None:

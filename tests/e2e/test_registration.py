@@ -43,6 +43,7 @@ async def test_invited_cadre_is_registered_and_greeted_by_role(harness: Harness)
     commands = [c["command"] for c in menu.params["commands"]]
     assert {"help", "whoami", "leave", "back"} <= set(commands)
     assert "pending" not in commands  # an approver's command
+    assert "team" in commands  # she leads the team
     async with await harness.ctx.uow() as uow:
         who = await identify(uow.session, "telegram", str(wang.id))
     assert who is not None and who.name == "王芳"

@@ -258,6 +258,12 @@ async def test_mine_and_coverage(harness: Harness, world: VisitWorld) -> None:
         assert name not in counts.text
     assert "户名只在与我的私聊中显示" in counts.text
 
+    # A dispatching unit's line names the unit (it once read "：结对 …", issue 18).
+    wu = await harness.register("吴海")
+    unit = await harness.say(wu, "/coverage")
+    assert "赣州市财政局：结对" in unit.text, unit.text
+    assert "张伟明" not in unit.text  # a unit sees counts, not households
+
 
 async def test_presses_the_server_refuses(harness: Harness, world: VisitWorld) -> None:
     sandbox = harness.sandbox

@@ -43,10 +43,11 @@ from tests.factories import (
 )
 
 ZH = Catalogs().get("zh")
-# The township's printed sheet, word for word as it was when its words lived in the code.
+# The township's printed sheet, word for word as it was when its words lived in the code,
+# with the days shown by evidence beside the days in the village (issue 18).
 HEADERS = [
-    "序号", "村", "姓名", "职务", "派出单位", "在村天数", "因公出差、会议、培训", "事假",
-    "病假", "年休假", "无故脱岗", "休息日", "计入驻村天数", "应驻村天数", "是否达标",
+    "序号", "村", "姓名", "职务", "派出单位", "在村天数", "其中有据天数", "因公出差、会议、培训",
+    "事假", "病假", "年休假", "无故脱岗", "休息日", "计入驻村天数", "应驻村天数", "是否达标",
     "补助天数", "生活补助（元）", "报销往返次数", "报销里程（公里）", "交通费（元）", "合计（元）",
 ]  # fmt: skip
 GANZHOU = load_pack("ganzhou-2021")
@@ -318,6 +319,7 @@ async def test_report_attendance_writes_the_townships_sheet(
     assert await _main(argv) == 0, capsys.readouterr().err
     said = capsys.readouterr().out
     assert "1 个乡镇" in said and "3 人" in said and "交通费 67.50 元" in said
+    assert "天为推定" in said and "周末和节假日须有证据才计入" in said  # issue 18
     ws = load_workbook(out)["江口镇"]
     header = next(r for r in range(1, 8) if ws.cell(r, 1).value == "序号")
     li = next(r for r in range(header + 1, header + 4) if ws.cell(r, 3).value == "李强")

@@ -218,6 +218,7 @@ def test_one_line_errors(capsys: pytest.CaptureFixture[str], args: list[str], me
         ["calendar", "unset"],
         ["calendar", "list"],
         ["calendar", "check"],
+        ["calendar", "import"],
     ],
 )
 def test_help(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:

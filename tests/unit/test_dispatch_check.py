@@ -167,12 +167,16 @@ async def test_the_group_gets_counts_only(session: AsyncSession, roster: Roster)
         "absent": 1,
         "paired": 1,
         "visited": 1,
+        "presumed": sum(len(m.presumed_days) for m in ledger),
     }
+    assert 0 < team["presumed"] <= team["counted"]
     assert sum(m.count(*LEAVE_CLASSES) for m in ledger) == 3
     texts = [group.params]
     for language in ("zh", "en"):
         texts.append(render(group.template, Catalogs().get(language), params).text)
     assert "下寨村" in texts[1] and "1/1" in texts[1]
+    # Issue 18: how much of "met the minimum" is presumption, said beside it.
+    assert f"{team['presumed']} 天为推定在村" in texts[1] and "须有证据才计入" in texts[1]
     for text in texts:
         for private in ("王芳", "李强", "张伟", "张伟明", "H0001", "看病"):
             assert private not in text, (private, text)

@@ -100,7 +100,13 @@ def test_the_calendar_warns_when_next_year_is_missing() -> None:
     )
     assert [c.level for c in checks] == [Level.OK, Level.WARN]
     assert "2027" in checks[1].what and "3 day(s) set by hand" in checks[1].what
-    assert "zhucun calendar set 2027-01-01 holiday" in checks[1].fix
+    assert "zhucun calendar import FILE" in checks[1].fix
+    # Once the notice is imported, 2027 is known: no warning left to act on.
+    checks = doctor_records.check_calendar(
+        date(2026, 12, 8), lambda year: year <= 2026, {2027: 35}, EN, recorded={2027}.__contains__
+    )
+    assert [c.level for c in checks] == [Level.OK, Level.OK]
+    assert "2027's holidays recorded (35 day(s))" in checks[1].what
 
 
 async def test_an_outbox_backlog_and_dead_rows_warn(session: AsyncSession) -> None:

@@ -58,7 +58,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
                               **LEAVE_DATES},
     "attendance.draft": {"sheet_id": 3, "township": "江口镇", "year": 2026, "month": 11,
                          "cadres": 4, "met": 3, "not_met": ["李强"], "absent": 1,
-                         "allowance": "1900", "transport": "90.00", "confirmed": False},
+                         "allowance": "1900", "transport": "90.00", "confirmed": False,
+                         "in_village": 80, "presumed": 74},
     "presence.unreachable": {"cadre": "王芳", "leave_id": 12, "own": False, "year": 2026,
                              "month": 11, "possible": 17, "minimum": 20},
     "sanction.notice": {"cadre": "王芳", "day": "2026-11-23", "count": 1},
@@ -89,6 +90,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "team_report.due": {"period": PERIOD, "due": "2026-12-31", "overdue": False},
     "team_report.missing": {"period": PERIOD, "due": "2026-12-31", "overdue": True,
                             "teams": [TEAM]},
+    "calendar.holidays_unknown": {"year": 2027},
     "meeting.leader_office": {"period": PERIOD, "cadence": "half_year", "teams": 6},
     "meeting.leader_group": {"period": "2026Q4", "cadence": "quarterly"},
     "unit.duties": {

@@ -17,8 +17,8 @@ from locales import Catalogs
 from models.enums import ApproverKind, DayClass, LeaveKind, LeaveState, SheetState, TeamRole
 from models.workflow import LeaveRequest
 from services.leave.register import LeaveRow, register_workbook
-from services.presence.attendance_workbook import Sheet, SheetRow
 from services.presence.attendance_workbook import workbook as attendance_workbook
+from services.presence.sheet_rows import Sheet, SheetRow
 from services.supervision.monthly_check_sheet import CadreLine, file_name, workbook
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -136,6 +136,7 @@ def _attendance(language: str) -> dict[str, list[tuple[object, ...]]]:
     sheet = Sheet(
         3, "江口镇", "赣县区", 2026, 11, (row,), "ganzhou-2021", 20, Decimal("100"),
         Decimal("0.45"), 2, 7, SheetState.CONFIRMED, "刘洋", AT,
+        (DayClass.IN_VILLAGE, DayClass.OFFICIAL_BUSINESS), (DayClass.IN_VILLAGE,),
     )  # fmt: skip
     book = load_workbook(io.BytesIO(attendance_workbook([sheet], Catalogs().get(language))))
     return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
@@ -153,13 +154,16 @@ def test_the_attendance_sheet_in_zh_is_the_old_document() -> None:
         "每月驻村不少于20天（含因公出差、开会和培训）；生活补助100元/天，按实际驻村天数计发；"
         "自驾往返交通费0.45元/公里，每月至多2次往返"
     )
-    assert main[4][3] == "第一书记" and main[4][14] == "否"
-    assert main[5][:3] == ("合计", None, "1人")
+    assert main[3][0].startswith("计算方法：工作日如无请假、未发现无故脱岗，推定在村")
+    assert main[3][0].endswith("计入驻村天数的：在村；因公出差、会议、培训。发放生活补助的：在村。")
+    assert main[5][3] == "第一书记" and main[5][15] == "否"
+    assert main[5][6] == "—"  # confirmed before evidence was kept: not known, not zero
+    assert main[6][:3] == ("合计", None, "1人")
     assert main[-1][0] == "乡镇党委（盖章）：" and main[-1][9] == "日期：　　年　　月　　日"
     assert daily[0][0] == "江口镇2026年11月逐日考勤"
     assert daily[1][0] == (
-        "图例：√ 在村　公 因公出差、会议、培训　事 事假　病 病假　年 年休假　× 无故脱岗"
-        "　休 休息日；空白为不在任期内"
+        "图例：√ 在村　○ 推定在村（当天无证据）　公 因公出差、会议、培训　事 事假　病 病假"
+        "　年 年休假　× 无故脱岗　休 休息日；空白为不在任期内"
     )
     assert daily[3][2:7] == ("√", "病", "×", "休", None)
 

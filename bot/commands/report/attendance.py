@@ -62,6 +62,20 @@ async def _attendance(args: argparse.Namespace, ctx: AppContext) -> int:
             path=output,
         )
     )
+    # "11 of 11 met the minimum" on a database nobody has used yet reads as proof: say how
+    # much of it is presumption (issue 18).
+    if rows and all(r.presumed is not None for r in rows):
+        in_village = sum(r.in_village for r in rows)
+        print(
+            t(
+                "Of the {in_village} days in the village, {presumed} are presumed (working "
+                "days with no leave or absence recorded) and {evidenced} shown by a location, "
+                "a visit or a correction; weekends and holidays count only with evidence",
+                in_village=in_village,
+                presumed=sum(len(r.presumed or ()) for r in rows),
+                evidenced=sum(r.evidenced or 0 for r in rows),
+            )
+        )
     return 0
 
 

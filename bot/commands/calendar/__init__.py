@@ -1,7 +1,8 @@
 """``zhucun calendar``: the administrator's word on holidays and make-up working days (调休).
 
 Needed above all for years the Chinese calendar package does not know yet: until the
-holidays are set here, such a year counts Monday to Friday as working days.
+holidays are set here (a whole year's notice at once by ``calendar import``), such a year
+counts Monday to Friday as working days.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _why(info: DayInfo, note: str) -> str:
         return t("Chinese calendar: {holiday}", holiday=info.holiday_name)
     return t(
         "Monday–Friday fallback: the Chinese calendar has no data for {year} "
-        "(record holidays with `zhucun calendar set`)",
+        "(record the year's holidays with `zhucun calendar import`)",
         year=info.day.year,
     )
 
@@ -153,7 +154,7 @@ async def _check(args: argparse.Namespace, ctx: AppContext) -> int:
 def register(sub: Subparsers) -> None:
     parser = sub.add_parser(
         "calendar",
-        help=t("working-day calendar: set, unset, list, check"),
+        help=t("working-day calendar: set, unset, list, check, import"),
         description=t("Holidays and make-up working days (调休) beyond the Chinese calendar."),
     )
     actions = parser.add_subparsers(dest="calendar_command", metavar=t("ACTION"), required=True)
@@ -169,3 +170,7 @@ def register(sub: Subparsers) -> None:
     list_.add_argument("--year", type=int, help=t("only this year"))
     check = add(actions, "check", _check, N_("say whether a day is a working day, and why"))
     check.add_argument("date", help=t("the day, YYYY-MM-DD"))
+    # Imported here: the import uses this module's weekday names.
+    from bot.commands.calendar import importing
+
+    importing.register(actions)
