@@ -27,7 +27,7 @@ from handlers.leave.parse import (
     parse_kind,
     parse_one_line,
 )
-from handlers.leave.payloads import LeaveOwn, LeaveStep
+from handlers.leave.payloads import LeaveOwn, LeaveStep, LeaveWithdraw
 from handlers.leave.views import error_text, post_label
 from locales import N_
 from models.enums import LeaveKind, Role
@@ -265,6 +265,7 @@ def routes() -> Router:
     router.command("back", own.back, roles=cadres)
     router.press(LeaveStep, step_pressed, roles=cadres)
     router.press(LeaveOwn, own.own_pressed, roles=cadres)
+    router.press(LeaveWithdraw, own.withdraw_answered, roles=cadres)
     # Typed answers inside the flow; a command typed meanwhile goes to its own handler.
     router.typed(LeaveFlow.start, typed_date, roles=cadres)
     router.typed(LeaveFlow.end, typed_date, roles=cadres)

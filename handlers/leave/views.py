@@ -36,6 +36,10 @@ ERRORS = {
     "leave_not_withdrawable": N_(
         "Only a request still waiting, or approved leave that has not started, can be withdrawn."
     ),
+    "leave_changed": N_(
+        "Leave request #{leave_id} has changed since you were asked; nothing was done. "
+        "See /myleave."
+    ),
     "no_leave_to_close": N_("You have no leave in effect to report back from."),
     "leave_not_to_complete": N_("That request has no written request owed."),
     "leave_reason_required": N_("Please write the reason for the leave."),

@@ -152,13 +152,30 @@ def withdrawable(leave: LeaveRequest, today: date) -> bool:
     return leave.state == LeaveState.APPROVED and leave.start_date > today
 
 
-async def withdraw(
+async def to_withdraw(
     session: AsyncSession, leave_id: int, cadre_id: int, now: datetime, zone: ZoneInfo
 ) -> LeaveRequest:
+    """The cadre's own request, when it may be withdrawn now (what the question asks about)."""
     leave = await _own(session, leave_id, cadre_id)
-    before = leave.state
     if not withdrawable(leave, today_in(zone, now)):
         raise DomainError("leave_not_withdrawable", state=leave.state.value)
+    return leave
+
+
+async def withdraw(
+    session: AsyncSession,
+    leave_id: int,
+    cadre_id: int,
+    now: datetime,
+    zone: ZoneInfo,
+    expected: LeaveState | None = None,
+) -> LeaveRequest:
+    """``expected``: the state the cadre was asked about; a request that has moved on since
+    (approved meanwhile) is not withdrawn on an answer to another question."""
+    leave = await to_withdraw(session, leave_id, cadre_id, now, zone)
+    before = leave.state
+    if expected is not None and before != expected:
+        raise DomainError("leave_changed", leave_id=leave_id)
     if not await transition(session, leave, (before,), state=LeaveState.WITHDRAWN):
         raise DomainError("leave_not_withdrawable", state=leave.state.value)
     await audit.record(

@@ -25,6 +25,7 @@ from services.leave.requests import (
     plan,
     report_back,
     submit,
+    to_withdraw,
     withdraw,
 )
 from services.policy_loading import load_pack
@@ -521,6 +522,27 @@ async def test_withdraw_rules(session: AsyncSession, roster: Roster, clock: Fixe
     assert err.value.code == "leave_not_withdrawable"
     with pytest.raises(DomainError):  # not hers
         await withdraw(session, started.id, cadre(roster, "李强"), clock.now(), ZONE)
+
+
+async def test_a_withdrawal_asked_about_another_state_is_refused(
+    session: AsyncSession, roster: Roster, clock: FixedClock
+) -> None:
+    wang, liu = cadre(roster, "王芳"), person(roster, "刘洋")
+    leave, _ = await submit(
+        session, GANZHOU, CAL, wang, draft(date(2026, 12, 1), 1), clock.now(), ZONE
+    )
+    assert leave.id is not None
+    asked = (await to_withdraw(session, leave.id, wang, clock.now(), ZONE)).state
+    await approvals.decide(
+        session, GANZHOU, leave.id, liu, approve=True, note="", now=clock.now(), zone=ZONE
+    )
+    with pytest.raises(DomainError) as err:
+        await withdraw(session, leave.id, wang, clock.now(), ZONE, expected=asked)
+    assert err.value.code == "leave_changed"
+    assert leave.state == LeaveState.APPROVED
+    assert await outbox_rows(session, "leave.withdrawn") == []
+    await withdraw(session, leave.id, wang, clock.now(), ZONE, expected=LeaveState.APPROVED)
+    assert leave.state == LeaveState.WITHDRAWN
 
 
 async def test_back_closes_with_actual_date_and_the_unreturned_are_reminded(

@@ -1,0 +1,82 @@
+"""Actions that undo a decision ask first (issue 18): 取消 leaves everything as it was,
+确定 does it, and the server re-checks on 确定 that the request is still as asked about."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from models.enums import LeaveState
+from models.workflow import LeaveRequest
+from tests.e2e.conftest import Harness
+
+
+async def _state(harness: Harness, leave_id: int) -> LeaveState:
+    async with await harness.ctx.uow() as uow:
+        leave = await uow.session.get(LeaveRequest, leave_id)
+        assert leave is not None
+        return leave.state
+
+
+async def _ask_leave(harness: Harness) -> tuple[int, object, object]:
+    sandbox = harness.sandbox
+    wang, liu = await harness.register("王芳"), await harness.register("刘洋")
+    summary = await harness.say(wang, "/leave 12-01 12-03 事假 家中有事")
+    await wang.press(summary, "提交")
+    await sandbox.wait_for_message(wang.chat_id, contains="已送", after=summary.message_id)
+    async with await harness.ctx.uow() as uow:
+        (leave_id,) = (await uow.session.exec(select(LeaveRequest.id))).all()
+    assert leave_id is not None
+    return leave_id, wang, liu
+
+
+async def test_withdrawing_approved_leave_asks_first(harness: Harness) -> None:
+    sandbox = harness.sandbox
+    leave_id, wang, liu = await _ask_leave(harness)
+    card = await sandbox.wait_for_message(liu.chat_id, contains="请假申请", timeout=10)
+    await liu.press(card, "批准")
+    await sandbox.wait_for_message(wang.chat_id, contains="已获批准", timeout=10)
+
+    listing = await harness.say(wang, "/myleave")
+    await wang.press(listing, f"撤回 #{leave_id}")
+    ask = await sandbox.wait_for_message(
+        wang.chat_id, contains="确定撤回", after=listing.message_id
+    )
+    assert f"确定撤回已批准的请假 #{leave_id}？" in ask.text
+    assert ask.buttons() == [["确定", "取消"]]
+    await wang.press(ask, "取消")
+    await sandbox.drain()
+    assert "未撤回" in ask.text and ask.buttons() == []
+    assert await _state(harness, leave_id) == LeaveState.APPROVED
+
+    listing = await harness.say(wang, "/myleave")
+    await wang.press(listing, f"撤回 #{leave_id}")
+    ask = await sandbox.wait_for_message(
+        wang.chat_id, contains="确定撤回", after=listing.message_id
+    )
+    await wang.press(ask, "确定")
+    await sandbox.drain()
+    assert "已撤回" in ask.text and ask.buttons() == []
+    assert await _state(harness, leave_id) == LeaveState.WITHDRAWN
+    told = await sandbox.wait_for_message(liu.chat_id, contains="撤回", timeout=10)
+    assert "王芳" in told.text
+
+
+async def test_a_confirmation_about_a_request_that_moved_on_does_nothing(
+    harness: Harness,
+) -> None:
+    sandbox = harness.sandbox
+    leave_id, wang, liu = await _ask_leave(harness)
+    listing = await harness.say(wang, "/myleave")
+    await wang.press(listing, f"撤回 #{leave_id}")
+    ask = await sandbox.wait_for_message(
+        wang.chat_id, contains="确定撤回", after=listing.message_id
+    )
+    assert "已批准" not in ask.text  # asked about a waiting request
+    card = await sandbox.wait_for_message(liu.chat_id, contains="请假申请", timeout=10)
+    await liu.press(card, "批准")
+    await sandbox.wait_for_message(wang.chat_id, contains="已获批准", timeout=10)
+    query = await wang.press(ask, "确定")
+    await sandbox.drain()
+    answer = sandbox.callbacks[query].answer or {}
+    assert answer.get("show_alert") is True and "已有变化" in answer.get("text", ""), answer
+    assert await _state(harness, leave_id) == LeaveState.APPROVED
