@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.events import ChatKind, EventKind, Incoming
+from handlers.core.events import ChatKind, EventKind, Incoming, MessageRef
 from handlers.core.views import Reply
 from handlers.leave.payloads import LeaveDecision, LeaveOwn
 from handlers.presence.payloads import SpotCb
@@ -48,6 +48,7 @@ async def _press(chat: Private, data: str) -> Reply | None:
             chat_kind=ChatKind.PRIVATE,
             user_id=chat.user_id,
             payload=data,
+            origin=MessageRef(chat.last_sent),  # pressed on the last message sent
         )
     )
 
@@ -90,6 +91,8 @@ async def test_a_forged_press_is_answered_as_a_stale_one(
     chat = Private(session, clock, users[who])
     if data.startswith("lv:days"):
         await chat.send("/emergency")  # the flow at the step that asks for days
+    elif data.startswith("lv:"):
+        await chat.send("/leave")  # a button of the flow's own message, forged
     reply = await _press(chat, data)
     assert _texts(reply) == STALE
 
