@@ -129,6 +129,15 @@ def approver_card(t: Translator, params: dict[str, Any]) -> tuple[str, Keyboard]
         head = "🚨 " + t("Emergency leave, already in effect; the written request is still owed.")
         return head + "\n" + card_text(t, params), ()
     text = card_text(t, params)
+    if params.get("waited_hours"):
+        names = params.get("waited_on") or []
+        who = t(", ").join(escape(n) for n in names) or post_label(t, params["waited_post"])
+        waited = t(
+            "Waited {hours} hours on {who}; now yours to decide.",
+            hours=params["waited_hours"],
+            who=who,
+        )
+        text = "⏫ " + waited + "\n" + text
     if params.get("emergency"):
         text += "\n" + t("Emergency leave, in effect since it was asked; written request now made.")
     text += "\n\n" + escape(

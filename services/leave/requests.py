@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -45,10 +45,13 @@ async def send_cards(
     *,
     stage: str,
     approvers: list[Approver] | None = None,
+    why: dict[str, Any] | None = None,
 ) -> int:
-    """A card to each holder of the post the request waits on. Returns how many."""
+    """A card to each holder of the post the request waits on (``why``: the card's reason
+    to come, for an escalated one). Returns how many."""
     assert leave.id is not None
     template = "leave.card" if leave.written_at is not None else "leave.emergency"
+    params = {**card_params(leave_plan, leave), **(why or {})}
     sent = 0
     for approver in approvers if approvers is not None else leave_plan.approvers:
         if await outbox.to_person(
@@ -56,7 +59,7 @@ async def send_cards(
             approver.person_id,
             key=f"leave-card:{leave.id}:{stage}:{approver.person_id}",
             template=template,
-            params=card_params(leave_plan, leave),
+            params=params,
             now=now,
             ref=f"leave:{leave.id}",
         ):

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from models.enums import LeaveState
 from models.workflow import LeaveRequest
+from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
 
 
@@ -17,7 +18,7 @@ async def _state(harness: Harness, leave_id: int) -> LeaveState:
         return leave.state
 
 
-async def _ask_leave(harness: Harness) -> tuple[int, object, object]:
+async def ask_leave(harness: Harness) -> tuple[int, FakeUser, FakeUser]:
     sandbox = harness.sandbox
     wang, liu = await harness.register("王芳"), await harness.register("刘洋")
     summary = await harness.say(wang, "/leave 12-01 12-03 事假 家中有事")
@@ -31,7 +32,7 @@ async def _ask_leave(harness: Harness) -> tuple[int, object, object]:
 
 async def test_withdrawing_approved_leave_asks_first(harness: Harness) -> None:
     sandbox = harness.sandbox
-    leave_id, wang, liu = await _ask_leave(harness)
+    leave_id, wang, liu = await ask_leave(harness)
     card = await sandbox.wait_for_message(liu.chat_id, contains="请假申请", timeout=10)
     await liu.press(card, "批准")
     await sandbox.wait_for_message(wang.chat_id, contains="已获批准", timeout=10)
@@ -65,7 +66,7 @@ async def test_a_confirmation_about_a_request_that_moved_on_does_nothing(
     harness: Harness,
 ) -> None:
     sandbox = harness.sandbox
-    leave_id, wang, liu = await _ask_leave(harness)
+    leave_id, wang, liu = await ask_leave(harness)
     listing = await harness.say(wang, "/myleave")
     await wang.press(listing, f"撤回 #{leave_id}")
     ask = await sandbox.wait_for_message(

@@ -474,6 +474,11 @@ async def test_reminder_then_escalation_each_once(
     assert leave.waiting_on.value == "county_leading_group_office"
     cards = await outbox_rows(session, "leave.card")
     assert [c.person_id for c in cards] == [person(roster, "刘洋"), person(roster, "陈静")]
+    first, escalated = (json.loads(c.params) for c in cards)
+    assert "waited_hours" not in first
+    # The escalated card says why it came: on whom the request waited, and how long.
+    assert (escalated["waited_on"], escalated["waited_hours"]) == (["刘洋"], 49)
+    assert escalated["waited_post"] == "township_party_committee"
     # The county office may now decide; so may the township it was first sent to.
     assert leave.id is not None
     assert await approvals.may_decide(session, GANZHOU, leave, person(roster, "陈静"))

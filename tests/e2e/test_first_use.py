@@ -1,0 +1,22 @@
+"""First use (issue 18), the small ones: an escalated card says why it came; a reply of
+同意 to a sheet card says what to do; cadre commands in a group point to the private chat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.e2e.conftest import Harness
+from tests.e2e.test_confirmations import ask_leave
+
+
+async def test_an_escalated_card_says_why_it_came(harness: Harness) -> None:
+    sandbox = harness.sandbox
+    leave_id, _, liu = await ask_leave(harness)
+    chen = await harness.register("陈静")  # the county office, one tier up
+    first = await sandbox.wait_for_message(liu.chat_id, contains="请假申请", timeout=10)
+    assert "已等待" not in first.text
+    harness.clock.advance(timedelta(hours=49))
+    await harness.tick()
+    card = await sandbox.wait_for_message(chen.chat_id, contains="请假申请", timeout=10)
+    assert "已等待 刘洋 49 小时，转由您审批" in card.text, card.text
+    assert f"#{leave_id}" in card.text
