@@ -9,7 +9,7 @@ from handlers.core.routing import Core
 def core() -> Core:
     """Every feature's routes, in the order they see events: registration and groups first,
     the features, then what is left (a registered person's, then a stranger's)."""
-    from handlers.account import blocking, fallback, registration, strangers, term_over
+    from handlers.account import blocking, fallback, registration, replies, strangers, term_over
     from handlers.account import help as account_help
     from handlers.groups import binding
     from handlers.leave import approval, requests
@@ -38,6 +38,7 @@ def core() -> Core:
             attendance.routes(),
             training.routes(),
             team_reports.routes(),
+            replies.routes(),
             fallback.routes(),
             strangers.routes(),
         ]
