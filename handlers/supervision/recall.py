@@ -8,10 +8,10 @@ from html import escape
 from handlers.core.conversation import State, Steps
 from handlers.core.request import Request
 from handlers.core.routing import Router
-from handlers.core.views import Button, Edit, Reply, Toast
+from handlers.core.views import Button, Edit, Reply, Text, Toast
 from handlers.presence.views import error_text
 from handlers.supervision.payloads import RecallCb, RecallGround
-from locales import Translator
+from locales import N_, Translator
 from models.enums import Role
 from services.errors import DomainError
 from services.policy import PolicyPack
@@ -101,9 +101,25 @@ async def typed_note(req: Request) -> Reply:
     return await _propose(req, int(data["cadre_id"]), str(data["ground"]), req.event.text)
 
 
+# Approving a recall ends a cadre's posting: asked first ("sure" does it, "keep" does not).
+ASK_APPROVE = N_("Approve recall proposal #{id}? The cadre is recalled and the unit told.")
+KEPT = N_("Not approved yet; recall proposal #{id} still waits for the decision.")
+YES = N_("Yes, go ahead")
+
+
+def _ask(t: Translator, recall_id: int) -> Reply:
+    sure, keep = RecallCb("sure", recall_id), RecallCb("keep", recall_id)
+    buttons = ((Button(t(YES), sure.pack()), Button(t("Cancel"), keep.pack())),)
+    return Reply([Toast(), Text(t(ASK_APPROVE, id=recall_id), buttons)])
+
+
 async def decision_pressed(req: Request) -> Reply:
     t, pressed = req.t, req.press(RecallCb)
     pack, recall_id, identity = req.pack, pressed.recall_id, req.identity
+    if pressed.action == "ok" and identity is not None:
+        return _ask(t, recall_id)
+    if pressed.action == "keep":
+        return Reply([Toast(), Edit(t(KEPT, id=recall_id))])
     try:
         if identity is None:
             raise DomainError("recall_not_decider")
@@ -113,7 +129,8 @@ async def decision_pressed(req: Request) -> Reply:
             )
             verdict = t("Replacement reported by {name}.", name=escape(step.by))
         else:
-            approve = pressed.action == "ok"
+            # The decision, post and state, is re-checked by the service on "sure".
+            approve = pressed.action in ("ok", "sure")
             step = await recall.decide(
                 req.session, pack, recall_id, identity.person_id, approve=approve, note="",
                 now=req.now(),

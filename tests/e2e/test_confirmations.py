@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from models.enums import LeaveState
+from models.enums import LeaveState, RecallState
+from models.presence import Recall
 from models.workflow import LeaveRequest
 from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
@@ -81,3 +82,30 @@ async def test_a_confirmation_about_a_request_that_moved_on_does_nothing(
     answer = sandbox.callbacks[query].answer or {}
     assert answer.get("show_alert") is True and "已有变化" in answer.get("text", ""), answer
     assert await _state(harness, leave_id) == LeaveState.APPROVED
+
+
+async def test_approving_a_recall_asks_first(harness: Harness) -> None:
+    sandbox = harness.sandbox
+    liu, zhao = await harness.register("刘洋"), await harness.register("赵敏")
+    await harness.register("李强")
+    await harness.say(liu, "/recall 李强 1 本月三次抽查不在村", contains="已送县驻村工作领导小组")
+    card = await sandbox.wait_for_message(zhao.chat_id, contains="召回", timeout=10)
+    await zhao.press(card, "同意召回")
+    ask = await sandbox.wait_for_message(zhao.chat_id, contains="确定批准召回", timeout=10)
+    assert ask.buttons() == [["确定", "取消"]]
+    await zhao.press(ask, "取消")
+    await sandbox.drain()
+    assert "未批准" in ask.text and ask.buttons() == []
+    assert await _recall_state(harness) == RecallState.PROPOSED
+    await zhao.press(card, "同意召回")  # the card still decides, after asking again
+    ask = await sandbox.wait_for_message(
+        zhao.chat_id, contains="确定批准召回", after=ask.message_id, timeout=10
+    )
+    await zhao.press(ask, "确定")
+    await sandbox.drain()
+    assert await _recall_state(harness) == RecallState.APPROVED
+
+
+async def _recall_state(harness: Harness) -> RecallState:
+    async with await harness.ctx.uow() as uow:
+        return (await uow.session.exec(select(Recall))).one().state
