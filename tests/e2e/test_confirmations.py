@@ -1,5 +1,6 @@
-"""Actions that undo a decision ask first (issue 18): 取消 leaves everything as it was,
-确定 does it, and the server re-checks on 确定 that the request is still as asked about."""
+"""Actions that undo a decision, delete a record or end a posting ask first (issue 18):
+取消 leaves everything as it was, 确定 does it, and the server re-checks on 确定 that the
+person may still do it and the record is still as asked about."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from models.presence import Recall
 from models.workflow import LeaveRequest
 from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
+from tests.e2e.test_groups import bindings, bound_basic_group
 
 
 async def _state(harness: Harness, leave_id: int) -> LeaveState:
@@ -109,3 +111,26 @@ async def test_approving_a_recall_asks_first(harness: Harness) -> None:
 async def _recall_state(harness: Harness) -> RecallState:
     async with await harness.ctx.uow() as uow:
         return (await uow.session.exec(select(Recall))).one().state
+
+
+async def test_unbinding_a_group_asks_first_and_only_the_right_person_confirms(
+    harness: Harness,
+) -> None:
+    sandbox = harness.sandbox
+    chen, group = await bound_basic_group(harness)
+    liu = await harness.register("刘洋")  # a township approver: may not unbind the county's
+    group.add(liu)
+    sent = await chen.send("/unbind", chat=group)
+    ask = await sandbox.wait_for_message(group, contains="确定解除", after=sent["message_id"])
+    await chen.press(ask, "取消")
+    await sandbox.drain()
+    assert "未解除" in ask.text and len(await bindings(harness)) == 1
+    sent = await chen.send("/unbind", chat=group)
+    ask = await sandbox.wait_for_message(group, contains="确定解除", after=sent["message_id"])
+    query = await liu.press(ask, "确定")
+    await sandbox.drain()
+    assert (sandbox.callbacks[query].answer or {}).get("show_alert") is True
+    assert len(await bindings(harness)) == 1
+    await chen.press(ask, "确定")
+    await sandbox.drain()
+    assert "已解除绑定" in ask.text and await bindings(harness) == []
