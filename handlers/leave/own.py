@@ -15,6 +15,7 @@ from models.enums import LeaveState
 from services.calendar import load_calendar
 from services.errors import DomainError
 from services.leave import requests as leaves
+from services.leave import withdrawal
 
 YES = N_("Yes, go ahead")
 ASK_WITHDRAW = {
@@ -57,7 +58,7 @@ async def own_pressed(req: Request) -> Reply:
         )
     try:
         # The service checks the request is this cadre's own: a forged id finds nothing.
-        leave = await leaves.to_withdraw(
+        leave = await withdrawal.to_withdraw(
             req.session, pressed.leave_id, req.cadre_id, req.now(), req.zone
         )
     except DomainError as exc:
@@ -78,7 +79,7 @@ async def withdraw_answered(req: Request) -> Reply:
     try:
         expected = LeaveState(pressed.state)
         # Re-checked now: still this cadre's, still withdrawable, still in the state asked.
-        await leaves.withdraw(
+        await withdrawal.withdraw(
             req.session, pressed.leave_id, req.cadre_id, req.now(), req.zone, expected
         )
     except ValueError:

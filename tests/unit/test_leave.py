@@ -25,9 +25,8 @@ from services.leave.requests import (
     plan,
     report_back,
     submit,
-    to_withdraw,
-    withdraw,
 )
+from services.leave.withdrawal import to_withdraw, withdraw
 from services.policy_loading import load_pack
 from tests.factories import (
     Roster,
