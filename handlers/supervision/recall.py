@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from handlers.core.conversation import State, Steps
+from handlers.core.conversation import MESSAGE_EXPIRED, State, Steps
 from handlers.core.request import Request
 from handlers.core.routing import Router
 from handlers.core.views import Button, Edit, Reply, Text, Toast
@@ -20,6 +20,7 @@ from services.supervision import recall
 
 class RecallFlow(Steps):
     command = "recall"
+    message = "recall_draft"
     note = State()
 
 
@@ -75,18 +76,19 @@ async def recall_command(req: Request) -> Reply:
         (Button(f"{n}. {text}", RecallGround(cadre_id=found.cadre_id, ground=n - 1).pack()),)
         for n, text in enumerate(pack.recall.grounds.values(), 1)
     )
-    return Reply.text(
-        t(
-            "Recall of {name} ({village}): on which ground (ganzhou Art.22)?",
-            name=escape(found.name),
-            village=escape(found.village),
-        ),
-        buttons,
+    text = t(
+        "Recall of {name} ({village}): on which ground (ganzhou Art.22)?",
+        name=escape(found.name),
+        village=escape(found.village),
     )
+    return Reply([Text(text, buttons, remember=RecallFlow.message)])
 
 
 async def ground_pressed(req: Request) -> Reply:
     t, pressed = req.t, req.press(RecallGround)
+    if not await req.pressed_on(RecallFlow.message or ""):
+        # A proposal left for something else: its ground buttons do not start it again.
+        return Reply.toast(t(MESSAGE_EXPIRED), alert=True)
     grounds = _grounds(req.pack)
     if not 0 <= pressed.ground < len(grounds):
         return Reply.toast(error_text(t, DomainError("recall_ground_unknown")), alert=True)

@@ -91,3 +91,19 @@ async def test_dingtalk_typed_submit_after_something_else_sends_nothing(
     await h.say(wang, "提交")
     assert await _leaves(h.ctx) == []
     assert not [m for m in h.box.messages_to(liu) if "请假申请" in m.text]
+
+
+async def test_a_recall_ground_on_an_abandoned_proposal_has_expired(harness: Harness) -> None:
+    sandbox = harness.sandbox
+    liu = await harness.register("刘洋")
+    await harness.register("李强")
+    grounds = await harness.say(liu, "/recall 李强", contains="召回")
+    await harness.say(liu, "/pending")  # something else
+    before = len(sandbox.sent(liu))
+    query = await liu.press(grounds, grounds.buttons()[0][0])
+    await sandbox.drain()
+    assert (sandbox.callbacks[query].answer or {}).get("text") == EXPIRED
+    assert len(sandbox.sent(liu)) == before
+    # What they type next is not taken as the proposal's note.
+    said = await harness.say(liu, "本月三次抽查不在村")
+    assert "已送县驻村工作领导小组" not in said.text
