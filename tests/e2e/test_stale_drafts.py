@@ -80,17 +80,22 @@ async def test_dingtalk_card_submit_on_an_abandoned_draft_has_expired(
     assert not [m for m in box.messages_to(liu) if "请假申请" in m.text]
 
 
-async def test_dingtalk_typed_submit_after_something_else_sends_nothing(
+async def test_dingtalk_actioncard_submit_on_an_abandoned_draft_has_expired(
     dingtalk: DingTalkHarness,
 ) -> None:
     h = dingtalk
     wang, liu = await h.register("王芳"), await h.register("刘洋")
     await h.say(wang, "/leave 12-01 12-03 事假 家中有事", contains="提交")
     await h.say(wang, "/myleave")
-    # Typing answers only the last message; the draft's 提交 is not among its answers.
-    await h.say(wang, "提交")
+    # The ActionCard's button sends its answer as the person's message.
+    told = await h.say(wang, "提交")
+    assert told.text == EXPIRED
     assert await _leaves(h.ctx) == []
     assert not [m for m in h.box.messages_to(liu) if "请假申请" in m.text]
+    # A new draft's own buttons work as before.
+    await h.say(wang, "/leave 12-08 12-09 事假 看病", contains="提交")
+    sent = await h.say(wang, "提交", contains="已送")
+    assert "#1" in sent.text
 
 
 async def test_a_recall_ground_on_an_abandoned_proposal_has_expired(harness: Harness) -> None:
