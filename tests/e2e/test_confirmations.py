@@ -11,6 +11,7 @@ from models.presence import Recall
 from models.workflow import LeaveRequest
 from sandbox.telegram.users import FakeUser
 from tests.e2e.conftest import Harness
+from tests.e2e.dingtalk_world import DingTalkHarness
 from tests.e2e.test_groups import bindings, bound_basic_group
 
 
@@ -134,3 +135,24 @@ async def test_unbinding_a_group_asks_first_and_only_the_right_person_confirms(
     await chen.press(ask, "确定")
     await sandbox.drain()
     assert "已解除绑定" in ask.text and await bindings(harness) == []
+
+
+async def test_dingtalk_withdrawal_asked_and_confirmed_by_typing(
+    dingtalk: DingTalkHarness,
+) -> None:
+    h, box = dingtalk, dingtalk.box
+    wang, liu = await h.register("王芳"), await h.register("刘洋")
+    await h.say(wang, "/leave 12-01 12-03 事假 家中有事", contains="提交")
+    await h.say(wang, "提交", contains="已送")
+    listing = await h.say(wang, "myleave", contains="撤回")
+    assert "「撤回 #1」" in listing.text
+    ask = await h.say(wang, "撤回 #1", contains="确定撤回")
+    assert "「确定」" in ask.text and "「取消」" in ask.text
+    kept = await h.say(wang, "取消")
+    assert "未撤回" in kept.text
+    await h.say(wang, "myleave", contains="撤回")
+    await h.say(wang, "撤回 #1", contains="确定撤回")
+    mark = len(box.sent)
+    done = await h.say(wang, "确定")
+    assert "已撤回" in done.text
+    await box.wait_for(lambda m: m.to == liu and "撤回" in m.text, after=mark)
