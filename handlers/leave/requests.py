@@ -224,12 +224,12 @@ async def typed_reason(req: Request) -> Reply:
 
 async def _confirm(req: Request, submit: bool) -> Reply:
     t, state = req.t, req.state
-    draft = (
-        draft_of(await state.get_data())
-        if await req.current_state() == LeaveFlow.confirm.state
-        else None
-    )
-    await state.clear()
+    current = await req.current_state()
+    draft = draft_of(await state.get_data()) if current == LeaveFlow.confirm.state else None
+    if current is None or current.startswith(f"{LeaveFlow.__name__}:"):
+        # Another flow's conversation is not this press's to end (a draft's summary the
+        # relay sent, so unknown by id, pressed after the person began a visit).
+        await state.clear()
     if not submit:
         return Reply([Edit(t("Cancelled; nothing was sent."))])
     if draft is None:

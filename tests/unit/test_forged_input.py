@@ -11,7 +11,7 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.events import ChatKind, EventKind, Incoming, MessageRef
-from handlers.core.views import Reply
+from handlers.core.views import SENT_IDS, Reply
 from handlers.leave.payloads import LeaveDecision, LeaveOwn
 from handlers.presence.payloads import SpotCb
 from handlers.supervision.payloads import RecallGround
@@ -188,3 +188,29 @@ async def test_a_bug_with_no_draft_is_not_swallowed(
             await Private(session, clock, users["王芳"]).send("/bug")
     finally:
         core_requests._CORE = saved
+
+
+async def test_an_old_drafts_submit_leaves_another_flow_alone(
+    session: AsyncSession, clock: FixedClock, users: dict[str, str]
+) -> None:
+    chat = Private(session, clock, users["李强"])
+    await chat.send("/leave 12-01 12-03 事假 家中有事")
+    summary = chat.last_sent
+    # The summary went out through the relay: its id was never recorded.
+    await chat.conversation.update_data(**{SENT_IDS: {}})
+    await chat.send("/visit")
+    visiting = chat.conversation.state
+    assert visiting is not None and visiting.startswith("VisitFlow:")
+    reply = await chat.event(
+        Incoming(
+            channel=chat.channel,
+            kind=EventKind.PRESS,
+            chat_id=chat.user_id,
+            chat_kind=ChatKind.PRIVATE,
+            user_id=chat.user_id,
+            payload="lv:confirm:submit",
+            origin=MessageRef(summary),
+        )
+    )
+    assert _texts(reply) == "该申请已失效，请发送 /leave 重新开始。"
+    assert chat.conversation.state == visiting  # the visit goes on
