@@ -83,3 +83,14 @@ async def test_a_cadre_command_in_a_dingtalk_group_points_to_the_private_chat(
     assert "私聊" in hint.text and "家中有事" not in hint.text
     async with await h.ctx.uow() as uow:
         assert (await uow.session.exec(select(LeaveRequest))).all() == []
+
+
+async def test_a_reply_to_a_recall_card_says_to_press_its_buttons(harness: Harness) -> None:
+    sandbox = harness.sandbox
+    liu, zhao = await harness.register("刘洋"), await harness.register("赵敏")
+    await harness.register("李强")
+    await harness.say(liu, "/recall 李强 1 本月三次抽查不在村", contains="已送县驻村工作领导小组")
+    card = await sandbox.wait_for_message(zhao.chat_id, contains="召回", timeout=10)
+    sent = await zhao.send("同意", reply_to=card)
+    hint = await sandbox.wait_for_message(zhao.chat_id, after=sent["message_id"])
+    assert "回复消息不能决定召回提议" in hint.text and "同意召回" in hint.text, hint.text
