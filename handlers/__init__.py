@@ -9,9 +9,9 @@ from handlers.core.routing import Core
 def core() -> Core:
     """Every feature's routes, in the order they see events: registration and groups first,
     the features, then what is left (a registered person's, then a stranger's)."""
-    from handlers.account import blocking, fallback, registration, strangers, term_over
+    from handlers.account import blocking, fallback, registration, replies, strangers, term_over
     from handlers.account import help as account_help
-    from handlers.groups import binding
+    from handlers.groups import binding, private_only
     from handlers.leave import approval, requests
     from handlers.presence import attendance, spot_checks
     from handlers.presence import commands as presence
@@ -39,6 +39,8 @@ def core() -> Core:
             training.routes(),
             team_reports.routes(),
             team_view.routes(),
+            replies.routes(),
+            private_only.routes(),
             fallback.routes(),
             strangers.routes(),
         ]

@@ -13,7 +13,7 @@ from handlers.core.conversation import MemoryConversation
 from handlers.core.events import ChatKind, EventKind, Incoming, MessageRef, split_command
 from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
-from handlers.core.views import Reply
+from handlers.core.views import SENT_IDS, Reply, Text, sent_ids
 from locales import Catalogs
 from models.db import UnitOfWork
 from services.clock import Clock
@@ -46,6 +46,8 @@ class Private:
     channel: str = "telegram"
     conversation: MemoryConversation = field(default_factory=MemoryConversation)
     catalogs: Catalogs = field(default_factory=Catalogs)
+    last_sent: str = ""  # the id given to the last message sent (as a bridge numbers them)
+    _count: int = 0
 
     async def send(self, text: str, *, reply_to: MessageRef | None = None) -> Reply | None:
         command, args = split_command(text)
@@ -79,7 +81,17 @@ class Private:
             catalogs=self.catalogs,
             channel=ChannelTraits(self.channel),
         )
-        return await core().handle(req)
+        reply = await core().handle(req)
+        # What a bridge does once the messages are out: the remembered ones by their ids.
+        for view in reply or ():
+            if isinstance(view, Text):
+                self._count += 1
+                self.last_sent = str(self._count)
+                if view.remember:
+                    data = await self.conversation.get_data()
+                    remembered = {**sent_ids(data), view.remember: self.last_sent}
+                    await self.conversation.update_data(**{SENT_IDS: remembered})
+        return reply
 
     async def said(self, text: str, **kwargs: MessageRef | None) -> str:
         """Everything the bot answered, as one string ("" when no route took it)."""

@@ -21,11 +21,20 @@ from dataclasses import replace
 from typing import Any
 
 from bot.dingtalk.api import DingTalkError
+from bot.dingtalk.choices import (
+    ABANDONED,
+    CHOICES,
+    abandoned_press,
+    left_flow,
+    stored_choices,
+    typed_press,
+)
 from bot.dingtalk.incoming import CHANNEL, Frame, command_of, from_card, from_message
 from bot.dingtalk.outgoing import Chat, FlowControlled, Outgoing, Posted, Unreachable
 from bot.flood import SLOW_DOWN, FloodGate
 from bot.relay import replies
-from handlers.core.events import EventKind, Incoming, MessageRef
+from handlers.core.conversation import flow_messages
+from handlers.core.events import EventKind, Incoming
 from handlers.core.request import ChannelTraits, Request
 from handlers.core.routing import Core
 from handlers.core.views import (
@@ -49,7 +58,6 @@ from services.roster.identity import identify, set_bot_blocked
 
 log = logging.getLogger(__name__)
 
-CHOICES = "_choices"  # conversation data: the typed answers of the last message with buttons
 VOICE = "_voice"  # conversation data: recognised speech waiting for its confirmation
 VOICE_OK = "voice:ok"
 SORRY = N_("Sorry, something went wrong and nothing was saved. Please try again in a moment.")
@@ -57,34 +65,6 @@ SORRY = N_("Sorry, something went wrong and nothing was saved. Please try again 
 VOICE_UNHEARD = N_("I could not make out that voice message. Please type it instead.")
 VOICE_CONFIRM = N_('I heard: "{text}". Nothing is done until you confirm; or send it again.')
 VOICE_CONFIRM_BUTTON = N_("Confirm")
-
-
-def typed_press(text: str, stored: Any) -> tuple[str, MessageRef] | None:
-    """The press a typed text stands for, when it answers the last message with buttons:
-    the answer the message asked for, the button's label, or its number (from 1)."""
-    if not isinstance(stored, dict) or not text:
-        return None
-    options = [o for o in stored.get("options") or [] if isinstance(o, list) and len(o) >= 2]
-    said = text.strip().lower()
-    labels = [str(o[2]).strip().lower() if len(o) > 2 else "" for o in options]
-    for n, option in enumerate(options):
-        typed, payload = str(option[0]).strip().lower(), str(option[1])
-        label_matches = labels[n] == said and labels.count(said) == 1
-        if said == typed or label_matches or said == str(n + 1):
-            payloads = tuple(str(o[1]) for o in options)
-            ref = MessageRef(str(stored.get("id", "")), payloads=payloads, from_bot=True)
-            return payload, ref
-    return None
-
-
-def stored_choices(posted: Posted) -> dict[str, Any] | None:
-    """What the conversation keeps of a message's buttons, for ``typed_press``."""
-    if not posted.choices:
-        return None
-    return {
-        "id": posted.message_id,
-        "options": [[c.typed, c.payload, c.label] for c in posted.choices],
-    }
 
 
 class DingTalkBridge:
@@ -192,7 +172,7 @@ class DingTalkBridge:
                 webhook=frame.session_webhook if frame else None,
                 webhook_expires_ms=frame.webhook_expires_ms if frame else 0,
             )
-            await self._deliver(uow, state, event, chat, views, ahead)
+            await self._deliver(uow, state, event, chat, views, ahead, data)
 
     async def _voice(
         self,
@@ -221,7 +201,9 @@ class DingTalkBridge:
         self, event: Incoming, state: StoredConversation, data: dict[str, Any]
     ) -> Incoming:
         if event.kind is EventKind.MESSAGE and event.command is None and event.text:
-            found = typed_press(event.text, data.get(CHOICES))
+            found = typed_press(event.text, data.get(CHOICES)) or abandoned_press(
+                event.text, data.get(ABANDONED)
+            )
             if found is not None:
                 payload, origin = found
                 event = replace(
@@ -252,8 +234,10 @@ class DingTalkBridge:
         chat: Chat,
         views: list[View],
         ahead: dict[int, replies.Ahead],
+        before: dict[str, Any],
     ) -> None:
-        """Send the views, settle their rows written ahead, and commit."""
+        """Send the views, settle their rows written ahead, and commit. ``before``: the
+        conversation's data before the event."""
         remembered: dict[str, str] = {}
         last: Posted | None = None
         posted_any = False
@@ -283,6 +267,10 @@ class DingTalkBridge:
             updates: dict[str, Any] = {CHOICES: stored_choices(last) if last is not None else None}
             if remembered:
                 updates[SENT_IDS] = {**sent_ids(await state.get_data()), **remembered}
+            if flow_messages() & remembered.keys():
+                updates[ABANDONED] = None  # a flow goes on: its new message is the one
+            elif (left := left_flow(before, event)) is not None:
+                updates[ABANDONED] = left
             await state.update_data(**updates)
         await uow.commit()
 

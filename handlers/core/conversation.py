@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
+from locales import N_
+
+# The answer to a press on a flow's message that it no longer remembers.
+MESSAGE_EXPIRED = N_("This message has expired.")
+# A flow message's id, once the person started something else.
+FORGOTTEN = ""
+
 
 class State:
     def __init__(self) -> None:
@@ -29,6 +36,11 @@ class Steps:
     their conversation turns out unusable (a forged or outdated draft)."""
 
     command: ClassVar[str | None] = None
+    # The name (``Text.remember``) of the message whose buttons drive the flow. It is
+    # forgotten when the person starts something else (any command), and the flow takes
+    # presses only on the message it still remembers: an abandoned draft's buttons must
+    # not act on whatever the person is doing now.
+    message: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -36,6 +48,11 @@ class Steps:
 
 
 FLOWS: dict[str, type[Steps]] = {}
+
+
+def flow_messages() -> frozenset[str]:
+    """The names of the messages that drive flows (``Steps.message``)."""
+    return frozenset(f.message for f in FLOWS.values() if f.message)
 
 
 def restart_command(state: str | None) -> str | None:

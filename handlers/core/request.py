@@ -15,6 +15,7 @@ from handlers.context import Deployment
 from handlers.core.conversation import Conversation
 from handlers.core.events import Incoming
 from handlers.core.payloads import Payload
+from handlers.core.views import sent_ids
 from locales import Catalogs, Translator
 from models.db import UnitOfWork
 from services.clock import Clock
@@ -84,6 +85,16 @@ class Request:
         payload = kind.unpack(self.event.payload)
         assert payload is not None, f"route for {kind.__name__} got another payload"
         return payload
+
+    async def pressed_on(self, name: str) -> bool:
+        """Whether the press may be on the flow message remembered under ``name``: the one
+        the flow sent last, not forgotten since. When its id is unknown (the relay sent it)
+        the flow's state is all there is to go by."""
+        remembered = sent_ids(await self.state.get_data()).get(name)
+        if remembered is None:
+            return True
+        origin = self.event.origin
+        return origin is not None and remembered == origin.message_id
 
     async def current_state(self) -> str | None:
         """The conversation's state, read once per event (routes ask it in turn)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from handlers.core.conversation import Conversation, State, restart_command
 from handlers.core.events import ChatKind, EventKind
+from handlers.core.flow_messages import flow_messages_before, note_flow_messages
 from handlers.core.payloads import Payload
 from handlers.core.request import Request
 from handlers.core.views import Reply, Text, Toast
@@ -233,6 +234,7 @@ class Core:
         no cadre posting here, so no route for cadres takes their events."""
         if req.identity is not None:
             req.identity = req.identity.as_of(req.today())
+        before = await flow_messages_before(req)
         for route in self.routes:
             if not await route.matches(req):
                 continue
@@ -248,7 +250,9 @@ class Core:
                 return await _stale_draft(req, route, watched, exc)
             finally:
                 req.state = watched.inner
-            return reply if reply is not None else Reply()
+            reply = reply if reply is not None else Reply()
+            await note_flow_messages(req, before, reply)
+            return reply
         return None
 
 

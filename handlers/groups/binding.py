@@ -3,12 +3,14 @@ to a supergroup keeps its binding."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from handlers.core.events import ChatKind, Membership
+from handlers.core.payloads import Payload
 from handlers.core.request import Request
 from handlers.core.routing import Router
-from handlers.core.views import Reply
+from handlers.core.views import Button, Edit, Reply, Toast
 from locales import N_
 from models.enums import GroupScope
 from services.errors import DomainError
@@ -33,6 +35,16 @@ NOT_ALLOWED = N_(
     "Only the team leader or the village party organisation (for a village), a township "
     "approver (for a township) or a county approver (for a county) can do that."
 )
+ASK_UNBIND = N_("Unbind this group? It will get no more notices.")
+
+
+@dataclass(frozen=True)
+class GroupUnbind(Payload, prefix="gub"):
+    """The answer to "unbind this group?" (the group is the chat the button sits in)."""
+
+    yes: bool
+
+
 ERRORS = {
     "group_bind_not_allowed": NOT_ALLOWED,
     "group_bind_ambiguous": N_(
@@ -78,9 +90,32 @@ async def bind(req: Request) -> Reply:
 
 
 async def unbind(req: Request) -> Reply:
+    """Asked first: an unbound group silently stops getting its notices."""
     t, identity = req.t, req.identity
     if identity is None:
         return Reply.text(t(NOT_ALLOWED))
+    event = req.event
+    try:
+        bound = await groups.may_unbind(
+            req.session, identity, channel=event.channel, chat_id=event.chat_id
+        )
+    except DomainError as exc:
+        return Reply.text(t(ERRORS[exc.code]))
+    if not bound:
+        return Reply.text(t("This group is not bound."))
+    yes, no = GroupUnbind(yes=True).pack(), GroupUnbind(yes=False).pack()
+    buttons = ((Button(t("Yes, go ahead"), yes), Button(t("Cancel"), no)),)
+    return Reply.text(t(ASK_UNBIND), buttons)
+
+
+async def unbind_answered(req: Request) -> Reply:
+    t, identity = req.t, req.identity
+    if not req.press(GroupUnbind).yes:
+        return Reply([Toast(), Edit(t("Not unbound; this group stays bound."))])
+    if identity is None:
+        return Reply.toast(t(NOT_ALLOWED), alert=True)
+    # Re-checked now: the presser may unbind it (anyone in the group can press), and it is
+    # still bound.
     try:
         removed = await groups.unbind(
             req.session,
@@ -90,10 +125,11 @@ async def unbind(req: Request) -> Reply:
             now=req.now(),
         )
     except DomainError as exc:
-        return Reply.text(t(ERRORS[exc.code]))
+        return Reply.toast(t(ERRORS[exc.code]), alert=True)
     if not removed:
-        return Reply.text(t("This group is not bound."))
-    return Reply.text(t("This group is no longer bound; it will get no more notices."))
+        return Reply([Toast(), Edit(t("This group is not bound."))])
+    done = t("This group is no longer bound; it will get no more notices.")
+    return Reply([Toast(), Edit(done)])
 
 
 async def left_group(req: Request) -> Reply:
@@ -128,6 +164,7 @@ def routes() -> Router:
     # Anyone may ask; the service decides who may bind (and says who could).
     router.command("bind", bind, chat=ChatKind.GROUP, registered=False)
     router.command("unbind", unbind, chat=ChatKind.GROUP, registered=False)
+    router.press(GroupUnbind, unbind_answered, registered=False)
     router.command("bind", bind_in_private, registered=False)
     router.command("unbind", bind_in_private, registered=False)
     router.membership(left_group, chat=ChatKind.GROUP)

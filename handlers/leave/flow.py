@@ -40,6 +40,7 @@ DATE_ERRORS = {
 
 class LeaveFlow(Steps):
     command = "leave"
+    message = "leave_draft"
     start = State()
     end = State()
     reason = State()

@@ -4,16 +4,24 @@ written request of an emergency leave (补办), report back (销假)."""
 from __future__ import annotations
 
 from handlers.core.request import Request
-from handlers.core.views import Button, Reply, Text, Toast
+from handlers.core.views import Button, Edit, Reply, Text, Toast
 from handlers.formatting import date_range, short_date
 from handlers.labels import LEAVE_STATES
 from handlers.leave.flow import LeaveFlow
-from handlers.leave.payloads import LeaveOwn
+from handlers.leave.payloads import LeaveOwn, LeaveWithdraw
 from handlers.leave.views import error_text, kind_label
+from locales import N_
 from models.enums import LeaveState
 from services.calendar import load_calendar
 from services.errors import DomainError
 from services.leave import requests as leaves
+from services.leave import withdrawal
+
+YES = N_("Yes, go ahead")
+ASK_WITHDRAW = {
+    LeaveState.PENDING: N_("Withdraw leave request #{id}? The approver will be told."),
+    LeaveState.APPROVED: N_("Withdraw approved leave #{id}? The approver will be told."),
+}
 
 
 async def my_leave(req: Request) -> Reply:
@@ -50,11 +58,36 @@ async def own_pressed(req: Request) -> Reply:
         )
     try:
         # The service checks the request is this cadre's own: a forged id finds nothing.
-        await leaves.withdraw(req.session, pressed.leave_id, req.cadre_id, req.now(), req.zone)
+        leave = await withdrawal.to_withdraw(
+            req.session, pressed.leave_id, req.cadre_id, req.now(), req.zone
+        )
     except DomainError as exc:
         return Reply.toast(error_text(t, exc), alert=True)
+    # Undoing a request (an approved one above all) is one tap too many: asked first.
+    question = ASK_WITHDRAW.get(leave.state, ASK_WITHDRAW[LeaveState.PENDING])
+    yes, no = (LeaveWithdraw(pressed.leave_id, leave.state.value, yes=a) for a in (True, False))
+    buttons = ((Button(t(YES), yes.pack()), Button(t("Cancel"), no.pack())),)
+    return Reply([Toast(), Text(t(question, id=pressed.leave_id), buttons)])
+
+
+async def withdraw_answered(req: Request) -> Reply:
+    t = req.t
+    pressed = req.press(LeaveWithdraw)
+    if not pressed.yes:
+        kept = t("Not withdrawn; leave request #{id} stays as it was.", id=pressed.leave_id)
+        return Reply([Toast(), Edit(kept)])
+    try:
+        expected = LeaveState(pressed.state)
+        # Re-checked now: still this cadre's, still withdrawable, still in the state asked.
+        await withdrawal.withdraw(
+            req.session, pressed.leave_id, req.cadre_id, req.now(), req.zone, expected
+        )
+    except ValueError:
+        return Reply.toast(t("That choice is no longer available."), alert=True)
+    except DomainError as exc:
+        return Reply([Toast(error_text(t, exc), alert=True), Edit(error_text(t, exc))])
     done = t("Leave request #{id} withdrawn.", id=pressed.leave_id)
-    return Reply([Toast(done), Text(done)])
+    return Reply([Toast(done), Edit(done)])
 
 
 async def typed_completion(req: Request) -> Reply:

@@ -30,3 +30,13 @@ class LeaveDecision(Payload, prefix="lvd"):
 
     action: str
     leave_id: int
+
+
+@dataclass(frozen=True)
+class LeaveWithdraw(Payload, prefix="lvw"):
+    """The answer to "withdraw #id?": yes or no, about the request in the state it was
+    asked in (pending or approved)."""
+
+    leave_id: int
+    state: str
+    yes: bool

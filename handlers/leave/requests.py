@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from handlers.core.conversation import MESSAGE_EXPIRED
 from handlers.core.request import Request
 from handlers.core.routing import Router
-from handlers.core.views import Edit, Reply, Text, Toast
+from handlers.core.views import Edit, Keyboard, Reply, Text, Toast
 from handlers.formatting import short_date
 from handlers.leave.flow import (
     LeaveFlow,
@@ -27,7 +28,7 @@ from handlers.leave.parse import (
     parse_kind,
     parse_one_line,
 )
-from handlers.leave.payloads import LeaveOwn, LeaveStep
+from handlers.leave.payloads import LeaveOwn, LeaveStep, LeaveWithdraw
 from handlers.leave.views import error_text, post_label
 from locales import N_
 from models.enums import LeaveKind, Role
@@ -70,11 +71,16 @@ def _days(text: str) -> int | None:
     return int(text) if len(text) <= 18 else 10**18
 
 
+def _ask(text: str, keyboard: Keyboard) -> Reply:
+    """A step of the draft: its buttons are taken only while it is the draft's message."""
+    return Reply([Text(text, keyboard, remember=LeaveFlow.message if keyboard else None)])
+
+
 async def _summary(req: Request, draft: LeaveDraft) -> Reply:
     text, keyboard = await summarise(
         req.state, req.uow, req.pack, req.cadre_id, draft, req.t, req.today()
     )
-    return Reply.text(text, keyboard)
+    return _ask(text, keyboard)
 
 
 async def start_leave(req: Request) -> Reply:
@@ -82,7 +88,7 @@ async def start_leave(req: Request) -> Reply:
     await req.state.clear()
     args = req.event.args
     if not args:
-        return Reply.text(t("What kind of leave?"), kind_keyboard(t))
+        return _ask(t("What kind of leave?"), kind_keyboard(t))
     first = args.split(maxsplit=1)
     if first[0].lower() in EMERGENCY_WORDS:
         return await _emergency(req, first[1] if len(first) > 1 else "")
@@ -108,7 +114,7 @@ async def _emergency(req: Request, args: str) -> Reply:
             kind=LeaveKind.PERSONAL.value, start=day.isoformat(), emergency=True
         )
         await req.state.set_state(LeaveFlow.end)
-        return Reply.text(t("Emergency leave from today. For how many days?"), length_keyboard(t))
+        return _ask(t("Emergency leave from today. For how many days?"), length_keyboard(t))
     days = _days(words[0])
     end = end_after(day, days) if days is not None and days <= MAX_LEAVE_DAYS else None
     if end is None:
@@ -123,6 +129,9 @@ async def _emergency(req: Request, args: str) -> Reply:
 async def step_pressed(req: Request) -> Reply:
     t, day, state = req.t, req.today(), req.state
     pressed = req.press(LeaveStep)
+    if not await req.pressed_on(LeaveFlow.message or ""):
+        # An older step, or a draft left for something else: nothing changes.
+        return Reply.toast(t(MESSAGE_EXPIRED), alert=True)
     step, value = pressed.step, pressed.value
     if step == "confirm":
         return await _confirm(req, value == "submit")
@@ -159,7 +168,7 @@ async def step_pressed(req: Request) -> Reply:
     else:  # reason skipped
         await state.update_data(reason="")
         return await _to_summary(req)
-    return Reply.text(text, keyboard)
+    return _ask(text, keyboard)
 
 
 def _is_date(text: str) -> bool:
@@ -201,11 +210,11 @@ async def typed_date(req: Request) -> Reply:
         if current == LeaveFlow.start.state:
             await state.update_data(start=parsed.isoformat())
             prompt, keyboard = await ask_end(state, t)
-            return Reply.text(prompt, keyboard)
+            return _ask(prompt, keyboard)
         end = parsed
     await state.update_data(end=end.isoformat())
     prompt, keyboard = await ask_reason(state, t)
-    return Reply.text(prompt, keyboard)
+    return _ask(prompt, keyboard)
 
 
 async def typed_reason(req: Request) -> Reply:
@@ -215,12 +224,12 @@ async def typed_reason(req: Request) -> Reply:
 
 async def _confirm(req: Request, submit: bool) -> Reply:
     t, state = req.t, req.state
-    draft = (
-        draft_of(await state.get_data())
-        if await req.current_state() == LeaveFlow.confirm.state
-        else None
-    )
-    await state.clear()
+    current = await req.current_state()
+    draft = draft_of(await state.get_data()) if current == LeaveFlow.confirm.state else None
+    if current is None or current.startswith(f"{LeaveFlow.__name__}:"):
+        # Another flow's conversation is not this press's to end (a draft's summary the
+        # relay sent, so unknown by id, pressed after the person began a visit).
+        await state.clear()
     if not submit:
         return Reply([Edit(t("Cancelled; nothing was sent."))])
     if draft is None:
@@ -265,6 +274,7 @@ def routes() -> Router:
     router.command("back", own.back, roles=cadres)
     router.press(LeaveStep, step_pressed, roles=cadres)
     router.press(LeaveOwn, own.own_pressed, roles=cadres)
+    router.press(LeaveWithdraw, own.withdraw_answered, roles=cadres)
     # Typed answers inside the flow; a command typed meanwhile goes to its own handler.
     router.typed(LeaveFlow.start, typed_date, roles=cadres)
     router.typed(LeaveFlow.end, typed_date, roles=cadres)

@@ -36,6 +36,10 @@ ERRORS = {
     "leave_not_withdrawable": N_(
         "Only a request still waiting, or approved leave that has not started, can be withdrawn."
     ),
+    "leave_changed": N_(
+        "Leave request #{leave_id} has changed since you were asked; nothing was done. "
+        "See /myleave."
+    ),
     "no_leave_to_close": N_("You have no leave in effect to report back from."),
     "leave_not_to_complete": N_("That request has no written request owed."),
     "leave_reason_required": N_("Please write the reason for the leave."),
@@ -125,6 +129,15 @@ def approver_card(t: Translator, params: dict[str, Any]) -> tuple[str, Keyboard]
         head = "🚨 " + t("Emergency leave, already in effect; the written request is still owed.")
         return head + "\n" + card_text(t, params), ()
     text = card_text(t, params)
+    if params.get("waited_hours"):
+        names = params.get("waited_on") or []
+        who = t(", ").join(escape(n) for n in names) or post_label(t, params["waited_post"])
+        waited = t(
+            "Waited {hours} hours on {who}; now yours to decide.",
+            hours=params["waited_hours"],
+            who=who,
+        )
+        text = "⏫ " + waited + "\n" + text
     if params.get("emergency"):
         text += "\n" + t("Emergency leave, in effect since it was asked; written request now made.")
     text += "\n\n" + escape(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from html import escape
 
-from handlers.core.conversation import State, Steps
+from handlers.core.conversation import MESSAGE_EXPIRED, State, Steps
 from handlers.core.request import Request
 from handlers.core.routing import Router
-from handlers.core.views import Button, Edit, Reply, Toast
+from handlers.core.views import Button, Edit, Reply, Text, Toast
 from handlers.presence.views import error_text
 from handlers.supervision.payloads import RecallCb, RecallGround
-from locales import Translator
+from locales import N_, Translator
 from models.enums import Role
 from services.errors import DomainError
 from services.policy import PolicyPack
@@ -20,6 +20,7 @@ from services.supervision import recall
 
 class RecallFlow(Steps):
     command = "recall"
+    message = "recall_draft"
     note = State()
 
 
@@ -76,18 +77,19 @@ async def recall_command(req: Request) -> Reply:
         (Button(f"{n}. {text}", RecallGround(cadre_id=found.cadre_id, ground=n - 1).pack()),)
         for n, text in enumerate(pack.recall.grounds.values(), 1)
     )
-    return Reply.text(
-        t(
-            "Recall of {name} ({village}): on which ground (ganzhou Art.22)?",
-            name=escape(found.name),
-            village=escape(found.village),
-        ),
-        buttons,
+    text = t(
+        "Recall of {name} ({village}): on which ground (ganzhou Art.22)?",
+        name=escape(found.name),
+        village=escape(found.village),
     )
+    return Reply([Text(text, buttons, remember=RecallFlow.message)])
 
 
 async def ground_pressed(req: Request) -> Reply:
     t, pressed = req.t, req.press(RecallGround)
+    if not await req.pressed_on(RecallFlow.message or ""):
+        # A proposal left for something else: its ground buttons do not start it again.
+        return Reply.toast(t(MESSAGE_EXPIRED), alert=True)
     grounds = _grounds(req.pack)
     if not 0 <= pressed.ground < len(grounds):
         return Reply.toast(error_text(t, DomainError("recall_ground_unknown")), alert=True)
@@ -102,9 +104,25 @@ async def typed_note(req: Request) -> Reply:
     return await _propose(req, int(data["cadre_id"]), str(data["ground"]), req.event.text)
 
 
+# Approving a recall ends a cadre's posting: asked first ("sure" does it, "keep" does not).
+ASK_APPROVE = N_("Approve recall proposal #{id}? The cadre is recalled and the unit told.")
+KEPT = N_("Not approved yet; recall proposal #{id} still waits for the decision.")
+YES = N_("Yes, go ahead")
+
+
+def _ask(t: Translator, recall_id: int) -> Reply:
+    sure, keep = RecallCb("sure", recall_id), RecallCb("keep", recall_id)
+    buttons = ((Button(t(YES), sure.pack()), Button(t("Cancel"), keep.pack())),)
+    return Reply([Toast(), Text(t(ASK_APPROVE, id=recall_id), buttons)])
+
+
 async def decision_pressed(req: Request) -> Reply:
     t, pressed = req.t, req.press(RecallCb)
     pack, recall_id, identity = req.pack, pressed.recall_id, req.identity
+    if pressed.action == "ok" and identity is not None:
+        return _ask(t, recall_id)
+    if pressed.action == "keep":
+        return Reply([Toast(), Edit(t(KEPT, id=recall_id))])
     try:
         if identity is None:
             raise DomainError("recall_not_decider")
@@ -114,7 +132,8 @@ async def decision_pressed(req: Request) -> Reply:
             )
             verdict = t("Replacement reported by {name}.", name=escape(step.by))
         else:
-            approve = pressed.action == "ok"
+            # The decision, post and state, is re-checked by the service on "sure".
+            approve = pressed.action in ("ok", "sure")
             step = await recall.decide(
                 req.session, pack, recall_id, identity.person_id, approve=approve, note="",
                 now=req.now(),

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ApproverKind, GroupScope, LeaveKind, LeaveState
 from models.tables import ApproverPost, GroupChat, Person
-from models.workflow import LeaveRequest, OutboxMessage
+from models.workflow import LeaveRequest
 from services import audit
 from services.calendar import WorkCalendar
 from services.errors import DomainError
@@ -265,14 +265,7 @@ async def _tell_everyone(
 
 async def leave_of_card(session: AsyncSession, chat_id: str, message_id: str) -> int | None:
     """The leave request whose card is that message (for decisions by reply)."""
-    ref = (
-        await session.exec(
-            select(OutboxMessage.ref).where(
-                col(OutboxMessage.chat_id) == chat_id,
-                col(OutboxMessage.sent_message_id) == message_id,
-            )
-        )
-    ).first()
+    ref = await outbox.ref_of_message(session, chat_id, message_id)
     if ref is None or not ref.startswith("leave:"):
         return None
     return int(ref.split(":", 1)[1])

@@ -36,9 +36,7 @@ class CardMonth(TypedDict):
     minimum: int
 
 
-class LeaveCardParams(TypedDict):
-    """``leave.card`` and ``leave.emergency``: what an approver's card shows."""
-
+class _CardParams(TypedDict):
     leave_id: int | None
     cadre: str
     place: str
@@ -53,6 +51,15 @@ class LeaveCardParams(TypedDict):
     replacement: bool
     months: list[CardMonth]
     empty_days: list[str]
+
+
+class LeaveCardParams(_CardParams, total=False):
+    """``leave.card`` and ``leave.emergency``: what an approver's card shows; an escalated
+    card also whom the request waited on (names, else their post) and how long."""
+
+    waited_on: list[str]
+    waited_post: str
+    waited_hours: int
 
 
 templates.declare("leave.card", LeaveCardParams)

@@ -1,4 +1,4 @@
-"""请销假: asking for leave, withdrawing it, and reporting back (销假).
+"""请销假: asking for leave and reporting back (销假); withdrawing is in ``withdrawal``.
 
 Rules come from the policy pack (tiers, reason length, emergency paperwork); routing goes
 to the approver post whose jurisdiction covers the cadre. Nothing is written until the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -33,8 +33,7 @@ from services.leave.plan import (
 )
 from services.messaging import outbox, templates
 from services.policy import PolicyPack
-from services.roster.cadre_lookup import cadre_name, cadre_person_id
-from services.roster.jurisdiction import holders
+from services.roster.cadre_lookup import cadre_person_id
 
 
 async def send_cards(
@@ -45,10 +44,13 @@ async def send_cards(
     *,
     stage: str,
     approvers: list[Approver] | None = None,
+    why: dict[str, Any] | None = None,
 ) -> int:
-    """A card to each holder of the post the request waits on. Returns how many."""
+    """A card to each holder of the post the request waits on (``why``: the card's reason
+    to come, for an escalated one). Returns how many."""
     assert leave.id is not None
     template = "leave.card" if leave.written_at is not None else "leave.emergency"
+    params = {**card_params(leave_plan, leave), **(why or {})}
     sent = 0
     for approver in approvers if approvers is not None else leave_plan.approvers:
         if await outbox.to_person(
@@ -56,7 +58,7 @@ async def send_cards(
             approver.person_id,
             key=f"leave-card:{leave.id}:{stage}:{approver.person_id}",
             template=template,
-            params=card_params(leave_plan, leave),
+            params=params,
             now=now,
             ref=f"leave:{leave.id}",
         ):
@@ -121,7 +123,7 @@ async def submit(
     return leave, leave_plan
 
 
-async def _own(session: AsyncSession, leave_id: int, cadre_id: int) -> LeaveRequest:
+async def own_request(session: AsyncSession, leave_id: int, cadre_id: int) -> LeaveRequest:
     leave = await session.get(LeaveRequest, leave_id)
     if leave is None or leave.cadre_id != cadre_id:
         raise DomainError("leave_unknown", leave_id=leave_id)
@@ -150,39 +152,6 @@ def withdrawable(leave: LeaveRequest, today: date) -> bool:
     if leave.state == LeaveState.PENDING:
         return True
     return leave.state == LeaveState.APPROVED and leave.start_date > today
-
-
-async def withdraw(
-    session: AsyncSession, leave_id: int, cadre_id: int, now: datetime, zone: ZoneInfo
-) -> LeaveRequest:
-    leave = await _own(session, leave_id, cadre_id)
-    before = leave.state
-    if not withdrawable(leave, today_in(zone, now)):
-        raise DomainError("leave_not_withdrawable", state=leave.state.value)
-    if not await transition(session, leave, (before,), state=LeaveState.WITHDRAWN):
-        raise DomainError("leave_not_withdrawable", state=leave.state.value)
-    await audit.record(
-        session,
-        entity="leave",
-        entity_id=leave_id,
-        action="withdraw",
-        from_state=before.value,
-        to_state=LeaveState.WITHDRAWN.value,
-        actor_person_id=await cadre_person_id(session, cadre_id),
-        at=now,
-    )
-    for approver in await holders(session, leave.waiting_on, leave.route_key):
-        assert approver.id is not None
-        await outbox.to_person(
-            session,
-            approver.id,
-            key=f"leave-withdrawn:{leave_id}:{approver.id}",
-            template="leave.withdrawn",
-            params={"leave_id": leave_id, "cadre": await cadre_name(session, cadre_id)},
-            now=now,
-            ref=f"leave:{leave_id}",
-        )
-    return leave
 
 
 async def report_back(
@@ -235,7 +204,7 @@ async def complete_emergency(
     now: datetime,
 ) -> LeaveRequest:
     """补办: the written request for an emergency leave; the approvers now decide it."""
-    leave = await _own(session, leave_id, cadre_id)
+    leave = await own_request(session, leave_id, cadre_id)
     if leave.state != LeaveState.TO_COMPLETE or leave.written_at is not None:
         raise DomainError("leave_not_to_complete", state=leave.state.value)
     reason = reason.strip()

@@ -146,6 +146,8 @@ async def _escalate(
     now: datetime,
 ) -> bool:
     before = leave.waiting_on
+    waited_on = [p.name for p in await holders(session, before, leave.route_key)]
+    waited_hours = int((now - leave.waiting_since).total_seconds() // 3600)
     moved = await session.exec(
         update(LeaveRequest)
         .where(
@@ -168,7 +170,9 @@ async def _escalate(
         at=now,
     )
     leave_plan = await stored_plan(session, pack, calendar, leave)
-    await send_cards(session, leave, leave_plan, now, stage=f"up-{upper.value}")
+    # The new approver is told why the request came to them, not just that it did.
+    why = {"waited_on": waited_on, "waited_post": before.value, "waited_hours": waited_hours}
+    await send_cards(session, leave, leave_plan, now, stage=f"up-{upper.value}", why=why)
     return True
 
 

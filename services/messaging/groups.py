@@ -112,10 +112,7 @@ async def unbind(
     if group is None:
         return False
     if identity is not None:
-        target = group.village_id or group.township_id or group.county_id
-        allowed = await places_of(session, identity, group.scope)
-        if all(p.target_id != target for p in allowed):
-            raise DomainError("group_bind_not_allowed", scope=group.scope.value)
+        await _may_unbind(session, identity, group)
     await audit.record(
         session,
         entity="group",
@@ -127,6 +124,25 @@ async def unbind(
     )
     await session.delete(group)
     return True
+
+
+async def may_unbind(
+    session: AsyncSession, identity: Identity, *, channel: str, chat_id: str
+) -> bool:
+    """Whether the group is bound, when this person may unbind it (asked before they are
+    asked to confirm); raises ``group_bind_not_allowed`` when they may not."""
+    group = await _group(session, channel, chat_id)
+    if group is None:
+        return False
+    await _may_unbind(session, identity, group)
+    return True
+
+
+async def _may_unbind(session: AsyncSession, identity: Identity, group: GroupChat) -> None:
+    target = group.village_id or group.township_id or group.county_id
+    allowed = await places_of(session, identity, group.scope)
+    if all(p.target_id != target for p in allowed):
+        raise DomainError("group_bind_not_allowed", scope=group.scope.value)
 
 
 async def follow_migration(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import OutboxState
@@ -234,3 +235,16 @@ async def to_person(
         ref=ref,
         document=document,
     )
+
+
+async def ref_of_message(session: AsyncSession, chat_id: str, message_id: str) -> str | None:
+    """What a notice the relay sent is about (its ``ref``, e.g. ``leave:12``), found by the
+    message it became: for a reply to it."""
+    return (
+        await session.exec(
+            select(OutboxMessage.ref).where(
+                col(OutboxMessage.chat_id) == chat_id,
+                col(OutboxMessage.sent_message_id) == message_id,
+            )
+        )
+    ).first()

@@ -178,6 +178,10 @@ async def test_withdraw_and_the_approver_is_told(harness: Harness) -> None:
     assert "待审批" in listing.text
     leave_id = await _only_leave_id(harness)
     await wang.press(listing, f"撤回 #{leave_id}")
+    ask = await sandbox.wait_for_message(
+        wang.chat_id, contains="确定撤回", after=listing.message_id
+    )
+    await wang.press(ask, "确定")
     await sandbox.wait_for_message(wang.chat_id, contains="已撤回", after=listing.message_id)
     await sandbox.wait_for_message(liu.chat_id, contains="撤回", timeout=10)
     assert (await _leave(harness, leave_id)).state == LeaveState.WITHDRAWN

@@ -126,6 +126,8 @@ async def test_a_recall_from_proposal_to_replacement(harness: Harness) -> None:
     card = await sandbox.wait_for_message(zhao.chat_id, contains="召回", timeout=10)
     assert "仍未改正" in card.text and "刘洋" in card.text
     await zhao.press(card, "同意召回")
+    ask = await sandbox.wait_for_message(zhao.chat_id, contains="确定批准召回", timeout=10)
+    await zhao.press(ask, "确定")
     await sandbox.wait_for_message(li.chat_id, contains="召回", timeout=10)
     await sandbox.wait_for_message(liu.chat_id, contains="赵敏", timeout=10)
     replace = await sandbox.wait_for_message(wu.chat_id, contains="接替", timeout=10)

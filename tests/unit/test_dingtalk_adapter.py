@@ -9,9 +9,11 @@ import pytest
 
 from bot.dingtalk import rendering
 from bot.dingtalk.bridge import typed_press
+from bot.dingtalk.choices import CHOICES, abandoned_press, left_flow
 from bot.dingtalk.incoming import command_of, from_card, from_message
-from handlers.core.events import ChatKind, EventKind
-from handlers.core.views import Button
+from handlers.core.events import ChatKind, EventKind, Incoming, split_command
+from handlers.core.views import SENT_IDS, Button
+from handlers.leave.flow import LeaveFlow
 
 COMMANDS = frozenset({"leave", "visit", "help", "start", "bind"})
 
@@ -176,3 +178,22 @@ def test_a_typed_answer_presses_the_last_messages_button(said: str, payload: str
     if found:
         assert found[1].message_id == "m1" and found[1].payloads == ("lv:submit", "lv:cancel")
     assert typed_press(said, None) is None
+
+
+def test_a_flow_message_left_for_a_command_is_kept_apart_and_answered_by_its_words() -> None:
+    draft = {"id": "m1", "options": [["提交", "lv:submit", "提交"], ["取消", "lv:cancel", "取消"]]}
+    before = {CHOICES: draft, SENT_IDS: {LeaveFlow.message: "m1"}}
+
+    def event(text: str) -> Incoming:
+        command, args = split_command(text)
+        return Incoming("dingtalk", EventKind.MESSAGE, "u", ChatKind.PRIVATE, "u", text=text,
+                        command=command, args=args)  # fmt: skip
+
+    assert left_flow(before, event("/myleave")) == draft
+    assert left_flow(before, event("随便说说")) is None  # not a command: nothing left
+    # The last message with buttons was not a flow's (a list of one's own requests).
+    assert left_flow({**before, SENT_IDS: {}}, event("/myleave")) is None
+    found = abandoned_press("提交", draft)
+    assert found is not None and found[0] == "lv:submit" and found[1].message_id == "m1"
+    # Numbers and anything else are for the last message only.
+    assert abandoned_press("1", draft) is None and abandoned_press("好", draft) is None

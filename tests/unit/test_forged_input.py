@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.events import ChatKind, EventKind, Incoming
-from handlers.core.views import Reply, Toast
+from handlers.core.events import ChatKind, EventKind, Incoming, MessageRef
+from handlers.core.views import SENT_IDS, Reply, Toast
 from handlers.leave.payloads import LeaveDecision, LeaveOwn
 from handlers.presence.payloads import SpotCb
 from handlers.supervision.payloads import RecallGround
@@ -49,6 +49,7 @@ async def _press(chat: Private, data: str) -> Reply | None:
             chat_kind=ChatKind.PRIVATE,
             user_id=chat.user_id,
             payload=data,
+            origin=MessageRef(chat.last_sent),  # pressed on the last message sent
         )
     )
 
@@ -99,6 +100,8 @@ async def test_a_forged_press_is_answered_as_a_stale_one(
     chat = Private(session, clock, users[who])
     if data.startswith("lv:days"):
         await chat.send("/emergency")  # the flow at the step that asks for days
+    elif data.startswith("lv:"):
+        await chat.send("/leave")  # a button of the flow's own message, forged
     reply = await _press(chat, data)
     assert _texts(reply) == STALE
 
@@ -248,3 +251,29 @@ async def test_an_approvers_typed_numbers_are_checked(
     """Found by the fuzz test: each of these ended in the generic error."""
     answer = await Private(session, clock, users["刘洋"]).said(typed)
     assert says in answer, answer
+
+
+async def test_an_old_drafts_submit_leaves_another_flow_alone(
+    session: AsyncSession, clock: FixedClock, users: dict[str, str]
+) -> None:
+    chat = Private(session, clock, users["李强"])
+    await chat.send("/leave 12-01 12-03 事假 家中有事")
+    summary = chat.last_sent
+    # The summary went out through the relay: its id was never recorded.
+    await chat.conversation.update_data(**{SENT_IDS: {}})
+    await chat.send("/visit")
+    visiting = chat.conversation.state
+    assert visiting is not None and visiting.startswith("VisitFlow:")
+    reply = await chat.event(
+        Incoming(
+            channel=chat.channel,
+            kind=EventKind.PRESS,
+            chat_id=chat.user_id,
+            chat_kind=ChatKind.PRIVATE,
+            user_id=chat.user_id,
+            payload="lv:confirm:submit",
+            origin=MessageRef(summary),
+        )
+    )
+    assert _texts(reply) == "该申请已失效，请发送 /leave 重新开始。"
+    assert chat.conversation.state == visiting  # the visit goes on

@@ -133,7 +133,12 @@ async def test_rebind_moves_the_group_and_unbind_removes_it(
     assert group.scope == GroupScope.COUNTY and group.township_id is None
     with pytest.raises(DomainError):  # a township approver may not unbind the county's group
         await groups.unbind(session, liu, channel=TG, chat_id="-1001", now=clock.now())
+    # Who may be asked to confirm an unbinding: the same rule, and nothing is removed.
+    with pytest.raises(DomainError):
+        await groups.may_unbind(session, liu, channel=TG, chat_id="-1001")
+    assert await groups.may_unbind(session, chen, channel=TG, chat_id="-1001")
     assert await groups.unbind(session, chen, channel=TG, chat_id="-1001", now=clock.now())
+    assert not await groups.may_unbind(session, chen, channel=TG, chat_id="-1001")
     assert not await groups.unbind(session, None, channel=TG, chat_id="-1001", now=clock.now())
 
 

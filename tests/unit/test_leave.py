@@ -25,8 +25,8 @@ from services.leave.requests import (
     plan,
     report_back,
     submit,
-    withdraw,
 )
+from services.leave.withdrawal import to_withdraw, withdraw
 from services.policy_loading import load_pack
 from tests.factories import (
     Roster,
@@ -473,6 +473,11 @@ async def test_reminder_then_escalation_each_once(
     assert leave.waiting_on.value == "county_leading_group_office"
     cards = await outbox_rows(session, "leave.card")
     assert [c.person_id for c in cards] == [person(roster, "刘洋"), person(roster, "陈静")]
+    first, escalated = (json.loads(c.params) for c in cards)
+    assert "waited_hours" not in first
+    # The escalated card says why it came: on whom the request waited, and how long.
+    assert (escalated["waited_on"], escalated["waited_hours"]) == (["刘洋"], 49)
+    assert escalated["waited_post"] == "township_party_committee"
     # The county office may now decide; so may the township it was first sent to.
     assert leave.id is not None
     assert await approvals.may_decide(session, GANZHOU, leave, person(roster, "陈静"))
@@ -521,6 +526,27 @@ async def test_withdraw_rules(session: AsyncSession, roster: Roster, clock: Fixe
     assert err.value.code == "leave_not_withdrawable"
     with pytest.raises(DomainError):  # not hers
         await withdraw(session, started.id, cadre(roster, "李强"), clock.now(), ZONE)
+
+
+async def test_a_withdrawal_asked_about_another_state_is_refused(
+    session: AsyncSession, roster: Roster, clock: FixedClock
+) -> None:
+    wang, liu = cadre(roster, "王芳"), person(roster, "刘洋")
+    leave, _ = await submit(
+        session, GANZHOU, CAL, wang, draft(date(2026, 12, 1), 1), clock.now(), ZONE
+    )
+    assert leave.id is not None
+    asked = (await to_withdraw(session, leave.id, wang, clock.now(), ZONE)).state
+    await approvals.decide(
+        session, GANZHOU, leave.id, liu, approve=True, note="", now=clock.now(), zone=ZONE
+    )
+    with pytest.raises(DomainError) as err:
+        await withdraw(session, leave.id, wang, clock.now(), ZONE, expected=asked)
+    assert err.value.code == "leave_changed"
+    assert leave.state == LeaveState.APPROVED
+    assert await outbox_rows(session, "leave.withdrawn") == []
+    await withdraw(session, leave.id, wang, clock.now(), ZONE, expected=LeaveState.APPROVED)
+    assert leave.state == LeaveState.WITHDRAWN
 
 
 async def test_back_closes_with_actual_date_and_the_unreturned_are_reminded(

@@ -16,7 +16,8 @@ from models.enums import LeaveKind
 from services.calendar import WorkCalendar
 from services.clock import FixedClock
 from services.leave import approvals
-from services.leave.requests import LeaveDraft, submit, withdraw
+from services.leave.requests import LeaveDraft, submit
+from services.leave.withdrawal import withdraw
 from services.policy_loading import load_pack
 from tests.factories import seed_roster
 
