@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import VisitMode
 from services.errors import DomainError
 from services.policy import PolicyPack
-from services.visits.household_search import MatchKind, SearchResult, search
+from services.visits.household_search import SearchResult, search
 from services.visits.one_line import parse_one_line, problems_from_notes, risk_from_notes
 from services.visits.records import MAX_CHECK_NOTE_CHARS, Check, PhotoIn, VisitSaved, log_visit
 from services.visits.targets import cadre_village
@@ -49,8 +49,7 @@ class QuickOutcome:
 
 
 def _sure(result: SearchResult) -> bool:
-    best = result.best
-    return best is not None and best.kind is not MatchKind.FUZZY
+    return result.best is not None
 
 
 async def quick_visit(
@@ -64,8 +63,8 @@ async def quick_visit(
     zone: ZoneInfo,
 ) -> QuickOutcome:
     """Save ``/visit <name or code> [mode] [notes]`` when the name settles on one household
-    (a code, an exact name, or an exact reading); otherwise return the choices. A fuzzy match
-    is always confirmed by the cadre, so a typo never records a visit to the wrong family."""
+    (a code or the exact name, services/visits/household_search.py); otherwise return the
+    choices, so a typo or a same-sound name never records a visit to the wrong family."""
     parsed = parse_one_line(text)
     if not parsed.names:
         raise DomainError("visit_name_missing")

@@ -69,8 +69,8 @@ async def test_one_line_visit_is_saved_at_once(harness: Harness, world: VisitWor
     assert checks["schooling"] == {"ok": False, "note": "孩子辍学"}
     assert checks["housing"]["ok"] and visit.latitude is None
 
-    # Pinyin, everything fine, in person by default: counts for the quarter.
-    reply = await harness.say(wang, "/visit zhang weiming")
+    # Everything fine, in person by default: counts for the quarter.
+    reply = await harness.say(wang, "/visit 张伟明")
     assert "入户走访" in reply.text and "计入本季度走访" in reply.text
     assert "一收入两不愁三保障各项均正常" in reply.text
 
@@ -93,6 +93,16 @@ async def test_one_line_typo_is_confirmed_by_a_button(harness: Harness, world: V
     assert saved.message_id == choices.message_id  # the question becomes the answer
     [visit] = await visits(harness)
     assert visit.household_id == world.households["李秀英"].id and visit.notes == "都好"
+
+    # One rule: only the code or the exact name goes straight on; a same-sound name asks,
+    # in the one line and in the guided form alike.
+    same_sound = await harness.say(wang, "/visit 张为明 入户 都好")
+    assert "“张为明”是指哪一户？" in same_sound.text
+    assert same_sound.buttons() == [["张为明 · H0004", "张伟明 · H0001"]]
+    await harness.say(wang, "/visit")
+    typed = await harness.say(wang, "张伟民")
+    assert "“张伟民”是指哪一户？" in typed.text and typed.buttons()[0][0] == "张伟明 · H0001"
+    assert len(await visits(harness)) == 1
 
     nothing = await harness.say(wang, "/visit 王大锤")
     assert "没有与“王大锤”相符的" in nothing.text and nothing.buttons() == []
@@ -154,8 +164,12 @@ async def test_guided_visit_by_typed_name_without_a_location(
     sandbox = harness.sandbox
     wang = await harness.register("王芳")
     await harness.say(wang, "/visit")
+    # Pinyin is a guess, so it asks even in the guided form; the button settles it.
     sent = await wang.send("zhang wei ming")
-    card = await next_card(harness, wang, sent["message_id"])
+    choices = await harness.sandbox.wait_for_message(wang.chat_id, after=sent["message_id"])
+    assert "“zhang wei ming”是指哪一户？" in choices.text
+    await wang.press(choices, "张伟明 · H0001")
+    card = await sandbox.wait_for_message(wang.chat_id, contains="走访 张伟明（H0001）")
     assert "走访 张伟明（H0001）" in card.text and "位置：未共享（可选）" in card.text
     await wang.press(card, "电话联系")
     await sandbox.drain()

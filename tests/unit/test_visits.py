@@ -336,9 +336,16 @@ async def test_one_line_visit_saves_at_once_when_the_name_is_sure(
     assert outcome.saved is None and outcome.choices is not None
     assert [m.head_name for m in outcome.choices.matches][:2] == ["张为明", "张伟明"]
 
+    # Pinyin is a guess: asked too.
+    outcome = await quick_visit(
+        session, "zhang weiming 电话", cadre_id=cadre, pack=PACK, now=clock.now(), zone=ZONE
+    )
+    assert outcome.saved is None and outcome.choices is not None
+    assert outcome.choices.matches[0].household_id == household
+
     outcome = await quick_visit(
         session,
-        "zhang weiming 电话 孩子辍学，房屋漏雨",
+        "张伟明 电话 孩子辍学，房屋漏雨",
         cadre_id=cadre,
         pack=PACK,
         now=clock.now(),
