@@ -137,6 +137,18 @@ async def mine(req: Request) -> Reply:
     return Reply.text(text, keyboard)
 
 
+async def stray_photo(req: Request) -> Reply:
+    """A photo outside the form and without a /visit caption: a photo only ever belongs to a
+    visit, so say how to attach it rather than "not understood"."""
+    return Reply.text(
+        req.t(
+            "Photo received, but which visit is it for? Send it again with /visit and the "
+            "household's name as its caption (e.g. /visit 张伟明 入户), or open the form with "
+            "/visit first and send the photo there."
+        )
+    )
+
+
 async def not_a_cadre(req: Request) -> Reply:
     return Reply.text(error_text(req.t, DomainError("visit_not_cadre")))
 
@@ -156,4 +168,5 @@ def routes() -> Router:
     router.press(VisitCb, not_a_cadre_press)
     router.typed(VisitFlow.household, inputs.typed_household, roles=cadres)
     router.input(VisitFlow.card, inputs.card_input, roles=cadres)
+    router.photo(stray_photo, roles=cadres)
     return router

@@ -186,6 +186,17 @@ async def test_guided_visit_by_typed_name_without_a_location(
     assert len(await visits(harness)) == 1
 
 
+async def test_a_photo_without_a_visit_says_how_to_attach_it(
+    harness: Harness, world: VisitWorld
+) -> None:
+    wang = await harness.register("王芳")
+    sent = await wang.send_photo()
+    reply = await harness.sandbox.wait_for_message(wang.chat_id, after=sent["message_id"])
+    assert "收到照片" in reply.text and "/visit 张伟明 入户" in reply.text
+    assert "没有看懂" not in reply.text
+    assert await photos(harness) == [] and await visits(harness) == []
+
+
 async def test_cancel_saves_nothing(harness: Harness, world: VisitWorld) -> None:
     wang = await harness.register("王芳")
     pick = await harness.say(wang, "/visit")
