@@ -28,8 +28,9 @@ from services.errors import DomainError
 from services.periods import Period
 from services.policy import Cadence, PolicyPack
 from services.visits.my_households import my_households
-from services.visits.quick_visits import QuickVisit, log_quick, quick_visit
-from services.visits.records import Check
+from services.visits.problem_words import named_problems
+from services.visits.quick_visits import QuickVisit, answered, log_quick, quick_visit
+from services.visits.records import CHECKS, Check
 
 
 def _quick_data(quick: QuickVisit, photos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -67,6 +68,12 @@ async def one_line(
     if outcome.saved is not None:
         await state.clear()
         return saved_text(t, outcome.saved, zone), ()
+    if outcome.household_id is not None and outcome.quick is not None:
+        data = _quick_data(outcome.quick, photos) | {"household_id": outcome.household_id}
+        await flow.keep(state, VisitFlow.quick, quick=data)
+        return card.which_item_text(t, outcome.quick.notes), card.which_item_keyboard(
+            t, outcome.named, "p"
+        )
     matches = outcome.choices.matches if outcome.choices else ()
     if not matches or outcome.quick is None:
         await state.clear()
@@ -97,15 +104,44 @@ async def quick_picked(req: Request, household_id: int) -> Reply:
     data = (await state.get_data()).get("quick")
     if req.me.cadre is None or data is None or await req.current_state() != VisitFlow.quick.state:
         return Reply.toast(t(EXPIRED), alert=True)
+    named = named_problems(data["notes"])
+    if named:
+        await flow.keep(state, VisitFlow.quick, quick=data | {"household_id": household_id})
+        keyboard = card.which_item_keyboard(t, named, "p")
+        return Reply([Edit(card.which_item_text(t, data["notes"]), keyboard)])
+    return await _save_quick(req, household_id, _quick_of(data), data["photos"])
+
+
+async def quick_answered(req: Request, value: int) -> Reply:
+    """Which item the one-line visit's notes concern (one past the last: all fine)."""
+    t = req.t
+    data = (await req.state.get_data()).get("quick")
+    if (
+        req.me.cadre is None
+        or data is None
+        or data.get("household_id") is None
+        or await req.current_state() != VisitFlow.quick.state
+        or not 0 <= value <= len(CHECKS)
+    ):
+        return Reply.toast(t(EXPIRED), alert=True)
+    item = CHECKS[value] if value < len(CHECKS) else None
+    quick = answered(_quick_of(data), item)
+    return await _save_quick(req, data["household_id"], quick, data["photos"])
+
+
+async def _save_quick(
+    req: Request, household_id: int, quick: QuickVisit, photos: list[dict[str, Any]]
+) -> Reply:
+    t = req.t
     try:
         saved = await log_quick(
-            req.session, cadre_id=req.cadre_id, household_id=household_id,
-            quick=_quick_of(data), pack=req.pack, now=req.now(),
-            photos=[card.photo_in(p) for p in data["photos"]], zone=req.zone,
+            req.session, cadre_id=req.cadre_id, household_id=household_id, quick=quick,
+            pack=req.pack, now=req.now(), photos=[card.photo_in(p) for p in photos],
+            zone=req.zone,
         )  # fmt: skip
     except DomainError as exc:
         return Reply.toast(error_text(t, exc), alert=True)
-    await state.clear()
+    await req.state.clear()
     return Reply([Toast(t("Saved.")), Edit(saved_text(t, saved, req.zone))])
 
 
@@ -115,6 +151,8 @@ async def pressed(req: Request) -> Reply:
         return await flow.pick_household(req, payload.v)
     if payload.a == "q":
         return await quick_picked(req, payload.v)
+    if payload.a == "p":
+        return await quick_answered(req, payload.v)
     return await flow.card_pressed(req, payload)
 
 

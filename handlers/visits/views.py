@@ -113,6 +113,10 @@ def saved_text(t: Translator, saved: VisitSaved, zone: ZoneInfo) -> str:
         lines.append(t("Problems noted: {items}.", items=labels))
     else:
         lines.append(t("Income, food, clothing, schooling, medical care, housing, water: fine."))
+    if saved.notes:
+        # Shown back so that "all fine" never hides what the cadre wrote; this text goes
+        # only to the cadre's private chat.
+        lines.append(t("Notes: {notes}", notes=escape(clip(saved.notes))))
     extras = []
     if saved.photos:
         extras.append(t("photos: {n}", n=saved.photos))

@@ -88,6 +88,7 @@ class VisitSaved:
     mode: VisitMode
     visited_at: datetime
     problems: tuple[str, ...]  # check keys marked as problems
+    notes: str
     photos: int
     has_location: bool
     risk: bool
@@ -199,6 +200,7 @@ async def log_visit(
         mode=mode,
         visited_at=at,
         problems=tuple(k for k, c in clean.items() if not c.ok),
+        notes=notes,
         photos=len(photos),
         has_location=location is not None,
         risk=risk,

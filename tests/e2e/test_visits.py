@@ -59,9 +59,17 @@ async def next_card(harness: Harness, user: FakeUser, after: int) -> SentMessage
 
 async def test_one_line_visit_is_saved_at_once(harness: Harness, world: VisitWorld) -> None:
     wang = await harness.register("王芳")
-    reply = await harness.say(wang, "/visit 张伟明 电话 孩子辍学")
+    # A note naming a problem asks which item it concerns before anything is saved.
+    question = await harness.say(wang, "/visit 张伟明 电话 孩子辍学")
+    assert "备注提到了可能的问题：“孩子辍学”。涉及哪一项？" in question.text
+    assert ["不愁穿", "👉 义务教育"] in question.buttons()
+    assert question.buttons()[-1] == ["都正常"]
+    assert await visits(harness) == []
+    await wang.press(question, "👉 义务教育")
+    reply = await harness.sandbox.wait_for_message(wang.chat_id, contains="已保存走访")
+    assert reply.message_id == question.message_id
     assert "已保存走访：张伟明（H0001），下寨村，电话联系，2026年11月23日。" in reply.text
-    assert "发现问题：义务教育。" in reply.text
+    assert "发现问题：义务教育。" in reply.text and "其他情况：孩子辍学" in reply.text
     assert "不计入季度走访" in reply.text
     [visit] = await visits(harness)
     assert visit.mode == VisitMode.PHONE and visit.notes == "孩子辍学"
@@ -78,8 +86,31 @@ async def test_one_line_visit_is_saved_at_once(harness: Harness, world: VisitWor
     sent = await wang.send_photo(caption="/visit 李秀英 入户 门前道路已硬化", file_size=40000)
     reply = await harness.sandbox.wait_for_message(wang.chat_id, after=sent["message_id"])
     assert "已保存走访：李秀英（H0002）" in reply.text and "照片 1 张" in reply.text
+    assert "其他情况：门前道路已硬化" in reply.text  # an innocuous note stays one step
     [photo] = await photos(harness)
     assert photo.file_size == 40000 and photo.visit_id == (await visits(harness))[-1].id
+
+
+async def test_all_normal_never_hides_the_note(harness: Harness, world: VisitWorld) -> None:
+    wang = await harness.register("王芳")
+    question = await harness.say(wang, "/visit 张伟明 入户 老人腿脚不便，需要轮椅")
+    assert "涉及哪一项？" in question.text and ["👉 基本医疗", "住房安全"] in question.buttons()
+    await wang.press(question, "都正常")
+    saved = await harness.sandbox.wait_for_message(wang.chat_id, contains="已保存走访")
+    assert "一收入两不愁三保障各项均正常" in saved.text
+    assert "其他情况：老人腿脚不便，需要轮椅" in saved.text
+    [visit] = await visits(harness)
+    assert all(c["ok"] for c in json.loads(visit.checks).values())
+
+    # A same-sound name is asked first, then the note's question, then saved.
+    choices = await harness.say(wang, "/visit 张为明 入户 房子漏雨")
+    await wang.press(choices, "张伟明 · H0001")
+    question = await harness.sandbox.wait_for_message(wang.chat_id, contains="涉及哪一项")
+    assert question.message_id == choices.message_id
+    await wang.press(question, "👉 住房安全")
+    saved = await harness.sandbox.wait_for_message(wang.chat_id, contains="发现问题：住房安全")
+    assert "其他情况：房子漏雨" in saved.text
+    assert json.loads((await visits(harness))[-1].checks)["housing"]["ok"] is False
 
 
 async def test_one_line_typo_is_confirmed_by_a_button(harness: Harness, world: VisitWorld) -> None:
@@ -120,9 +151,10 @@ async def test_guided_visit_with_a_problem_a_photo_and_a_location(
     card = await sandbox.wait_for_message(wang.chat_id, contains="走访 张伟明（H0001）")
     assert card.message_id == pick.message_id
     assert card.buttons()[0] == ["● 入户走访", "电话联系", "线上联系"]
-    assert ["✅ 收入就业", "✅ 不愁吃"] in card.buttons()
+    # Unticked: nothing is "fine" until the cadre says so.
+    assert ["▫️ 收入就业", "▫️ 不愁吃"] in card.buttons() and ["✅ 各项均正常"] in card.buttons()
 
-    await wang.press(card, "✅ 住房安全")
+    await wang.press(card, "▫️ 住房安全")
     await sandbox.drain()
     assert "请发送“住房安全”的问题说明" in card.text
     sent = await wang.send("房屋漏雨")
@@ -174,8 +206,17 @@ async def test_guided_visit_by_typed_name_without_a_location(
     await wang.press(card, "电话联系")
     await sandbox.drain()
     assert card.buttons()[0] == ["入户走访", "● 电话联系", "线上联系"]
+    # Saving an unticked checklist is refused: "all normal" is said once, explicitly.
+    query = await wang.press(card, "💾 保存")
+    await sandbox.drain()
+    assert "各项均正常" in sandbox.callbacks[query].answer["text"]  # type: ignore[index]
+    assert await visits(harness) == []
+    await wang.press(card, "✅ 各项均正常")
+    await sandbox.drain()
+    assert "✅ 收入就业" in card.text and ["✅ 各项均正常"] not in card.buttons()
     await wang.press(card, "💾 保存")
     saved = await sandbox.wait_for_message(wang.chat_id, contains="已保存走访")
+    assert "一收入两不愁三保障各项均正常" in saved.text
     assert "未共享位置" in saved.text
     [visit] = await visits(harness)
     assert visit.mode == VisitMode.PHONE and visit.latitude is None and visit.longitude is None
@@ -195,6 +236,30 @@ async def test_a_photo_without_a_visit_says_how_to_attach_it(
     assert "收到照片" in reply.text and "/visit 张伟明 入户" in reply.text
     assert "没有看懂" not in reply.text
     assert await photos(harness) == [] and await visits(harness) == []
+
+
+async def test_a_note_naming_a_problem_asks_which_item_on_the_card(
+    harness: Harness, world: VisitWorld
+) -> None:
+    sandbox = harness.sandbox
+    wang = await harness.register("王芳")
+    pick = await harness.say(wang, "/visit")
+    await wang.press(pick, "张伟明 · H0001")
+    card = await next_card(harness, wang, pick.message_id - 1)
+    sent = await wang.send("老人腿脚不便，需要轮椅")
+    card = await next_card(harness, wang, sent["message_id"])
+    assert "备注提到了可能的问题：“老人腿脚不便，需要轮椅”。涉及哪一项？" in card.text
+    assert ["👉 基本医疗", "住房安全"] in card.buttons() and ["都正常"] in card.buttons()
+    assert ["💾 保存", "取消"] not in card.buttons()
+    await wang.press(card, "👉 基本医疗")
+    await sandbox.drain()
+    assert "⚠️ 基本医疗：老人腿脚不便，需要轮椅" in card.text
+    await wang.press(card, "💾 保存")
+    saved = await sandbox.wait_for_message(wang.chat_id, contains="已保存走访")
+    assert "发现问题：基本医疗。" in saved.text
+    assert "其他情况：老人腿脚不便，需要轮椅" in saved.text
+    [visit] = await visits(harness)
+    assert json.loads(visit.checks)["medical"] == {"ok": False, "note": "老人腿脚不便，需要轮椅"}
 
 
 async def test_cancel_saves_nothing(harness: Harness, world: VisitWorld) -> None:
@@ -221,7 +286,7 @@ async def test_risk_flag_reaches_the_township_approver_and_nobody_else(
     pick = await harness.say(wang, "/visit")
     await wang.press(pick, "张伟明 · H0001")
     card = await next_card(harness, wang, pick.message_id - 1)
-    await wang.press(card, "✅ 基本医疗")
+    await wang.press(card, "▫️ 基本医疗")
     sent = await wang.send("户主重病住院")
     card = await next_card(harness, wang, sent["message_id"])
     await wang.press(card, "标记返贫风险")
