@@ -31,7 +31,8 @@ MODES = (VisitMode.IN_PERSON, VisitMode.PHONE, VisitMode.ONLINE)
 class VisitCb(Payload, prefix="vis"):
     """a: h pick household (guided), q pick household (one-line), m mode, c check,
     n all items fine, k the item a note concerns (one past the last: none), p the same for
-    a one-line visit, r risk, s save, x cancel; v: a household id or an index. ``vis:m:1``
+    a one-line visit, d a one-line visit's second of the day (1 save, 0 cancel), r risk,
+    s save (1: even though visited today), x cancel; v: a household id or an index. ``vis:m:1``
     on the wire, as aiogram's CallbackData packed it, so cards already in chats keep
     working."""
 
@@ -87,6 +88,17 @@ def which_item_keyboard(t: Translator, named: tuple[str, ...], action: str) -> K
         for i, k in enumerate(CHECKS)
     ]
     return (*rows_of(items, 2), (button(t("All fine"), action, len(CHECKS)),))
+
+
+def again_text(t: Translator, head: str, code: str) -> str:
+    return t(
+        "You already visited {household} today. Save this visit as well?",
+        household=household_label(t, head, code),
+    )
+
+
+def again_keyboard(t: Translator, save: tuple[str, int], cancel: tuple[str, int]) -> Keyboard:
+    return ((button(t("Save"), *save), button(t("Cancel"), *cancel)),)
 
 
 def which_item_text(t: Translator, note: str) -> str:

@@ -30,7 +30,13 @@ from services.policy import Cadence, PolicyPack
 from services.visits.my_households import my_households
 from services.visits.problem_words import named_problems
 from services.visits.quick_visits import QuickVisit, answered, log_quick, quick_visit
-from services.visits.records import CHECKS, Check
+from services.visits.records import CHECKS, Check, visited_today
+from services.visits.targets import visit_target
+
+
+def _again(t: Translator) -> Keyboard:
+    """A one-line visit to a household already visited today: save it too, or not."""
+    return card.again_keyboard(t, ("d", 1), ("d", 0))
 
 
 def _quick_data(quick: QuickVisit, photos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -71,6 +77,9 @@ async def one_line(
     if outcome.household_id is not None and outcome.quick is not None:
         data = _quick_data(outcome.quick, photos) | {"household_id": outcome.household_id}
         await flow.keep(state, VisitFlow.quick, quick=data)
+        if outcome.again and outcome.choices and outcome.choices.matches:
+            match = outcome.choices.matches[0]
+            return card.again_text(t, match.head_name, match.code), _again(t)
         return card.which_item_text(t, outcome.quick.notes), card.which_item_keyboard(
             t, outcome.named, "p"
         )
@@ -129,10 +138,42 @@ async def quick_answered(req: Request, value: int) -> Reply:
     return await _save_quick(req, data["household_id"], quick, data["photos"])
 
 
+async def quick_again(req: Request, value: int) -> Reply:
+    """Save (1) or drop (0) a one-line visit to a household already visited today."""
+    t = req.t
+    data = (await req.state.get_data()).get("quick")
+    if (
+        req.me.cadre is None
+        or data is None
+        or data.get("household_id") is None
+        or await req.current_state() != VisitFlow.quick.state
+    ):
+        return Reply.toast(t(EXPIRED), alert=True)
+    if value != 1:
+        await req.state.clear()
+        return Reply([Edit(t("Visit not saved."))])
+    return await _save_quick(req, data["household_id"], _quick_of(data), data["photos"], again=True)
+
+
 async def _save_quick(
-    req: Request, household_id: int, quick: QuickVisit, photos: list[dict[str, Any]]
+    req: Request,
+    household_id: int,
+    quick: QuickVisit,
+    photos: list[dict[str, Any]],
+    *,
+    again: bool = False,
 ) -> Reply:
     t = req.t
+    if not again and await visited_today(
+        req.session, req.cadre_id, household_id, now=req.now(), zone=req.zone
+    ):
+        data = _quick_data(quick, photos) | {"household_id": household_id}
+        await flow.keep(req.state, VisitFlow.quick, quick=data)
+        try:
+            target = await visit_target(req.session, req.cadre_id, household_id)
+        except DomainError as exc:
+            return Reply.toast(error_text(t, exc), alert=True)
+        return Reply([Edit(card.again_text(t, target.head_name, target.code), _again(t))])
     try:
         saved = await log_quick(
             req.session, cadre_id=req.cadre_id, household_id=household_id, quick=quick,
@@ -153,6 +194,8 @@ async def pressed(req: Request) -> Reply:
         return await quick_picked(req, payload.v)
     if payload.a == "p":
         return await quick_answered(req, payload.v)
+    if payload.a == "d":
+        return await quick_again(req, payload.v)
     return await flow.card_pressed(req, payload)
 
 

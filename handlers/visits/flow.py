@@ -31,6 +31,8 @@ from handlers.core.views import Edit, Keyboard, Reply, Toast, sent_ids
 from handlers.visits.card import (
     MODES,
     VisitCb,
+    again_keyboard,
+    again_text,
     card_keyboard,
     card_text,
     confirmed,
@@ -51,6 +53,7 @@ from services.visits.records import (
     MAX_PHOTOS,
     Check,
     log_visit,
+    visited_today,
 )
 from services.visits.targets import visit_target
 
@@ -158,6 +161,10 @@ async def card_pressed(req: Request, pressed: VisitCb) -> Reply:
             return Reply.toast(t(ANSWER_FIRST), alert=True)
         if not confirmed(draft):
             return Reply.toast(t(CONFIRM_FIRST), alert=True)
+        if value != 1 and await visited_today(
+            req.session, req.cadre_id, draft["household_id"], now=req.now(), zone=req.zone
+        ):
+            return await _ask_again(req, draft)
         return await _save(req, draft)
     if action == "n":
         draft["checks"] = {k: {"ok": True, "note": ""} for k in CHECKS}
@@ -181,6 +188,17 @@ async def card_pressed(req: Request, pressed: VisitCb) -> Reply:
         draft["risk_note"] = ""
         draft["awaiting"] = "risk" if draft["risk"] else None
     return await show_card(req, draft, before)
+
+
+async def _ask_again(req: Request, draft: dict[str, Any]) -> Reply:
+    """The card becomes the question; 保存 on it saves (s with 1), 取消 drops the visit."""
+    origin = req.event.origin
+    if origin is not None:
+        draft["card_id"] = origin.message_id
+    await keep(req.state, VisitFlow.card, draft=draft)
+    t = req.t
+    text = again_text(t, draft["head"], draft["code"])
+    return Reply([Edit(text, again_keyboard(t, ("s", 1), ("x", 0)))])
 
 
 async def _save(req: Request, draft: dict[str, Any]) -> Reply:

@@ -20,7 +20,14 @@ from services.policy import PolicyPack
 from services.visits.household_search import SearchResult, search
 from services.visits.one_line import parse_one_line, problems_from_notes, risk_from_notes
 from services.visits.problem_words import named_problems
-from services.visits.records import MAX_CHECK_NOTE_CHARS, Check, PhotoIn, VisitSaved, log_visit
+from services.visits.records import (
+    MAX_CHECK_NOTE_CHARS,
+    Check,
+    PhotoIn,
+    VisitSaved,
+    log_visit,
+    visited_today,
+)
 from services.visits.targets import cadre_village
 
 
@@ -52,6 +59,8 @@ class QuickOutcome:
     # Settled on a household, but the notes name a problem: these items, to ask about.
     household_id: int | None = None
     named: tuple[str, ...] = ()
+    # Settled, but the cadre already visited the household today: ask before a second.
+    again: bool = False
 
 
 def answered(quick: QuickVisit, item: str | None) -> QuickVisit:
@@ -99,6 +108,8 @@ async def quick_visit(
     named = named_problems(notes)
     if named:
         return QuickOutcome(None, result, quick, result.query, match.household_id, named)
+    if await visited_today(session, cadre_id, match.household_id, now=now, zone=zone):
+        return QuickOutcome(None, result, quick, result.query, match.household_id, again=True)
     saved = await log_quick(
         session, cadre_id=cadre_id, household_id=match.household_id, quick=quick,
         pack=pack, now=now, photos=photos, zone=zone,

@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -207,6 +207,23 @@ async def log_visit(
         counted=target.paired and mode in counted_modes(pack),
         approvers_told=told,
     )
+
+
+async def visited_today(
+    session: AsyncSession, cadre_id: int, household_id: int, *, now: datetime, zone: ZoneInfo
+) -> bool:
+    """Whether the cadre already logged a visit to the household on ``now``'s local day: a
+    second one is asked about, since repeated taps and retries filed four in one day."""
+    start = datetime.combine(now.astimezone(zone).date(), time(), zone)
+    found = await session.exec(
+        select(Visit.id).where(
+            Visit.cadre_id == cadre_id,
+            Visit.household_id == household_id,
+            col(Visit.visited_at) >= start,
+            col(Visit.visited_at) < start + timedelta(days=1),
+        )
+    )
+    return found.first() is not None
 
 
 async def township_approvers(session: AsyncSession, township_id: int) -> list[int]:

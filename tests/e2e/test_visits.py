@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -78,8 +79,12 @@ async def test_one_line_visit_is_saved_at_once(harness: Harness, world: VisitWor
     assert checks["housing"]["ok"] and visit.latitude is None
 
     # Everything fine, in person by default: counts for the quarter.
-    reply = await harness.say(wang, "/visit 张伟明")
-    assert "入户走访" in reply.text and "计入本季度走访" in reply.text
+    # A second visit the same day is asked about first.
+    again = await harness.say(wang, "/visit 张伟明")
+    assert "今天已走访过张伟明（H0001）" in again.text
+    await wang.press(again, "保存")
+    reply = await harness.sandbox.wait_for_message(wang.chat_id, contains="入户走访")
+    assert reply.message_id == again.message_id and "计入本季度走访" in reply.text
     assert "一收入两不愁三保障各项均正常" in reply.text
 
     # A photo can carry the one line as its caption.
@@ -102,9 +107,9 @@ async def test_all_normal_never_hides_the_note(harness: Harness, world: VisitWor
     [visit] = await visits(harness)
     assert all(c["ok"] for c in json.loads(visit.checks).values())
 
-    # A same-sound name is asked first, then the note's question, then saved.
-    choices = await harness.say(wang, "/visit 张为明 入户 房子漏雨")
-    await wang.press(choices, "张伟明 · H0001")
+    # A name not quite right is asked first, then the note's question, then saved.
+    choices = await harness.say(wang, "/visit 李秀音 入户 房子漏雨")
+    await wang.press(choices, "李秀英 · H0002")
     question = await harness.sandbox.wait_for_message(wang.chat_id, contains="涉及哪一项")
     assert question.message_id == choices.message_id
     await wang.press(question, "👉 住房安全")
@@ -260,6 +265,38 @@ async def test_a_note_naming_a_problem_asks_which_item_on_the_card(
     assert "其他情况：老人腿脚不便，需要轮椅" in saved.text
     [visit] = await visits(harness)
     assert json.loads(visit.checks)["medical"] == {"ok": False, "note": "老人腿脚不便，需要轮椅"}
+
+
+async def test_a_second_visit_the_same_day_is_asked_about(
+    harness: Harness, world: VisitWorld
+) -> None:
+    sandbox = harness.sandbox
+    wang = await harness.register("王芳")
+    await harness.say(wang, "/visit H0001 入户 都好", contains="已保存走访")
+    again = await harness.say(wang, "/visit H0001 电话 都好")
+    assert "今天已走访过张伟明（H0001），仍要保存吗？" in again.text
+    assert again.buttons() == [["保存", "取消"]]
+    await wang.press(again, "取消")
+    await sandbox.wait_for_message(wang.chat_id, contains="走访未保存")
+    assert len(await visits(harness)) == 1
+
+    # The guided form asks on Save too; 保存 saves the second visit.
+    pick = await harness.say(wang, "/visit")
+    await wang.press(pick, "✅ 张伟明 · H0001")
+    card = await next_card(harness, wang, pick.message_id - 1)
+    await wang.press(card, "✅ 各项均正常")
+    await wang.press(card, "💾 保存")
+    question = await sandbox.wait_for_message(wang.chat_id, contains="今天已走访过")
+    assert question.message_id == card.message_id and len(await visits(harness)) == 1
+    await wang.press(question, "保存")
+    await sandbox.drain()
+    assert "已保存走访" in question.text and len(await visits(harness)) == 2
+
+    # The next local day is a new day; another household is not a duplicate.
+    await harness.say(wang, "/visit H0002 入户 都好", contains="已保存走访")
+    harness.clock.advance(timedelta(days=1))
+    await harness.say(wang, "/visit H0001 入户 都好", contains="已保存走访")
+    assert len(await visits(harness)) == 4
 
 
 async def test_cancel_saves_nothing(harness: Harness, world: VisitWorld) -> None:

@@ -25,7 +25,7 @@ from services.visits.one_line import (
 )
 from services.visits.problem_words import named_problems
 from services.visits.quick_visits import answered, log_quick, quick_visit
-from services.visits.records import CHECKS, Check, PhotoIn, log_visit
+from services.visits.records import CHECKS, Check, PhotoIn, log_visit, visited_today
 from tests.factories import (
     bind_telegram,
     seed_roster,
@@ -373,6 +373,49 @@ async def test_one_line_notes_naming_a_problem_wait_for_the_item(
     assert saved.problems == ("housing",) and saved.notes == "孩子辍学，房屋漏雨"
     fine = answered(outcome.quick, None)
     assert fine.checks == {} and fine.notes == "孩子辍学，房屋漏雨"
+
+
+@pytest.mark.parametrize(
+    ("cadre", "household", "hours_ago", "asked"),
+    [
+        ("王芳", "张伟明", 1, True),  # earlier today
+        ("王芳", "张伟明", 0, True),
+        ("王芳", "张伟明", 24, False),  # yesterday
+        ("王芳", "李秀英", 1, False),  # another household
+        ("李强", "张伟明", 1, False),  # another cadre's (a teammate covering)
+    ],
+)
+async def test_a_second_visit_the_same_local_day_is_asked_about(
+    session: AsyncSession, clock: FixedClock, world: VisitWorld, cadre: str, household: str,
+    hours_ago: int, asked: bool,
+) -> None:  # fmt: skip
+    wang, zhang = ids(world, "王芳", "张伟明")
+    await log_visit(
+        session, cadre_id=wang, household_id=zhang, mode="in_person", pack=PACK,
+        now=clock.now(), visited_at=clock.now() - timedelta(hours=hours_ago), zone=ZONE,
+    )  # fmt: skip
+    who, where = ids(world, cadre, household)
+    assert await visited_today(session, who, where, now=clock.now(), zone=ZONE) is asked
+    outcome = await quick_visit(
+        session, f"{world.households[household].code} 入户 都好", cadre_id=who, pack=PACK,
+        now=clock.now(), zone=ZONE,
+    )  # fmt: skip
+    assert (outcome.saved is None) is asked and outcome.again is asked
+
+
+async def test_the_day_is_the_local_day(
+    session: AsyncSession, clock: FixedClock, world: VisitWorld
+) -> None:
+    wang, zhang = ids(world, "王芳", "张伟明")
+    local = clock.now().astimezone(ZONE)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # 23:50 local yesterday: another day. 00:10 local today is 16:10 UTC yesterday: today.
+    for minutes, today in ((-10, False), (10, True)):
+        await log_visit(
+            session, cadre_id=wang, household_id=zhang, mode="in_person", pack=PACK,
+            now=clock.now(), visited_at=midnight + timedelta(minutes=minutes), zone=ZONE,
+        )  # fmt: skip
+        assert await visited_today(session, wang, zhang, now=clock.now(), zone=ZONE) is today
 
 
 @pytest.mark.parametrize(
