@@ -13,7 +13,7 @@ from handlers.core.conversation import Conversation
 from handlers.core.request import Request
 from handlers.core.routing import Router
 from handlers.core.views import Edit, Keyboard, Reply, Toast
-from handlers.visits import card, flow, inputs
+from handlers.visits import card, flow, inputs, risk
 from handlers.visits.card import VisitCb
 from handlers.visits.flow import EXPIRED, VisitFlow
 from handlers.visits.views import (
@@ -247,6 +247,7 @@ def routes() -> Router:
     router.command("mine", not_a_cadre)
     router.press(VisitCb, pressed, roles=cadres)
     router.press(VisitCb, not_a_cadre_press)
+    router.press(risk.RiskCb, risk.acknowledged, registered=False)
     router.typed(VisitFlow.household, inputs.typed_household, roles=cadres)
     router.input(VisitFlow.card, inputs.card_input, roles=cadres)
     router.photo(stray_photo, roles=cadres)

@@ -49,6 +49,10 @@ ERRORS = {
         "Write the household's name or code after /visit, e.g. /visit 张伟明 入户."
     ),
     "quarter_invalid": N_("Write the quarter like 2026Q4."),
+    "visit_risk_unknown": N_("That risk flag no longer exists."),
+    "visit_risk_not_township": N_(
+        "Only the township party committee over the household acknowledges a risk flag."
+    ),
 }
 
 

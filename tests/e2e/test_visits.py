@@ -351,6 +351,44 @@ async def test_risk_flag_reaches_the_township_approver_and_nobody_else(
         assert len(sandbox.sent(user)) == before[user.id], user
     [visit] = await visits(harness)
     assert visit.risk and visit.risk_note == "医疗费用高 <无力承担>"
+    assert alert.buttons() == [["已知悉/跟进"]]
+
+
+async def test_a_risk_flag_is_chased_until_the_township_acknowledges_it(
+    harness: Harness, world: VisitWorld
+) -> None:
+    sandbox = harness.sandbox
+    wang = await harness.register("王芳")
+    liu = await harness.register("刘洋")
+    chen = await harness.register("陈静")  # another township's: never chased
+    await harness.say(wang, "/visit H0001 入户 有返贫风险", contains="已保存走访")
+    alert = await sandbox.wait_for_message(liu.chat_id, contains="返贫风险", timeout=10)
+    assert alert.buttons() == [["已知悉/跟进"]]
+
+    harness.clock.advance(timedelta(hours=23))
+    assert (await harness.tick())["risk_follow_up"] == 0
+    harness.clock.advance(timedelta(hours=1))
+    assert (await harness.tick())["risk_follow_up"] == 1
+    reminder = await sandbox.wait_for_message(
+        liu.chat_id, contains="尚未确认知悉（已 24 小时）", after=alert.message_id, timeout=10
+    )
+    assert "张伟明（H0001）" in reminder.text and reminder.buttons() == [["已知悉/跟进"]]
+    assert (await harness.tick())["risk_follow_up"] == 0  # once per period
+
+    query = await liu.press(reminder, "已知悉/跟进")
+    await sandbox.drain()
+    assert "已确认知悉" in sandbox.callbacks[query].answer["text"]  # type: ignore[index]
+    assert reminder.buttons() == []
+    [visit] = await visits(harness)
+    assert visit.risk_acked_by_person_id == world.people["刘洋"].id
+
+    # The older notice's button now only says who acknowledged it; no more reminders.
+    query = await liu.press(alert, "已知悉/跟进")
+    await sandbox.drain()
+    assert "刘洋 已确认知悉" in sandbox.callbacks[query].answer["text"]  # type: ignore[index]
+    harness.clock.advance(timedelta(days=3))
+    assert (await harness.tick())["risk_follow_up"] == 0
+    assert not [m for m in sandbox.sent(chen) if "返贫风险" in m.text]
 
 
 async def test_mine_and_coverage(harness: Harness, world: VisitWorld) -> None:
