@@ -117,9 +117,16 @@ def saved_text(t: Translator, saved: VisitSaved, zone: ZoneInfo) -> str:
         lines.append(t("Problems noted: {items}.", items=labels))
     else:
         lines.append(t("Income, food, clothing, schooling, medical care, housing, water: fine."))
+    # Everything the cadre wrote is shown back, so that a tap never files it unseen; this
+    # text goes only to the cadre's private chat.
+    written = [
+        (t(CHECK_LABELS[key]), note) for key, note in saved.check_notes if note != saved.notes
+    ]
+    if saved.risk_note and saved.risk_note != saved.notes:
+        written.append((t("Risk of falling back into poverty"), saved.risk_note))
+    for item, note in written:
+        lines.append("⚠️ " + t("{item}: {note}", item=item, note=escape(clip(note))))
     if saved.notes:
-        # Shown back so that "all fine" never hides what the cadre wrote; this text goes
-        # only to the cadre's private chat.
         lines.append(t("Notes: {notes}", notes=escape(clip(saved.notes))))
     extras = []
     if saved.photos:

@@ -66,6 +66,8 @@ class VisitSaved:
     visited_at: datetime
     problems: tuple[str, ...]  # check keys marked as problems
     notes: str
+    check_notes: tuple[tuple[str, str], ...]  # (check key, its note) where one was written
+    risk_note: str
     photos: int
     has_location: bool
     risk: bool
@@ -178,6 +180,8 @@ async def log_visit(
         visited_at=at,
         problems=tuple(k for k, c in clean.items() if not c.ok),
         notes=notes,
+        check_notes=tuple((k, c.note) for k, c in clean.items() if c.note),
+        risk_note=visit.risk_note,
         photos=len(photos),
         has_location=location is not None,
         risk=risk,

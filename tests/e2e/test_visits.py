@@ -182,6 +182,7 @@ async def test_guided_visit_with_a_problem_a_photo_and_a_location(
     saved = await sandbox.wait_for_message(wang.chat_id, contains="已保存走访")
     assert saved.message_id == card5.message_id and saved.buttons() == []
     assert "发现问题：住房安全。" in saved.text and "照片 1 张" in saved.text
+    assert "⚠️ 住房安全：房屋漏雨" in saved.text  # what was written on an item, shown back
     assert "已共享位置" in saved.text and "计入本季度走访" in saved.text
 
     [visit] = await visits(harness)
@@ -335,6 +336,8 @@ async def test_risk_flag_reaches_the_township_approver_and_nobody_else(
     await wang.press(card, "💾 保存")
     saved = await sandbox.wait_for_message(wang.chat_id, contains="已保存走访")
     assert "返贫风险已报告乡镇党委" in saved.text
+    assert "⚠️ 基本医疗：户主重病住院" in saved.text
+    assert "⚠️ 返贫风险：医疗费用高 &lt;无力承担&gt;" in (saved.source or "")
 
     alert = await sandbox.wait_for_message(liu.chat_id, contains="返贫风险", timeout=10)
     assert "农户：张伟明（H0001），江口镇下寨村" in alert.text
