@@ -210,6 +210,8 @@ def coverage_text(t: Translator, cov: Coverage, *, details: bool, limit: int = 3
         missing=cov.pairings - cov.visited,
         risks=cov.risk_flags,
     )
+    if cov.risk_unacknowledged:
+        head += t(" ({n} not yet acknowledged)", n=cov.risk_unacknowledged)
     lines = [head]
     if details and cov.not_visited:
         lines.append(t("Not yet visited ({days} days left):", days=cov.days_left))

@@ -368,6 +368,9 @@ async def test_a_risk_flag_is_chased_until_the_township_acknowledges_it(
     alert = await sandbox.wait_for_message(liu.chat_id, contains="返贫风险", timeout=10)
     assert alert.buttons() == [["已知悉/跟进"]]
 
+    coverage = await harness.say(liu, "/coverage")
+    assert "返贫风险标记 1 次（1 条尚未确认知悉）" in coverage.text
+
     harness.clock.advance(timedelta(hours=23))
     assert (await harness.tick())["risk_follow_up"] == 0
     harness.clock.advance(timedelta(hours=1))
@@ -384,6 +387,8 @@ async def test_a_risk_flag_is_chased_until_the_township_acknowledges_it(
     assert reminder.buttons() == []
     [visit] = await visits(harness)
     assert visit.risk_acked_by_person_id == world.people["刘洋"].id
+    coverage = await harness.say(liu, "/coverage")
+    assert "返贫风险标记 1 次" in coverage.text and "尚未确认知悉" not in coverage.text
 
     # The older notice's button now only says who acknowledged it; no more reminders.
     query = await liu.press(alert, "已知悉/跟进")
