@@ -51,3 +51,17 @@ def _risk_text(t: Translator, head: str, params: dict[str, Any]) -> str:
     if params.get("note"):
         lines.append(t("Note: {note}", note=escape(params["note"])))
     return "\n".join(lines)
+
+
+@notice("visit.risk_acked")
+def visit_risk_acked(t: Translator, params: dict[str, Any]) -> Rendered:
+    return Rendered(
+        "✅ "
+        + t(
+            "{name} of the township party committee has acknowledged the risk you flagged "
+            "for {household} ({day}) and will follow up.",
+            name=escape(params["by"]),
+            household=household_label(t, params["household"], params["code"]),
+            day=day_text(t, date.fromisoformat(params["visited_on"])),
+        )
+    )

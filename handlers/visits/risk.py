@@ -32,7 +32,9 @@ async def acknowledged(req: Request) -> Reply:
     if identity is None:
         return Reply.toast(error_text(t, DomainError("visit_risk_not_township")), alert=True)
     try:
-        acked = await acknowledge(req.session, press.visit_id, identity.person_id, req.now())
+        acked = await acknowledge(
+            req.session, press.visit_id, identity.person_id, req.now(), req.zone
+        )
     except DomainError as exc:
         return Reply.toast(error_text(t, exc), alert=True)
     if acked.done_now:

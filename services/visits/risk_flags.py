@@ -30,6 +30,7 @@ from services.policy import PolicyPack
 
 RISK_TEMPLATE = "visit.risk"
 REMIND_TEMPLATE = "visit.risk_remind"
+ACKED_TEMPLATE = "visit.risk_acked"
 
 
 class Problem(TypedDict):
@@ -54,8 +55,19 @@ class RiskRemindParams(RiskParams):
     hours: int  # since the flag was raised
 
 
+class RiskAckedParams(TypedDict):
+    """To the cadre who raised the flag: the township has it."""
+
+    visit_id: int
+    household: str
+    code: str
+    visited_on: str
+    by: str
+
+
 templates.declare(RISK_TEMPLATE, RiskParams)
 templates.declare(REMIND_TEMPLATE, RiskRemindParams)
+templates.declare(ACKED_TEMPLATE, RiskAckedParams)
 
 
 async def township_approvers(session: AsyncSession, township_id: int) -> list[int]:
@@ -129,9 +141,12 @@ class Acked:
     done_now: bool  # False: someone had acknowledged it before
 
 
-async def acknowledge(session: AsyncSession, visit_id: int, person_id: int, now: datetime) -> Acked:
+async def acknowledge(
+    session: AsyncSession, visit_id: int, person_id: int, now: datetime, zone: ZoneInfo
+) -> Acked:
     """已知悉: the flag is acknowledged by a township approver over the household (the
-    first press stands; a later one is told who). DomainError for anyone else."""
+    first press stands; a later one is told who), and the cadre who raised it is told.
+    DomainError for anyone else."""
     visit = await session.get(Visit, visit_id)
     if visit is None or not visit.risk:
         raise DomainError("visit_risk_unknown", visit_id=visit_id)
@@ -147,7 +162,26 @@ async def acknowledge(session: AsyncSession, visit_id: int, person_id: int, now:
     )
     await session.refresh(visit)
     by = await session.get(Person, visit.risk_acked_by_person_id or person_id)
-    return Acked(visit_id, by.name if by else "", moved.rowcount == 1)
+    done_now = moved.rowcount == 1
+    cadre = await session.get(Cadre, visit.cadre_id)
+    if done_now and cadre is not None:
+        household, _, _ = await _township_of(session, visit)
+        await outbox.to_person(
+            session,
+            cadre.person_id,
+            key=f"visit-risk-acked:{visit_id}",
+            template=ACKED_TEMPLATE,
+            params={
+                "visit_id": visit_id,
+                "household": household.head_name,
+                "code": household.code,
+                "visited_on": visit.visited_at.astimezone(zone).date().isoformat(),
+                "by": by.name if by else "",
+            },
+            now=now,
+            ref=f"visit:{visit_id}",
+        )
+    return Acked(visit_id, by.name if by else "", done_now)
 
 
 async def risk_follow_up(

@@ -389,6 +389,8 @@ async def test_a_risk_flag_is_chased_until_the_township_acknowledges_it(
     assert visit.risk_acked_by_person_id == world.people["刘洋"].id
     coverage = await harness.say(liu, "/coverage")
     assert "返贫风险标记 1 次" in coverage.text and "尚未确认知悉" not in coverage.text
+    heard = await sandbox.wait_for_message(wang.chat_id, contains="已知悉", timeout=10)
+    assert "刘洋" in heard.text and "张伟明（H0001）" in heard.text
 
     # The older notice's button now only says who acknowledged it; no more reminders.
     query = await liu.press(alert, "已知悉/跟进")

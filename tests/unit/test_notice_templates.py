@@ -111,6 +111,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "visit.risk_remind": {"visit_id": 9, "household": "张伟明", "code": "XZ-001", **TEAM,
                           "cadre": "王芳", "mode": "phone", "visited_on": "2026-11-23",
                           "problems": [], "note": "需要跟进", "hours": 24},
+    "visit.risk_acked": {"visit_id": 9, "household": "张伟明", "code": "XZ-001",
+                         "visited_on": "2026-11-23", "by": "刘洋"},
     "visit.due": {"quarter": "2026Q4", "last_day": "2026-12-31", "days_left": 28,
                   "min_per_quarter": 1,
                   "households": [{"name": "张伟明", "code": "XZ-001"}]},

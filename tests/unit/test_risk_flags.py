@@ -28,7 +28,7 @@ CALENDAR = WorkCalendar()
 async def world(session: AsyncSession, clock: FixedClock) -> VisitWorld:
     roster = await seed_roster(session, clock.now())
     world = await seed_visit_world(session, roster, clock.now())
-    for number, name in enumerate(["刘洋", "陈静", "孙丽"], start=1):
+    for number, name in enumerate(["刘洋", "陈静", "孙丽", "王芳"], start=1):
         bind_telegram(session, world.people[name], 7000 + number)
     await session.flush()
     return world
@@ -72,7 +72,7 @@ async def test_reminders_go_once_per_period_until_acknowledged(
     ]
     liu = world.people["刘洋"].id
     assert liu is not None
-    await acknowledge(session, visit_id, liu, start + timedelta(hours=50))
+    await acknowledge(session, visit_id, liu, start + timedelta(hours=50), ZONE)
     assert await risk_follow_up(session, PACK, CALENDAR, start + timedelta(hours=72), ZONE) == 0
 
 
@@ -102,18 +102,23 @@ async def test_only_the_township_acknowledges(
     assert person is not None
     if refused:
         with pytest.raises(DomainError) as caught:
-            await acknowledge(session, visit_id, person, clock.now())
+            await acknowledge(session, visit_id, person, clock.now(), ZONE)
         assert caught.value.code == "visit_risk_not_township"
         visit = await session.get(Visit, visit_id)
         assert visit is not None and visit.risk_acked_at is None
     else:
-        acked = await acknowledge(session, visit_id, person, clock.now())
+        acked = await acknowledge(session, visit_id, person, clock.now(), ZONE)
         assert acked.done_now and acked.by == "刘洋"
-        again = await acknowledge(session, visit_id, person, clock.now() + timedelta(hours=1))
+        again = await acknowledge(session, visit_id, person, clock.now() + timedelta(hours=1), ZONE)
         assert not again.done_now and again.by == "刘洋"
         visit = await session.get(Visit, visit_id)
         assert visit is not None and visit.risk_acked_at == clock.now()
         assert visit.risk_acked_by_person_id == person
+        # The cadre who raised the flag hears it, once.
+        told = await session.exec(
+            select(OutboxMessage).where(OutboxMessage.template == "visit.risk_acked")
+        )
+        assert [r.person_id for r in told.all()] == [world.people["王芳"].id]
 
 
 async def test_a_visit_without_a_flag_cannot_be_acknowledged(
@@ -128,4 +133,4 @@ async def test_a_visit_without_a_flag_cannot_be_acknowledged(
     liu = world.people["刘洋"].id
     assert liu is not None
     with pytest.raises(DomainError):
-        await acknowledge(session, saved.visit_id, liu, clock.now())
+        await acknowledge(session, saved.visit_id, liu, clock.now(), ZONE)
