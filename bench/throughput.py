@@ -18,8 +18,9 @@ A. the real runtime (``bot.telegram.runtime.BotRuntime``: middlewares, identity,
    ``/visit <code or name> 入户 一切正常`` (every cadre 10, alternately by household code and
    by the head's name, always one of their own households) are posted at once; the clock
    runs from the first post until ``sandbox.drain()`` (the bot confirmed the last update,
-   having answered it): updates per second. Each must be saved (checked in the replies and
-   the database).
+   having answered it): updates per second. Each must be answered: the day's first visit
+   to a household saved, a repeat asked about (今天已走访过…, since a cadre has about three
+   households and sends ten), checked in the replies and the database.
 B. a bare aiogram ``Dispatcher`` with one handler, ``await message.answer(message.text)``,
    polling the same emulator the same way, fed the same 5,000 updates.
 
@@ -563,7 +564,10 @@ async def run_phase(
     await child.stop()
     replies = [c for c in sandbox.calls[calls_before:] if c.method == "sendMessage" and c.ok]
     if kind.startswith("runtime"):
-        answered = sum("已保存走访" in str(c.params.get("text", "")) for c in replies)
+        answered = sum(
+            any(said in str(c.params.get("text", "")) for said in ("已保存走访", "今天已走访过"))
+            for c in replies
+        )
     else:
         answered = len(replies)
     return Phase(

@@ -122,6 +122,9 @@ class Visit(SQLModel, table=True):
     longitude: float | None = None
     risk: bool = False
     risk_note: str = Field(default="", sa_type=Text)
+    # The township's 已知悉: until then a risk flag is chased (services/visits/risk_follow_up.py).
+    risk_acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    risk_acked_by_person_id: int | None = Field(default=None, foreign_key="people.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

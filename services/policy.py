@@ -194,6 +194,8 @@ class VisitRules(_Section):
     households_per_cadre: PositiveInt
     reminders: VisitReminders
     care_grounds: dict[Identifier, str] = Field(default_factory=dict)  # qinghai “五必访”
+    # No document sets how soon an unacknowledged risk flag is chased: a working day.
+    risk_reminder_hours: PositiveInt = 24
 
 
 class MoneyRules(_Section):

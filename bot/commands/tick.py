@@ -27,6 +27,7 @@ SWEEP_WORDS = {
     "expire_checks": N_("unanswered spot checks closed"),
     "draft_sheets": N_("attendance sheets drafted"),
     "visit_due": N_("visit reminders"),
+    "risk_follow_up": N_("unacknowledged risk flags chased"),
     "monthly_dispatch": N_("monthly dispatch check"),
     "training": N_("training reminders"),
     "half_year_reports": N_("half-year work reports chased"),

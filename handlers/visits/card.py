@@ -20,6 +20,7 @@ from handlers.visits.views import (
 from locales import Translator
 from models.enums import VisitMode
 from services.visits.household_search import Match
+from services.visits.problem_words import named_problems
 from services.visits.records import CHECKS, PhotoIn
 from services.visits.targets import VisitTarget
 
@@ -29,8 +30,11 @@ MODES = (VisitMode.IN_PERSON, VisitMode.PHONE, VisitMode.ONLINE)
 @dataclass(frozen=True)
 class VisitCb(Payload, prefix="vis"):
     """a: h pick household (guided), q pick household (one-line), m mode, c check,
-    r risk, s save, x cancel; v: a household id or an index. ``vis:m:1`` on the wire, as
-    aiogram's CallbackData packed it, so cards already in chats keep working."""
+    n all items fine, k the item a note concerns (one past the last: none), p the same for
+    a one-line visit, d a one-line visit's second of the day (1 save, 0 cancel), r risk,
+    s save (1: even though visited today), x cancel; v: a household id or an index. ``vis:m:1``
+    on the wire, as aiogram's CallbackData packed it, so cards already in chats keep
+    working."""
 
     a: str
     v: int = 0
@@ -64,8 +68,44 @@ def new_draft(target: VisitTarget) -> dict[str, Any]:
         "risk": False,
         "risk_note": "",
         "awaiting": None,
+        # Nothing is "fine" until the cadre says so (各项均正常) or ticks a problem.
+        "confirmed": False,
+        # A note that names a problem, until the cadre says which item it concerns.
+        "asking": None,
         "card_id": None,
     }
+
+
+def confirmed(draft: dict[str, Any]) -> bool:
+    # Drafts opened before the checklist started unticked were all ticked.
+    return bool(draft.get("confirmed", True))
+
+
+def which_item_keyboard(t: Translator, named: tuple[str, ...], action: str) -> Keyboard:
+    """The checklist items as buttons (those the note names marked), and 都正常."""
+    items = [
+        button(("👉 " if k in named else "") + t(CHECK_LABELS[k]), action, i)
+        for i, k in enumerate(CHECKS)
+    ]
+    return (*rows_of(items, 2), (button(t("All fine"), action, len(CHECKS)),))
+
+
+def again_text(t: Translator, head: str, code: str) -> str:
+    return t(
+        "You already visited {household} today. Save this visit as well?",
+        household=household_label(t, head, code),
+    )
+
+
+def again_keyboard(t: Translator, save: tuple[str, int], cancel: tuple[str, int]) -> Keyboard:
+    return ((button(t("Save"), *save), button(t("Cancel"), *cancel)),)
+
+
+def which_item_text(t: Translator, note: str) -> str:
+    return t(
+        "Your note mentions a possible problem: “{note}”. Which item does it concern?",
+        note=escape(clip(note)),
+    )
 
 
 def card_text(t: Translator, draft: dict[str, Any]) -> str:
@@ -82,7 +122,7 @@ def card_text(t: Translator, draft: dict[str, Any]) -> str:
     for key in CHECKS:
         check = draft["checks"][key]
         if check["ok"]:
-            lines.append(f"✅ {t(CHECK_LABELS[key])}")
+            lines.append(("✅ " if confirmed(draft) else "▫️ ") + t(CHECK_LABELS[key]))
         else:
             label = t(CHECK_LABELS[key])
             if check["note"]:
@@ -98,11 +138,18 @@ def card_text(t: Translator, draft: dict[str, Any]) -> str:
             risk = t("{item}: {note}", item=risk, note=escape(clip(draft["risk_note"])))
         lines.append("⚠️ " + risk)
     awaiting = draft["awaiting"]
-    if awaiting == "risk":
+    if draft.get("asking"):
+        hint = which_item_text(t, draft["asking"])
+    elif awaiting == "risk":
         hint = t("Send a note on the risk (optional), or press Save.")
     elif awaiting:
         item = t(CHECK_LABELS[awaiting])
         hint = t("Send a note on {item} (optional), or carry on.", item=item)
+    elif not confirmed(draft):
+        hint = t(
+            "Tap the items with a problem, or “All items fine”. Send text for notes, or "
+            "photos or your location (optional). Then Save."
+        )
     else:
         hint = t(
             "Tap an item to mark a problem. Send text for notes, or photos or your location "
@@ -113,14 +160,19 @@ def card_text(t: Translator, draft: dict[str, Any]) -> str:
 
 
 def card_keyboard(t: Translator, draft: dict[str, Any]) -> Keyboard:
+    if draft.get("asking"):
+        named = named_problems(draft["asking"])
+        return (*which_item_keyboard(t, named, "k"), (button(t("Cancel"), "x"),))
     modes = [
         button(("● " if draft["mode"] == m.value else "") + t(MODE_LABELS[m]), "m", i)
         for i, m in enumerate(MODES)
     ]
+    fine = "✅ " if confirmed(draft) else "▫️ "
     checks = [
-        button(("✅ " if draft["checks"][k]["ok"] else "⚠️ ") + t(CHECK_LABELS[k]), "c", i)
+        button((fine if draft["checks"][k]["ok"] else "⚠️ ") + t(CHECK_LABELS[k]), "c", i)
         for i, k in enumerate(CHECKS)
     ]
+    all_fine: Keyboard = () if confirmed(draft) else ((button("✅ " + t("All items fine"), "n"),),)
     risk = (
         "⚠️ " + t("Risk flagged (tap to clear)")
         if draft["risk"]
@@ -129,6 +181,7 @@ def card_keyboard(t: Translator, draft: dict[str, Any]) -> Keyboard:
     return (
         tuple(modes),
         *rows_of(checks, 2),
+        *all_fine,
         (button(risk, "r"),),
         (button("💾 " + t("Save"), "s"), button(t("Cancel"), "x")),
     )

@@ -1,9 +1,11 @@
 """The guided /visit conversation, as one state table:
 
     household (buttons, or a typed name or code) ─▶ card ─▶ save | cancel
-    card: mode buttons; seven checklist toggles (a problem asks for an optional note);
-          any text is a note; photos and a location are added when sent (both optional);
-          the risk flag toggle (asks for an optional note)
+    card: mode buttons; seven checklist toggles, unticked until the cadre presses
+          各项均正常 or ticks a problem (a problem asks for an optional note); any text is a
+          note, and a note naming a problem (services/visits/problem_words.py) asks which
+          item it concerns; photos and a location are added when sent (both optional); the
+          risk flag toggle (asks for an optional note)
 
 The draft lives in the conversation's data; nothing is written until Save, which re-checks on
 the server that the cadre may visit the household. Every input sends a fresh card and takes
@@ -29,8 +31,11 @@ from handlers.core.views import Edit, Keyboard, Reply, Toast, sent_ids
 from handlers.visits.card import (
     MODES,
     VisitCb,
+    again_keyboard,
+    again_text,
     card_keyboard,
     card_text,
+    confirmed,
     new_draft,
     photo_in,
     pick_keyboard,
@@ -40,6 +45,7 @@ from locales import N_, Translator
 from services.errors import DomainError
 from services.policy import PolicyPack
 from services.visits.my_households import my_households
+from services.visits.problem_words import named_problems
 from services.visits.records import (
     CHECKS,
     MAX_CHECK_NOTE_CHARS,
@@ -47,10 +53,15 @@ from services.visits.records import (
     MAX_PHOTOS,
     Check,
     log_visit,
+    visited_today,
 )
 from services.visits.targets import visit_target
 
 EXPIRED = N_("This visit form is no longer open. Send /visit to start again.")
+CONFIRM_FIRST = N_(
+    "First say how the household stands: tap “All items fine”, or the items with a problem."
+)
+ANSWER_FIRST = N_("First say which item your note concerns.")
 
 
 class VisitFlow(Steps):
@@ -146,19 +157,48 @@ async def card_pressed(req: Request, pressed: VisitCb) -> Reply:
         await req.state.clear()
         return Reply([Edit(t("Visit not saved."))])
     if action == "s":
+        if draft.get("asking"):
+            return Reply.toast(t(ANSWER_FIRST), alert=True)
+        if not confirmed(draft):
+            return Reply.toast(t(CONFIRM_FIRST), alert=True)
+        if value != 1 and await visited_today(
+            req.session, req.cadre_id, draft["household_id"], now=req.now(), zone=req.zone
+        ):
+            return await _ask_again(req, draft)
         return await _save(req, draft)
-    if action == "m" and 0 <= value < len(MODES):
+    if action == "n":
+        draft["checks"] = {k: {"ok": True, "note": ""} for k in CHECKS}
+        draft["confirmed"], draft["awaiting"] = True, None
+    elif action == "k" and draft.get("asking") and 0 <= value <= len(CHECKS):
+        if value < len(CHECKS):
+            note = draft["asking"][:MAX_CHECK_NOTE_CHARS]
+            draft["checks"][CHECKS[value]] = {"ok": False, "note": note}
+        # 都正常 (one past the last item) is an answer too: the cadre has looked.
+        draft["confirmed"], draft["asking"] = True, None
+    elif action == "m" and 0 <= value < len(MODES):
         draft["mode"] = MODES[value].value
     elif action == "c" and 0 <= value < len(CHECKS):
         key = CHECKS[value]
         check = draft["checks"][key]
         draft["checks"][key] = {"ok": not check["ok"], "note": ""}
         draft["awaiting"] = key if check["ok"] else None
+        draft["confirmed"] = True
     elif action == "r":
         draft["risk"] = not draft["risk"]
         draft["risk_note"] = ""
         draft["awaiting"] = "risk" if draft["risk"] else None
     return await show_card(req, draft, before)
+
+
+async def _ask_again(req: Request, draft: dict[str, Any]) -> Reply:
+    """The card becomes the question; 保存 on it saves (s with 1), 取消 drops the visit."""
+    origin = req.event.origin
+    if origin is not None:
+        draft["card_id"] = origin.message_id
+    await keep(req.state, VisitFlow.card, draft=draft)
+    t = req.t
+    text = again_text(t, draft["head"], draft["code"])
+    return Reply([Edit(text, again_keyboard(t, ("s", 1), ("x", 0)))])
 
 
 async def _save(req: Request, draft: dict[str, Any]) -> Reply:
@@ -217,6 +257,8 @@ def add_input(
             draft["checks"][awaiting] = {"ok": False, "note": text}
         else:
             draft["notes"] = combined
+            if named_problems(text):
+                draft["asking"] = text
         draft["awaiting"] = None
     else:
         return t("Send text, a photo or your location, or press Save.")

@@ -49,6 +49,10 @@ ERRORS = {
         "Write the household's name or code after /visit, e.g. /visit 张伟明 入户."
     ),
     "quarter_invalid": N_("Write the quarter like 2026Q4."),
+    "visit_risk_unknown": N_("That risk flag no longer exists."),
+    "visit_risk_not_township": N_(
+        "Only the township party committee over the household acknowledges a risk flag."
+    ),
 }
 
 
@@ -113,6 +117,17 @@ def saved_text(t: Translator, saved: VisitSaved, zone: ZoneInfo) -> str:
         lines.append(t("Problems noted: {items}.", items=labels))
     else:
         lines.append(t("Income, food, clothing, schooling, medical care, housing, water: fine."))
+    # Everything the cadre wrote is shown back, so that a tap never files it unseen; this
+    # text goes only to the cadre's private chat.
+    written = [
+        (t(CHECK_LABELS[key]), note) for key, note in saved.check_notes if note != saved.notes
+    ]
+    if saved.risk_note and saved.risk_note != saved.notes:
+        written.append((t("Risk of falling back into poverty"), saved.risk_note))
+    for item, note in written:
+        lines.append("⚠️ " + t("{item}: {note}", item=item, note=escape(clip(note))))
+    if saved.notes:
+        lines.append(t("Notes: {notes}", notes=escape(clip(saved.notes))))
     extras = []
     if saved.photos:
         extras.append(t("photos: {n}", n=saved.photos))
@@ -195,6 +210,8 @@ def coverage_text(t: Translator, cov: Coverage, *, details: bool, limit: int = 3
         missing=cov.pairings - cov.visited,
         risks=cov.risk_flags,
     )
+    if cov.risk_unacknowledged:
+        head += t(" ({n} not yet acknowledged)", n=cov.risk_unacknowledged)
     lines = [head]
     if details and cov.not_visited:
         lines.append(t("Not yet visited ({days} days left):", days=cov.days_left))

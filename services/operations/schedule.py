@@ -30,6 +30,7 @@ from services.supervision.monthly_check import monthly_dispatch
 from services.supervision.next_year_holidays import holidays_unknown
 from services.supervision.team_reports import half_year_reports
 from services.supervision.training_sweeps import training_reminders
+from services.visits.risk_flags import risk_follow_up
 from services.visits.sweeps import visit_due
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ SWEEPS: list[NamedSweep] = [
     NamedSweep("expire_checks", expire_checks),
     NamedSweep("draft_sheets", attendance.draft_sheets),
     NamedSweep("visit_due", visits_due),
+    NamedSweep("risk_follow_up", risk_follow_up),
     NamedSweep("monthly_dispatch", monthly_dispatch),
     NamedSweep("training", trainings_due),
     NamedSweep("half_year_reports", half_year_reports_due),

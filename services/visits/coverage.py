@@ -91,6 +91,7 @@ class Coverage:
     rows: tuple[PairingCoverage, ...]
     visits: int  # every visit recorded in the quarter, in scope
     risk_flags: int
+    risk_unacknowledged: int = 0  # not yet acknowledged by the township (still chased)
 
     @property
     def pairings(self) -> int:
@@ -222,6 +223,7 @@ async def coverage(
         rows=tuple(rows),
         visits=len(visits),
         risk_flags=sum(1 for v in visits if v.risk),
+        risk_unacknowledged=sum(1 for v in visits if v.risk and v.risk_acked_at is None),
     )
 
 

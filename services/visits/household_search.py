@@ -14,10 +14,11 @@ How a candidate is scored (0–100, rapidfuzz's normalized Indel ratio):
 
 Scopes come in tiers: the cadre's own active pairings (0), the rest of the village (1), and
 optionally the county (2). Matches are ordered by kind, then tier, then score (a fuzzy match
-loses 5 points per tier). The top match is *confident* — used without asking — when it is a
-code; or an exact name/pinyin match with no equal match in its tier and nothing from an
-earlier tier; or a fuzzy match of at least 90 that leads every other by 5 points or more.
-Otherwise the cadre picks from buttons.
+loses 5 points per tier). One rule decides when the top match is *confident* — used
+without asking — everywhere a household is typed: when it is the code, or exactly the head's
+name in characters with no namesake in its tier and nothing from an earlier tier. Anything
+else — a same-sound name (钟贵兰 for 钟桂兰), pinyin, a typo — is offered as buttons, because
+a visit recorded against the wrong family is worse than one more tap.
 
 ``HouseholdIndex`` holds the keys in memory and pre-filters with ``rapidfuzz.process``, so
 the same scoring serves a village and a million households (see bench/household_search.py).
@@ -47,8 +48,6 @@ from services.roster.names import (
 )
 
 MATCH_THRESHOLD = 80.0
-CONFIDENT_SCORE = 90.0
-CONFIDENT_LEAD = 5.0
 TIER_PENALTY = 5.0
 SURNAME_PENALTY = 0.85
 SURNAME_SIMILAR = 75.0
@@ -156,11 +155,9 @@ def _confident(matches: list[Match]) -> bool:
         return True
     if any(m.tier < top.tier for m in others):
         return False
-    if top.kind in (MatchKind.NAME, MatchKind.PINYIN):
+    if top.kind is MatchKind.NAME:
         return not any(m.kind <= top.kind and m.tier == top.tier for m in others)
-    return top.score >= CONFIDENT_SCORE and all(
-        m.score <= top.score - CONFIDENT_LEAD for m in others
-    )
+    return False
 
 
 @dataclass(frozen=True)

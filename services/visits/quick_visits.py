@@ -1,6 +1,8 @@
 """One-line visits (``/visit 张伟明 电话 孩子辍学``): the household the name settles on, and
 the checks and risk read from the notes (services/visits/one_line.py). A name that does
-not settle on one household is offered back as choices, never guessed.
+not settle on one household is offered back as choices, never guessed; notes that name a
+problem (services/visits/problem_words.py) wait for the cadre to say which item it is, so
+an innocuous one line stays one step and a problem is never filed as "all normal".
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import VisitMode
 from services.errors import DomainError
 from services.policy import PolicyPack
-from services.visits.household_search import MatchKind, SearchResult, search
+from services.visits.household_search import SearchResult, search
 from services.visits.one_line import parse_one_line, problems_from_notes, risk_from_notes
-from services.visits.records import MAX_CHECK_NOTE_CHARS, Check, PhotoIn, VisitSaved, log_visit
+from services.visits.problem_words import named_problems
+from services.visits.records import (
+    MAX_CHECK_NOTE_CHARS,
+    Check,
+    PhotoIn,
+    VisitSaved,
+    log_visit,
+    visited_today,
+)
 from services.visits.targets import cadre_village
 
 
@@ -46,11 +56,21 @@ class QuickOutcome:
     choices: SearchResult | None
     quick: QuickVisit | None
     query: str
+    # Settled on a household, but the notes name a problem: these items, to ask about.
+    household_id: int | None = None
+    named: tuple[str, ...] = ()
+    # Settled, but the cadre already visited the household today: ask before a second.
+    again: bool = False
+
+
+def answered(quick: QuickVisit, item: str | None) -> QuickVisit:
+    """The visit once the cadre has said which item the notes concern (None: all fine)."""
+    checks = {item: Check(ok=False, note=quick.notes[:MAX_CHECK_NOTE_CHARS])} if item else {}
+    return QuickVisit(quick.mode, quick.notes, checks, quick.risk_note)
 
 
 def _sure(result: SearchResult) -> bool:
-    best = result.best
-    return best is not None and best.kind is not MatchKind.FUZZY
+    return result.best is not None
 
 
 async def quick_visit(
@@ -64,8 +84,8 @@ async def quick_visit(
     zone: ZoneInfo,
 ) -> QuickOutcome:
     """Save ``/visit <name or code> [mode] [notes]`` when the name settles on one household
-    (a code, an exact name, or an exact reading); otherwise return the choices. A fuzzy match
-    is always confirmed by the cadre, so a typo never records a visit to the wrong family."""
+    (a code or the exact name, services/visits/household_search.py); otherwise return the
+    choices, so a typo or a same-sound name never records a visit to the wrong family."""
     parsed = parse_one_line(text)
     if not parsed.names:
         raise DomainError("visit_name_missing")
@@ -85,6 +105,11 @@ async def quick_visit(
     if not _sure(result):
         return QuickOutcome(None, result, quick, result.query)
     match = result.matches[0]
+    named = named_problems(notes)
+    if named:
+        return QuickOutcome(None, result, quick, result.query, match.household_id, named)
+    if await visited_today(session, cadre_id, match.household_id, now=now, zone=zone):
+        return QuickOutcome(None, result, quick, result.query, match.household_id, again=True)
     saved = await log_quick(
         session, cadre_id=cadre_id, household_id=match.household_id, quick=quick,
         pack=pack, now=now, photos=photos, zone=zone,

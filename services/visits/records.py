@@ -4,7 +4,8 @@ A visit records how the household stands on "一收入两不愁三保障" as sev
 each fine or a problem with a note; free notes; photos (Telegram file ids); an optional
 location (never required); and an optional risk flag (返贫风险). A risk flag enqueues, in the
 same transaction, a private message to every holder of the township party committee post
-over the household's township, and to nobody else.
+over the household's township, and to nobody else; it is chased until one of them
+acknowledges it (services/visits/risk_flags.py).
 
 Only the paired cadre's visits count towards the pairing's quarter
 (services/visits/coverage.py); who may log one at all is services/visits/targets.py.
@@ -18,20 +19,18 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import ApproverKind, VisitMode
-from models.tables import ApproverPost, Cadre, Person
+from models.enums import VisitMode
 from models.workflow import Visit, VisitPhoto
 from services.errors import DomainError
-from services.messaging import outbox, templates
 from services.policy import PolicyPack
 from services.visits.coverage import counted_modes
+from services.visits.risk_flags import flag_risk
 from services.visits.targets import VisitTarget, visit_target
 
 # 一收入两不愁三保障: income; food and clothing; schooling, medical care, housing, drinking water.
@@ -41,28 +40,6 @@ MAX_CHECK_NOTE_CHARS = 200
 MAX_PHOTOS = 10
 # A visit may be recorded a little after the fact, never ahead of it.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-RISK_TEMPLATE = "visit.risk"
-
-
-class Problem(TypedDict):
-    check: str
-    note: str
-
-
-class RiskParams(TypedDict):
-    visit_id: int
-    household: str
-    code: str
-    village: str
-    township: str
-    cadre: str
-    mode: str
-    visited_on: str
-    problems: list[Problem]
-    note: str
-
-
-templates.declare(RISK_TEMPLATE, RiskParams)
 
 
 @dataclass(frozen=True)
@@ -88,6 +65,9 @@ class VisitSaved:
     mode: VisitMode
     visited_at: datetime
     problems: tuple[str, ...]  # check keys marked as problems
+    notes: str
+    check_notes: tuple[tuple[str, str], ...]  # (check key, its note) where one was written
+    risk_note: str
     photos: int
     has_location: bool
     risk: bool
@@ -191,7 +171,7 @@ async def log_visit(
         )
     told = 0
     if risk:
-        told = await _flag_risk(session, visit, target, clean, now=now, zone=zone)
+        told = await flag_risk(session, visit, now=now, zone=zone)
     await session.flush()
     return VisitSaved(
         visit_id=visit.id,
@@ -199,6 +179,9 @@ async def log_visit(
         mode=mode,
         visited_at=at,
         problems=tuple(k for k, c in clean.items() if not c.ok),
+        notes=notes,
+        check_notes=tuple((k, c.note) for k, c in clean.items() if c.note),
+        risk_note=visit.risk_note,
         photos=len(photos),
         has_location=location is not None,
         risk=risk,
@@ -207,52 +190,18 @@ async def log_visit(
     )
 
 
-async def township_approvers(session: AsyncSession, township_id: int) -> list[int]:
-    """Person ids holding the township party committee post over the township."""
-    result = await session.exec(
-        select(ApproverPost.person_id)
-        .where(
-            ApproverPost.kind == ApproverKind.TOWNSHIP_PARTY_COMMITTEE,
-            ApproverPost.jurisdiction_key == f"township:{township_id}",
+async def visited_today(
+    session: AsyncSession, cadre_id: int, household_id: int, *, now: datetime, zone: ZoneInfo
+) -> bool:
+    """Whether the cadre already logged a visit to the household on ``now``'s local day: a
+    second one is asked about, since repeated taps and retries filed four in one day."""
+    start = datetime.combine(now.astimezone(zone).date(), time(), zone)
+    found = await session.exec(
+        select(Visit.id).where(
+            Visit.cadre_id == cadre_id,
+            Visit.household_id == household_id,
+            col(Visit.visited_at) >= start,
+            col(Visit.visited_at) < start + timedelta(days=1),
         )
-        .order_by(col(ApproverPost.person_id))
     )
-    return list(dict.fromkeys(result.all()))
-
-
-async def _flag_risk(
-    session: AsyncSession,
-    visit: Visit,
-    target: VisitTarget,
-    checks: dict[str, Check],
-    *,
-    now: datetime,
-    zone: ZoneInfo,
-) -> int:
-    cadre = await session.get(Cadre, visit.cadre_id)
-    person = await session.get(Person, cadre.person_id) if cadre else None
-    params: dict[str, Any] = {
-        "visit_id": visit.id,
-        "household": target.head_name,
-        "code": target.code,
-        "village": target.village,
-        "township": target.township,
-        "cadre": person.name if person else "",
-        "mode": visit.mode.value,
-        "visited_on": visit.visited_at.astimezone(zone).date().isoformat(),
-        "problems": [{"check": k, "note": c.note} for k, c in checks.items() if not c.ok],
-        "note": visit.risk_note or visit.notes,
-    }
-    told = 0
-    for person_id in await township_approvers(session, target.township_id):
-        if await outbox.to_person(
-            session,
-            person_id,
-            key=f"visit-risk:{visit.id}:{person_id}",
-            template=RISK_TEMPLATE,
-            params=params,
-            now=now,
-            ref=f"visit:{visit.id}",
-        ):
-            told += 1
-    return told
+    return found.first() is not None

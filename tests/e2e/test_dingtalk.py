@@ -43,9 +43,11 @@ async def test_a_stranger_gets_one_polite_refusal_and_no_roster_data(
 
 async def test_a_one_line_visit_is_saved_and_confirmed(dingtalk: DingTalkHarness) -> None:
     staff = await dingtalk.register("王芳")
-    reply = await dingtalk.say(staff, "visit 张伟明 电话 孩子辍学")  # no slash needed
+    question = await dingtalk.say(staff, "visit 张伟明 电话 孩子辍学")  # no slash needed
+    assert "涉及哪一项？" in question.text and "4. 👉 义务教育" in question.text
+    reply = await dingtalk.say(staff, "4", contains="已保存走访")
     assert "已保存走访：张伟明（H0001）" in reply.text, reply.text
-    assert "发现问题：义务教育" in reply.text
+    assert "发现问题：义务教育" in reply.text and "其他情况：孩子辍学" in reply.text
     async with await dingtalk.ctx.uow() as uow:
         [visit] = (await uow.session.exec(select(Visit))).all()
     assert visit.notes == "孩子辍学"
@@ -181,9 +183,9 @@ async def test_a_voice_message_counts_only_once_confirmed(dingtalk: DingTalkHarn
     hint = await box.wait_for(lambda m: m.to == wang, after=mark)
     assert "文字" in hint.text
     mark = len(box.sent)
-    await box.send_audio(wang, "visit 张伟明 电话 孩子辍学")
+    await box.send_audio(wang, "visit 张伟明 电话 一切都好")
     heard = await box.wait_for(lambda m: m.to == wang, after=mark)
-    assert "张伟明 电话 孩子辍学" in heard.text and "确认" in heard.text
+    assert "张伟明 电话 一切都好" in heard.text and "确认" in heard.text
     async with await h.ctx.uow() as uow:
         assert (await uow.session.exec(select(Visit))).all() == []  # nothing saved yet
     saved = await h.say(wang, "确认", contains="已保存走访")

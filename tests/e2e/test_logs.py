@@ -49,7 +49,7 @@ async def test_a_conversation_at_debug_logs_no_token_phone_or_household(
     card = await harness.sandbox.wait_for_message(liu.chat_id, contains="请假申请", timeout=10)
     await liu.press(card, "批准")
     await harness.sandbox.wait_for_message(wang.chat_id, contains="已获批准", timeout=10)
-    await harness.say(wang, "/visit 张伟明 电话 孩子辍学", contains="已保存走访")
+    await harness.say(wang, "/visit 张伟明 电话 一切都好", contains="已保存走访")
     await harness.say(wang, "/visit 李秀英 入户 都好", contains="已保存走访")
     async with await harness.ctx.uow() as uow:  # what `zhucun invite 138 0000 0001` asks
         await invites.person_by_phone(uow.session, "138 0000 0001")
@@ -111,7 +111,7 @@ async def test_a_dingtalk_conversation_at_debug_logs_no_secret_phone_or_househol
     numbers and what people typed about households stay out."""
     protect(dingtalk.ctx.settings)
     wang = await dingtalk.register("王芳")
-    await dingtalk.say(wang, "/visit 张伟明 电话 孩子辍学", contains="已保存走访")
+    await dingtalk.say(wang, "/visit 张伟明 电话 一切都好", contains="已保存走访")
     await dingtalk.say(wang, "/whoami", contains="王芳")
     phones = [p.phone for p in dingtalk.roster.people.values() if p.phone]
     forbidden = [dingtalk.box.client_secret, *phones, "张伟明"]

@@ -51,7 +51,7 @@ async def test_a_hung_reply_holds_nobody_up_for_more_than_ten_seconds(
     wang, li = await harness.register("王芳"), await harness.register("李强")
     # 王芳's answer hangs for a minute and then breaks.
     sandbox.fail_next("sendMessage", error_code=502, stall=60, chat_id=wang.chat_id)
-    await wang.send("/visit 张伟明 电话 孩子辍学")
+    await wang.send("/visit 张伟明 电话 一切都好")
     started = time.monotonic()
     sent = await li.send("/whoami")
     answer = await sandbox.wait_for_message(
@@ -122,7 +122,7 @@ async def test_a_confirmation_cut_off_by_a_crash_after_the_commit_arrives_after_
         return await real_send(bot, event, view)  # type: ignore[arg-type]
 
     monkeypatch.setattr(bridge, "send", dying_send)
-    sent = await wang.send("/visit 张伟明 电话 孩子辍学")
+    sent = await wang.send("/visit 张伟明 电话 一切都好")
 
     async def saved() -> int:
         async with await harness.ctx.uow() as uow:

@@ -29,7 +29,7 @@ from tests.visit_factories import seed_visit_world
 
 VILLAGE = [
     "张伟明", "李秀英", "单雄信", "曾国藩", "解缙", "仇英", "区志强", "刘德华", "陈建国",
-    "欧阳娜娜", "吕小明", "黄伟", "王芳",
+    "欧阳娜娜", "吕小明", "黄伟", "王芳", "钟桂兰",
 ]  # fmt: skip
 
 
@@ -42,41 +42,43 @@ def index() -> HouseholdIndex:
 
 
 CASES = [
-    # (typed, the household found first, how it matched, used without asking)
+    # (typed, the household found first, how it matched, used without asking: only the code
+    # or the exact name is; a same-sound name, pinyin or a typo is offered as a button)
     ("张伟明", "张伟明", MatchKind.NAME, True),
     ("H0003", "单雄信", MatchKind.CODE, True),
     ("h0003", "单雄信", MatchKind.CODE, True),
     # same-sound characters
-    ("张为明", "张伟明", MatchKind.PINYIN, True),
-    ("章卫明", "张伟明", MatchKind.PINYIN, True),
-    ("刘德化", "刘德华", MatchKind.PINYIN, True),
-    ("王方", "王芳", MatchKind.PINYIN, True),
+    ("张为明", "张伟明", MatchKind.PINYIN, False),
+    ("章卫明", "张伟明", MatchKind.PINYIN, False),
+    ("刘德化", "刘德华", MatchKind.PINYIN, False),
+    ("王方", "王芳", MatchKind.PINYIN, False),
+    ("钟贵兰", "钟桂兰", MatchKind.PINYIN, False),
     # pinyin, with or without tones and spaces
-    ("zhang weiming", "张伟明", MatchKind.PINYIN, True),
-    ("zhangweiming", "张伟明", MatchKind.PINYIN, True),
-    ("Zhāng Wěimíng", "张伟明", MatchKind.PINYIN, True),
-    ("zhang1 wei3 ming2", "张伟明", MatchKind.PINYIN, True),
-    ("ZHANG WEI MING", "张伟明", MatchKind.PINYIN, True),
-    ("ouyang nana", "欧阳娜娜", MatchKind.PINYIN, True),
-    ("lv xiaoming", "吕小明", MatchKind.PINYIN, True),
-    ("lu xiaoming", "吕小明", MatchKind.PINYIN, True),
+    ("zhang weiming", "张伟明", MatchKind.PINYIN, False),
+    ("zhangweiming", "张伟明", MatchKind.PINYIN, False),
+    ("Zhāng Wěimíng", "张伟明", MatchKind.PINYIN, False),
+    ("zhang1 wei3 ming2", "张伟明", MatchKind.PINYIN, False),
+    ("ZHANG WEI MING", "张伟明", MatchKind.PINYIN, False),
+    ("ouyang nana", "欧阳娜娜", MatchKind.PINYIN, False),
+    ("lv xiaoming", "吕小明", MatchKind.PINYIN, False),
+    ("lu xiaoming", "吕小明", MatchKind.PINYIN, False),
     # surnames with two readings, either reading
-    ("shan xiongxin", "单雄信", MatchKind.PINYIN, True),
-    ("dan xiong xin", "单雄信", MatchKind.PINYIN, True),
-    ("zeng guofan", "曾国藩", MatchKind.PINYIN, True),
-    ("ceng guofan", "曾国藩", MatchKind.PINYIN, True),
-    ("xie jin", "解缙", MatchKind.PINYIN, True),
-    ("qiu ying", "仇英", MatchKind.PINYIN, True),
-    ("chou ying", "仇英", MatchKind.PINYIN, True),
-    ("ou zhiqiang", "区志强", MatchKind.PINYIN, True),
+    ("shan xiongxin", "单雄信", MatchKind.PINYIN, False),
+    ("dan xiong xin", "单雄信", MatchKind.PINYIN, False),
+    ("zeng guofan", "曾国藩", MatchKind.PINYIN, False),
+    ("ceng guofan", "曾国藩", MatchKind.PINYIN, False),
+    ("xie jin", "解缙", MatchKind.PINYIN, False),
+    ("qiu ying", "仇英", MatchKind.PINYIN, False),
+    ("chou ying", "仇英", MatchKind.PINYIN, False),
+    ("ou zhiqiang", "区志强", MatchKind.PINYIN, False),
     # typos: found, but a fuzzy match is offered, never assumed, when anything is close
-    ("张伟民", "张伟明", MatchKind.FUZZY, True),
-    ("zhang weimng", "张伟明", MatchKind.FUZZY, True),
-    ("zhnag weiming", "张伟明", MatchKind.FUZZY, True),
+    ("张伟民", "张伟明", MatchKind.FUZZY, False),
+    ("zhang weimng", "张伟明", MatchKind.FUZZY, False),
+    ("zhnag weiming", "张伟明", MatchKind.FUZZY, False),
     ("陈建", "陈建国", MatchKind.FUZZY, False),
     ("zwm", "张伟明", MatchKind.FUZZY, False),
-    ("秀英", "李秀英", MatchKind.FUZZY, True),
-    ("xiuying", "李秀英", MatchKind.FUZZY, True),
+    ("秀英", "李秀英", MatchKind.FUZZY, False),
+    ("xiuying", "李秀英", MatchKind.FUZZY, False),
 ]
 
 
@@ -113,8 +115,8 @@ def test_homophones_in_one_scope_are_offered_not_guessed() -> None:
 def test_index_computes_a_missing_key() -> None:
     idx = HouseholdIndex()
     idx.add(1, "H0001", "曾国藩", "")
-    best = idx.search("zeng guofan").best
-    assert best is not None and best.household_id == 1
+    found = idx.search("zeng guofan").matches
+    assert found and found[0].household_id == 1
 
 
 def test_index_scopes_partition_the_households() -> None:
@@ -142,7 +144,10 @@ async def test_own_pairings_come_before_the_village(
         ("张伟明", TIER_PAIRED),
         ("张为明", TIER_VILLAGE),
     ]
-    assert mine.confident and mine.matches[0].paired
+    # Pinyin is offered, not assumed: the own pairing first among the buttons.
+    assert not mine.confident and mine.matches[0].paired
+    named = await search(session, "张伟明", cadre_id=wang, village_id=village)
+    assert named.confident and named.matches[0].paired
 
     # 李强 is paired with neither: the two homophones are offered.
     theirs = await search(session, "zhang weiming", cadre_id=li, village_id=village)

@@ -23,8 +23,9 @@ from services.visits.one_line import (
     problems_from_notes,
     risk_from_notes,
 )
-from services.visits.quick_visits import quick_visit
-from services.visits.records import CHECKS, Check, PhotoIn, log_visit
+from services.visits.problem_words import named_problems
+from services.visits.quick_visits import answered, log_quick, quick_visit
+from services.visits.records import CHECKS, Check, PhotoIn, log_visit, visited_today
 from tests.factories import (
     bind_telegram,
     seed_roster,
@@ -336,20 +337,110 @@ async def test_one_line_visit_saves_at_once_when_the_name_is_sure(
     assert outcome.saved is None and outcome.choices is not None
     assert [m.head_name for m in outcome.choices.matches][:2] == ["张为明", "张伟明"]
 
+    # Pinyin is a guess: asked too.
     outcome = await quick_visit(
-        session,
-        "zhang weiming 电话 孩子辍学，房屋漏雨",
-        cadre_id=cadre,
-        pack=PACK,
-        now=clock.now(),
-        zone=ZONE,
+        session, "zhang weiming 电话", cadre_id=cadre, pack=PACK, now=clock.now(), zone=ZONE
+    )
+    assert outcome.saved is None and outcome.choices is not None
+    assert outcome.choices.matches[0].household_id == household
+
+    # An innocuous note: saved at once, the note kept for the confirmation.
+    outcome = await quick_visit(
+        session, "张伟明 电话 都好", cadre_id=cadre, pack=PACK, now=clock.now(), zone=ZONE
     )
     saved = outcome.saved
     assert saved is not None and saved.target.household_id == household
     assert saved.mode is VisitMode.PHONE and not saved.counted
-    assert saved.problems == ("schooling", "housing")
-    visit = await session.get(Visit, saved.visit_id)
-    assert visit is not None and visit.notes == "孩子辍学，房屋漏雨"
+    assert saved.problems == () and saved.notes == "都好"
+
+
+async def test_one_line_notes_naming_a_problem_wait_for_the_item(
+    session: AsyncSession, clock: FixedClock, world: VisitWorld
+) -> None:
+    cadre, household = ids(world, "王芳", "张伟明")
+    outcome = await quick_visit(
+        session, "张伟明 电话 孩子辍学，房屋漏雨", cadre_id=cadre, pack=PACK, now=clock.now(),
+        zone=ZONE,
+    )  # fmt: skip
+    assert outcome.saved is None and outcome.household_id == household
+    assert outcome.named == ("schooling", "housing") and outcome.quick is not None
+    assert (await session.exec(select(Visit))).all() == []
+
+    saved = await log_quick(
+        session, cadre_id=cadre, household_id=household,
+        quick=answered(outcome.quick, "housing"), pack=PACK, now=clock.now(), zone=ZONE,
+    )  # fmt: skip
+    assert saved.problems == ("housing",) and saved.notes == "孩子辍学，房屋漏雨"
+    fine = answered(outcome.quick, None)
+    assert fine.checks == {} and fine.notes == "孩子辍学，房屋漏雨"
+
+
+@pytest.mark.parametrize(
+    ("cadre", "household", "hours_ago", "asked"),
+    [
+        ("王芳", "张伟明", 1, True),  # earlier today
+        ("王芳", "张伟明", 0, True),
+        ("王芳", "张伟明", 24, False),  # yesterday
+        ("王芳", "李秀英", 1, False),  # another household
+        ("李强", "张伟明", 1, False),  # another cadre's (a teammate covering)
+    ],
+)
+async def test_a_second_visit_the_same_local_day_is_asked_about(
+    session: AsyncSession, clock: FixedClock, world: VisitWorld, cadre: str, household: str,
+    hours_ago: int, asked: bool,
+) -> None:  # fmt: skip
+    wang, zhang = ids(world, "王芳", "张伟明")
+    await log_visit(
+        session, cadre_id=wang, household_id=zhang, mode="in_person", pack=PACK,
+        now=clock.now(), visited_at=clock.now() - timedelta(hours=hours_ago), zone=ZONE,
+    )  # fmt: skip
+    who, where = ids(world, cadre, household)
+    assert await visited_today(session, who, where, now=clock.now(), zone=ZONE) is asked
+    outcome = await quick_visit(
+        session, f"{world.households[household].code} 入户 都好", cadre_id=who, pack=PACK,
+        now=clock.now(), zone=ZONE,
+    )  # fmt: skip
+    assert (outcome.saved is None) is asked and outcome.again is asked
+
+
+async def test_the_day_is_the_local_day(
+    session: AsyncSession, clock: FixedClock, world: VisitWorld
+) -> None:
+    wang, zhang = ids(world, "王芳", "张伟明")
+    local = clock.now().astimezone(ZONE)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # 23:50 local yesterday: another day. 00:10 local today is 16:10 UTC yesterday: today.
+    for minutes, today in ((-10, False), (10, True)):
+        await log_visit(
+            session, cadre_id=wang, household_id=zhang, mode="in_person", pack=PACK,
+            now=clock.now(), visited_at=midnight + timedelta(minutes=minutes), zone=ZONE,
+        )  # fmt: skip
+        assert await visited_today(session, wang, zhang, now=clock.now(), zone=ZONE) is today
+
+
+@pytest.mark.parametrize(
+    ("notes", "named"),
+    [
+        ("老人腿脚不便，需要轮椅", ("medical",)),
+        ("孩子辍学", ("schooling",)),
+        ("房屋是危房", ("housing",)),
+        ("家里停水三天", ("water",)),
+        ("今年收入下降", ("income",)),
+        ("冬天缺棉被，衣服单薄", ("clothing",)),
+        ("家里没粮了", ("food",)),
+        ("孩子辍学，户主生病", ("schooling", "medical")),
+        ("the roof leaks", ("housing",)),
+        # nothing named, or said to be fine: one step
+        ("都好", ()),
+        ("门前道路已硬化", ()),
+        ("吃穿不愁，收入稳定", ()),
+        ("一切正常", ()),
+        ("no problems", ()),
+        ("", ()),
+    ],
+)
+def test_notes_naming_a_problem(notes: str, named: tuple[str, ...]) -> None:
+    assert named_problems(notes) == named
 
 
 async def test_one_line_visit_asks_about_a_typo(
@@ -387,8 +478,13 @@ async def test_one_line_risk_words_raise_the_flag(
         now=clock.now(),
         zone=ZONE,
     )
-    assert outcome.saved is not None and outcome.saved.risk
-    assert outcome.saved.problems == ("medical",)
+    assert outcome.named == ("medical",) and outcome.quick is not None
+    assert outcome.household_id is not None
+    saved = await log_quick(
+        session, cadre_id=cadre, household_id=outcome.household_id,
+        quick=answered(outcome.quick, "medical"), pack=PACK, now=clock.now(), zone=ZONE,
+    )  # fmt: skip
+    assert saved.risk and saved.problems == ("medical",)
     assert [r.person_id for r in await outbox(session)] == [world.people["刘洋"].id]
 
 
