@@ -326,7 +326,13 @@ class Chaos:
             tag = f"c{n}r{r}"
             home = worker.households[r % len(worker.households)]
             sent = await self._send(user, f"/visit {home} 电话 {tag}")
-            await self._answer(user, sent, "已保存走访", f"visit {tag}: reply")
+            answer = await self._answer(user, sent, "走访", f"visit {tag}: reply")
+            if answer is not None and "仍要保存" in answer.text:
+                # The household was visited earlier today (more rounds than households):
+                # the cadre says yes, as one would.
+                self.report.updates += 1
+                await user.press(answer, "保存")
+                await self._answer(user, answer.message_id, "已保存走访", f"visit {tag}: saved")
             when = (day + timedelta(days=7 * r)).strftime("%m-%d")
             sent = await self._send(user, f"/leave {when} {when} 事假 {tag}")
             summary = await self._answer(user, sent, "提交", f"leave {tag}: summary")
