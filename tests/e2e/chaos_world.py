@@ -332,7 +332,7 @@ class Chaos:
                 # the cadre says yes, as one would.
                 self.report.updates += 1
                 await user.press(answer, "保存")
-                await self._answer(user, answer.message_id, "已保存走访", f"visit {tag}: saved")
+                await self._answer(user, answer.message_id - 1, "已保存走访", f"visit {tag}: saved")
             when = (day + timedelta(days=7 * r)).strftime("%m-%d")
             sent = await self._send(user, f"/leave {when} {when} 事假 {tag}")
             summary = await self._answer(user, sent, "提交", f"leave {tag}: summary")
