@@ -294,7 +294,7 @@ class Chaos:
         for n in range(self.plan.kills):
             bot = bots[n % len(bots)]
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.done.wait(), self.rng.uniform(2.0, 6.0))
+                await asyncio.wait_for(self.done.wait(), self.rng.uniform(1.5, 4.0))
             if self.done.is_set():
                 return
             await bot.kill()
