@@ -31,15 +31,18 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", help="a PostgreSQL URL (its tables are replaced)")
     args = parser.parse_args()
-    runs = [("kills", 10, 0.0), ("faults 20%", 0, 0.2), ("kills + faults 10%", 6, 0.1)]
-    for name, kills, rate in runs:
+    runs = [("kills", 10, 0.0, 0), ("faults 20%", 0, 0.2, 0), ("kills + faults 10%", 6, 0.1, 0)]
+    if args.postgres:  # webhook replicas need a database they can share
+        runs.append(("2 webhook replicas + worker, kills", 8, 0.0, 2))
+    for name, kills, rate, replicas in runs:
         with tempfile.TemporaryDirectory() as folder:
             work = Path(folder)
             url = args.postgres or f"sqlite+aiosqlite:///{work / 'chaos.db'}"
             if args.postgres:
                 await _empty(url)
             plan = ChaosPlan(url, work, cadres=args.cadres, rounds=args.rounds, kills=kills,
-                             fault_rate=rate, seed=len(name), wait=90.0)  # fmt: skip
+                             fault_rate=rate, seed=len(name), wait=90.0,
+                             replicas=replicas)  # fmt: skip
             report = await run_chaos(plan)
             print(json.dumps({"run": name, **describe(report)}, ensure_ascii=False), flush=True)
             for what in (*report.lost, *report.doubled, *report.misled):
@@ -54,7 +57,8 @@ async def _empty(url: str) -> None:
 
     engine = create_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
 
 

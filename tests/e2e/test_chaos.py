@@ -35,7 +35,6 @@ async def test_killed_and_restarted_nothing_is_lost_or_doubled(
     _assert_clean(report)
 
 
-@pytest.mark.sqlite_only
 async def test_a_fifth_of_the_calls_failing_loses_and_misleads_nobody(
     database_url: str, tmp_path: Path
 ) -> None:
