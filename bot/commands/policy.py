@@ -72,9 +72,18 @@ def pack_or_fail(pack_id: str) -> PolicyPack:
         ) from None
 
 
+LEVELS = {
+    "national": N_("national"),
+    "province": N_("province"),
+    "city": N_("city"),
+    "county": N_("county"),
+}
+
+
 async def _list(args: argparse.Namespace, ctx: AppContext) -> int:
     for pack in list_packs():
-        print(f"{pack.id:<15} {pack.level:<9} {pack.year}  {pack.title}")
+        level = t(LEVELS[pack.level]) if pack.level in LEVELS else pack.level
+        print(f"{pack.id:<15} {level:<9} {pack.year}  {pack.title}")
     return 0
 
 
